@@ -1,0 +1,15 @@
+"""Pure numerical kernels: analog MVM with IO non-idealities, pulse trains, pulsed update.
+
+The only state here is the choice of update backend: :func:`set_backend` (``"auto"``, the
+default, uses registered fast implementations; ``"reference"`` forces the plain torch path),
+:func:`get_backend`, :func:`use_reference` and :func:`register_fast_update`.
+"""
+
+from analogtrain.kernels.backend import (
+    get_backend,
+    register_fast_update,
+    set_backend,
+    use_reference,
+)
+
+__all__ = ["get_backend", "register_fast_update", "set_backend", "use_reference"]
