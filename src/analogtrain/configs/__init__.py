@@ -7,6 +7,7 @@ device or compound. :func:`build_config` builds the standard configurations of e
 training algorithm.
 """
 
+from analogtrain.configs.build import ALGORITHMS, build_config
 from analogtrain.configs.compounds import (
     BufferedTransferCompound,
     ChoppedTransferCompound,
@@ -67,6 +68,7 @@ from analogtrain.configs.rpu_configs import (
 )
 
 __all__ = [
+    "ALGORITHMS",
     "AnalogMVType",
     "BoundManagementType",
     "BufferedTransferCompound",
@@ -115,4 +117,5 @@ __all__ = [
     "WeightNoiseType",
     "WeightRemapParameter",
     "WeightRemapType",
+    "build_config",
 ]
