@@ -24,7 +24,7 @@ import copy
 import dataclasses
 import difflib
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
 
 from analogtrain.configs.base import ConfigBase
 from analogtrain.configs.compounds import (
@@ -51,7 +51,7 @@ from analogtrain.errors import ArgumentError
 __all__ = ["ALGORITHMS", "build_config"]
 
 Factory = Callable[..., Any]
-RPUConfig = Union[SingleRPUConfig, UnitCellRPUConfig, DigitalRankUpdateRPUConfig]
+RPUConfig = SingleRPUConfig | UnitCellRPUConfig | DigitalRankUpdateRPUConfig
 
 _NO_MANAGEMENT = {
     "noise_management": NoiseManagementType.NONE,
