@@ -1,0 +1,43 @@
+"""Pulsed device models: one crossbar of one model per :class:`DeviceArray`.
+
+Importing this package registers every model with :func:`create_device_array`, which picks
+the implementation from the config's type (presets resolve to their base model).
+"""
+
+from analogtrain.devices import (  # noqa: F401  (imported to register the models)
+    constant_step,
+    exp_step,
+    ideal,
+    linear_step,
+    piecewise_step,
+    pow_step,
+    pow_step_reference,
+    soft_bounds_reference,
+)
+from analogtrain.devices.base import DeviceArray
+from analogtrain.devices.constant_step import ConstantStepDeviceArray
+from analogtrain.devices.exp_step import ExpStepDeviceArray
+from analogtrain.devices.ideal import FloatingPointDeviceArray
+from analogtrain.devices.linear_step import LinearStepDeviceArray
+from analogtrain.devices.piecewise_step import PiecewiseStepDeviceArray
+from analogtrain.devices.pow_step import PowStepDeviceArray
+from analogtrain.devices.pow_step_reference import PowStepReferenceDeviceArray
+from analogtrain.devices.pulsed import PulsedDeviceArray
+from analogtrain.devices.registry import create_device_array, implementation_for, register
+from analogtrain.devices.soft_bounds_reference import SoftBoundsReferenceDeviceArray
+
+__all__ = [
+    "ConstantStepDeviceArray",
+    "DeviceArray",
+    "ExpStepDeviceArray",
+    "FloatingPointDeviceArray",
+    "LinearStepDeviceArray",
+    "PiecewiseStepDeviceArray",
+    "PowStepDeviceArray",
+    "PowStepReferenceDeviceArray",
+    "PulsedDeviceArray",
+    "SoftBoundsReferenceDeviceArray",
+    "create_device_array",
+    "implementation_for",
+    "register",
+]
