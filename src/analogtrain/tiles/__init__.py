@@ -1,0 +1,19 @@
+"""Analog tiles: the objects that hold simulation state.
+
+:func:`create_tile` builds the tile that simulates an RPU config: :class:`AnalogTile` for a
+single device, a registered compound tile (see :func:`register_tile`) for unit cells,
+transfer compounds and mixed precision.
+"""
+
+from analogtrain.tiles.analog import AnalogTile
+from analogtrain.tiles.base import AnalogTileBase, TensorState
+from analogtrain.tiles.factory import create_tile, register_tile, tile_class_for
+
+__all__ = [
+    "AnalogTile",
+    "AnalogTileBase",
+    "TensorState",
+    "create_tile",
+    "register_tile",
+    "tile_class_for",
+]

@@ -1,0 +1,308 @@
+"""The frame shared by the compound tiles: several device arrays behind one visible weight.
+
+A compound tile (spec compounds 3.0) holds hidden weights ``W_k`` on device arrays
+(:mod:`analogtrain.devices`) and shows the training loop one visible weight ``W``, which the
+forward and backward passes read through the analog MVM (:func:`~analogtrain.kernels.mvm.
+analog_mvm`) with the config's ``forward`` / ``backward`` IO. Updates are pulsed writes
+(:func:`~analogtrain.kernels.update.pulsed_update`, or shared coincidences from
+:func:`~analogtrain.kernels.update.iter_coincidences`) routed by the compound's rule; the
+internal reads of the transfer compounds are real analog MVMs of one-hot vectors.
+
+Every sub-device is drawn, in order, from one construction generator seeded by the
+compound's ``construction_seed`` (the sub-devices' own seeds are ignored, as in aihwkit).
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from analogtrain.configs.compounds import DigitalRankUpdateCell, UnitCell
+from analogtrain.configs.enums import BoundManagementType, NoiseManagementType, PulseType
+from analogtrain.devices.base import DeviceArray
+from analogtrain.devices.registry import create_device_array
+from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
+from analogtrain.kernels.mvm import analog_mvm, init_io_state
+from analogtrain.kernels.update import pulsed_update
+from analogtrain.tiles.base import AnalogTileBase, TensorState
+
+__all__ = ["CompoundTile", "transfer_io"]
+
+
+def transfer_io(io: Any) -> Any:
+    """A copy of ``io`` with noise and bound management off, as every transfer read uses
+    (spec 3.5: the engine forces both to NONE for internal reads)."""
+    return dataclasses.replace(
+        io,
+        noise_management=NoiseManagementType.NONE,
+        bound_management=BoundManagementType.NONE,
+    )
+
+
+class CompoundTile(AnalogTileBase):
+    """Base of the compound tiles: IO state, MVMs through the visible weight, array helpers.
+
+    Subclasses build their arrays and state in :meth:`_build_compound` (also used to rebuild
+    when a checkpoint brings another config), and implement :meth:`visible_weight`,
+    :meth:`_update` and the hidden-parameter and weight rules of their compound.
+    """
+
+    def __init__(
+        self,
+        out_size: int,
+        in_size: int,
+        rpu_config: Any,
+        *,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        super().__init__(out_size, in_size, rpu_config, device=device, dtype=dtype)
+        self._build()
+
+    # ------------------------------------------------------------------ construction
+    def _build(self) -> None:
+        cfg = self.rpu_config
+        if cfg.update.pulse_type == PulseType.NONE:
+            raise NotSimulatedError(
+                f"{type(cfg.device).__name__} with update.pulse_type=PulseType.NONE: a compound "
+                "is then replaced by a floating-point tile; use FloatingPointRPUConfig"
+            )
+        self.forward_io_state = TensorState(
+            init_io_state(
+                cfg.forward,
+                self.out_size,
+                self.in_size,
+                self.construction_generator("forward"),
+                device=self.device,
+                dtype=self.dtype,
+            )
+        )
+        self.backward_io_state = TensorState(
+            init_io_state(
+                cfg.backward,
+                self.in_size,
+                self.out_size,
+                self.construction_generator("backward"),
+                device=self.device,
+                dtype=self.dtype,
+            )
+        )
+        self._build_compound()
+
+    def _rebuild(self) -> None:
+        self._build()
+
+    @abc.abstractmethod
+    def _build_compound(self) -> None:
+        """Create the device arrays, buffers and counters of the compound."""
+
+    def _make_arrays(
+        self, configs: Sequence[Any], generator: torch.Generator, what: str
+    ) -> nn.ModuleList:
+        """One device array per config, drawn in order from ``generator``."""
+        arrays = []
+        for k, config in enumerate(configs):
+            if isinstance(config, (UnitCell, DigitalRankUpdateCell)):
+                raise NotSimulatedError(
+                    f"{what}[{k}] is a compound ({type(config).__name__}); nested compounds "
+                    "are not simulated, use pulsed devices"
+                )
+            array = create_device_array(
+                config,
+                self.out_size,
+                self.in_size,
+                generator,
+                device=self.device,
+                dtype=self.dtype,
+            )
+            if array.is_floating_point:
+                raise ConfigError(
+                    f"{what}[{k}] is {type(config).__name__}; compounds need pulsed devices"
+                )
+            arrays.append(array)
+        return nn.ModuleList(arrays)
+
+    # ------------------------------------------------------------------ weights, MVMs
+    @abc.abstractmethod
+    def visible_weight(self) -> Tensor:
+        """The weight the forward and backward passes read, ``[out, in]`` (no copy)."""
+
+    def get_weights(self) -> Tensor:
+        return self.visible_weight().detach().clone()
+
+    def forward_mvm(self, x: Tensor) -> Tensor:
+        x = self._check_input(x)
+        state = self.forward_io_state.as_dict()
+        y = analog_mvm(self.visible_weight(), x, self.rpu_config.forward, state, self.generator)
+        self.forward_io_state.store(state)
+        return y
+
+    def backward_mvm(self, d: Tensor) -> Tensor:
+        d = self._check_error(d)
+        state = self.backward_io_state.as_dict()
+        z = analog_mvm(
+            self.visible_weight().T,
+            d,
+            self.rpu_config.backward,
+            state,
+            self.generator,
+            is_backward=True,
+        )
+        self.backward_io_state.store(state)
+        return z
+
+    # ------------------------------------------------------------------ update frame
+    def update(self, x: Tensor, d: Tensor, lr: float | None = None) -> None:
+        rate = self._check_update(x, d, lr)
+        self.last_update_m_batch = int(x.shape[0])
+        if rate == 0.0 or x.shape[0] == 0:
+            return  # nothing happens, no counter advances (spec 3.0)
+        with torch.no_grad():
+            self._update(x.detach(), d.detach(), rate)
+
+    @abc.abstractmethod
+    def _update(self, x: Tensor, d: Tensor, lr: float) -> None:
+        """One update call of ``m = x.shape[0]`` vector updates with SGD rate ``lr > 0``."""
+
+    def _write(
+        self,
+        array: DeviceArray,
+        x: Tensor,
+        d: Tensor,
+        lr: float,
+        up: Any,
+        granularity: float,
+    ) -> None:
+        """Pulsed update ``W <- W - lr d x^T`` of ``array`` (a negative ``lr`` flips ``d``)."""
+        if lr == 0.0:
+            return
+        if lr < 0.0:
+            d, lr = -d, -lr
+        pulsed_update(array, x, d, lr, up, self.generator, granularity=granularity)
+
+    def _read(
+        self, weight: Tensor, indices: Sequence[int], columns: bool, io: Any, state: TensorState
+    ) -> Tensor:
+        """Analog reads of columns (``columns``) or rows of ``weight`` with one-hot inputs.
+
+        Returns ``[len(indices), d_size]`` for columns (forward MVMs ``W e_i``) or
+        ``[len(indices), x_size]`` for rows (backward MVMs ``W^T e_j``).
+        """
+        size = self.in_size if columns else self.out_size
+        eye = torch.zeros(len(indices), size, device=self.device, dtype=self.dtype)
+        eye[torch.arange(len(indices)), torch.tensor(list(indices), dtype=torch.long)] = 1.0
+        values = state.as_dict()
+        if columns:
+            y = analog_mvm(weight, eye, io, values, self.generator)
+        else:
+            y = analog_mvm(weight.T, eye, io, values, self.generator, is_backward=True)
+        state.store(values)
+        return y
+
+    def _one_hot(self, indices: Sequence[int], size: int) -> Tensor:
+        eye = torch.zeros(len(indices), size, device=self.device, dtype=self.dtype)
+        eye[torch.arange(len(indices)), torch.tensor(list(indices), dtype=torch.long)] = 1.0
+        return eye
+
+    def _uniform(self) -> float:
+        """One U[0, 1) draw from the runtime generator."""
+        gen = self.generator
+        return float(torch.rand((), generator=gen, device=gen.device, dtype=torch.float64))
+
+    # ------------------------------------------------------------------ maintenance
+    def _maintained_arrays(self) -> Sequence[DeviceArray]:
+        """The arrays that decay, diffusion, drift and resets act on."""
+        return list(self.arrays)
+
+    def _after_weight_change(self) -> None:
+        """Hook after the hidden weights changed outside an update (recompute caches)."""
+
+    def post_update_step(self) -> None:
+        device = self.rpu_config.device
+        if device.requires_diffusion():
+            self.diffuse_weights()
+        if device.requires_decay():
+            self.decay_weights()
+
+    def decay_weights(self, alpha: float = 1.0) -> None:
+        for array in self._maintained_arrays():
+            array.decay_weights(float(alpha), self.generator)
+        self._after_weight_change()
+
+    def diffuse_weights(self) -> None:
+        for array in self._maintained_arrays():
+            array.diffuse_weights(self.generator)
+        self._after_weight_change()
+
+    def drift_weights(self, delta_t: float) -> None:
+        for array in self._maintained_arrays():
+            array.drift_weights(float(delta_t), self.generator)
+        self._after_weight_change()
+
+    def clip_weights(self, c: float) -> None:
+        """Clip every hidden weight to its device bounds and to ``[-c, c]`` (``c < 0``: bounds)."""
+        for array in self._maintained_arrays():
+            array.clip_weights(float(c), self.generator)
+        self._after_weight_change()
+
+    def reset_columns(self, start: int = 0, n: int = -1, prob: float = 1.0) -> None:
+        for array in self._reset_arrays():
+            array.reset_columns(start, n, prob, self.generator)
+        self._after_weight_change()
+
+    def _reset_arrays(self) -> Sequence[DeviceArray]:
+        return self._maintained_arrays()
+
+    # ------------------------------------------------------------------ hidden parameters
+    def _array_hidden(self, suffix: str) -> OrderedDict[str, Tensor]:
+        """Device parameters then ``hidden_weights`` of every array, names suffixed ``_k``."""
+        out: OrderedDict[str, Tensor] = OrderedDict()
+        for k, array in enumerate(self.arrays):
+            for name, value in array.get_hidden_parameters().items():
+                out[f"{name}{suffix}{k}"] = value
+            out[f"hidden_weights{suffix}{k}"] = array.weight.detach().clone()
+        return out
+
+    def _set_array_hidden(self, params: Mapping[str, Tensor], suffix: str) -> None:
+        """Inverse of :meth:`_array_hidden` (hidden weights written exactly, no clipping)."""
+        for k, array in enumerate(self.arrays):
+            tag = f"{suffix}{k}"
+            array.set_hidden_parameters(
+                {name: params[name + tag] for name in array.hidden_parameter_names()}
+            )
+            with torch.no_grad():
+                array.weight.copy_(array._check_matrix(params["hidden_weights" + tag], "weights"))
+
+    def _check_hidden_names(self, params: Mapping[str, Tensor]) -> None:
+        expected = self.get_hidden_parameter_names()
+        if list(params.keys()) != expected and sorted(params.keys()) != sorted(expected):
+            raise TileError(
+                "hidden parameter names do not match this tile: got "
+                f"{list(params.keys())}, expected {expected}"
+            )
+
+    def get_hidden_parameter_names(self) -> list[str]:
+        return list(self.get_hidden_parameters().keys())
+
+    # ------------------------------------------------------------------ misc
+    @property
+    def weight_granularity(self) -> float:
+        """Granularity of the main update's pulse trains: the mean over the sub-devices."""
+        return sum(a.granularity for a in self.arrays) / len(self.arrays)
+
+    @property
+    def n_states(self) -> float:
+        """Number of states (mean over sub-devices; transfer compounds use the fast device)."""
+        return sum(a.n_states for a in self.arrays) / len(self.arrays)
+
+    @staticmethod
+    def _check_index(value: Any, size: int, what: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < size:
+            raise ArgumentError(f"{what} must be an int in [0, {size}), got {value!r}")
+        return value
