@@ -1,0 +1,68 @@
+"""Which validation rules apply to which configuration class.
+
+A rule registered for a class also applies to its subclasses; rules run base class first.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from analogtrain.configs import compound_rules as cr
+from analogtrain.configs import compounds as cp
+from analogtrain.configs import devices as dv
+from analogtrain.configs import rpu_configs as rc
+from analogtrain.configs import rules as r
+from analogtrain.configs.drift import DriftParameter, SimpleDriftParameter
+from analogtrain.configs.inference import (
+    WeightClipParameter,
+    WeightModifierParameter,
+    WeightRemapParameter,
+)
+from analogtrain.configs.io import IOParameters
+from analogtrain.configs.mapping import MappingParameter
+from analogtrain.configs.pre_post import InputRangeParameter
+from analogtrain.configs.update import UpdateParameters
+
+__all__ = ["rules_for"]
+
+_TABLE: tuple[tuple[type, tuple[r.Rule, ...]], ...] = (
+    (dv.PulsedDevice, (r._pulsed, r._pulsed_common)),
+    (dv.SoftBoundsPmaxDevice, (r._pmax,)),
+    (dv.LinearStepDevice, (r._reverse,)),
+    (dv.SoftBoundsDevice, (r._reverse,)),
+    (dv.PowStepDevice, (r._pow,)),
+    (dv.PowStepReferenceDevice, (r._pow,)),
+    (dv.PiecewiseStepDevice, (r._piecewise,)),
+    (dv.IdealDevice, (r._simple_device,)),
+    (dv.FloatingPointDevice, (r._simple_device,)),
+    (IOParameters, (r._io,)),
+    (UpdateParameters, (r._update,)),
+    (MappingParameter, (r._mapping,)),
+    (SimpleDriftParameter, (r._simple_drift,)),
+    (DriftParameter, (r._drift,)),
+    (WeightClipParameter, (r._clip,)),
+    (WeightModifierParameter, (r._modifier,)),
+    (WeightRemapParameter, (r._remap,)),
+    (InputRangeParameter, (r._input_range,)),
+    (cp.UnitCell, (cr.unit_cell,)),
+    (cp.VectorUnitCell, (cr.vector,)),
+    (cp.OneSidedUnitCell, (cr.one_sided,)),
+    (cp.TransferCompound, (cr.transfer,)),
+    (cp.BufferedTransferCompound, (cr.buffered,)),
+    (cp.ChoppedTransferCompound, (cr.chopped,)),
+    (cp.DynamicTransferCompound, (cr.dynamic,)),
+    (cp.DigitalRankUpdateCell, (cr.digital_rank,)),
+    (cp.MixedPrecisionCompound, (cr.mixed_precision,)),
+    (rc.SingleRPUConfig, (cr.single_config,)),
+)
+
+
+@cache
+def rules_for(cls: type) -> tuple[r.Rule, ...]:
+    """The rules of ``cls``: those registered for it and its bases, base classes first."""
+    found: list[r.Rule] = []
+    for base in reversed(cls.__mro__):
+        for owner, rules in _TABLE:
+            if owner is base:
+                found.extend(rule for rule in rules if rule not in found)
+    return tuple(found)
