@@ -1,0 +1,134 @@
+"""`convert_to_analog`: replace the digital layers of a model by analog ones (compounds.md 4.4).
+
+Every converted layer gets its own deep copy of the configuration and starts from the
+digital layer's weights (written with ``set_weights``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from torch import nn
+
+from analogtrain.errors import ArgumentError
+from analogtrain.nn.container import AnalogSequential
+from analogtrain.nn.conv import AnalogConv1d, AnalogConv2d
+from analogtrain.nn.layer_base import AnalogLayerBase
+from analogtrain.nn.linear import AnalogLinear
+
+__all__ = ["AnalogWrapper", "convert_to_analog", "default_conversion_map"]
+
+RPUConfigFun = Callable[[str, nn.Module, Any], Any]
+
+
+def default_conversion_map() -> dict[type[nn.Module], type[nn.Module]]:
+    """``{Linear: AnalogLinear, Conv1d: AnalogConv1d, Conv2d: AnalogConv2d,
+    Sequential: AnalogSequential}``."""
+    return {
+        nn.Linear: AnalogLinear,
+        nn.Conv1d: AnalogConv1d,
+        nn.Conv2d: AnalogConv2d,
+        nn.Sequential: AnalogSequential,
+    }
+
+
+class AnalogWrapper(AnalogLayerBase):
+    """Marker base of the classes :func:`convert_to_analog` creates to give a custom root
+    module the analog helper methods (``analog_tiles()``, ``get_weights()`` ...)."""
+
+
+_WRAPPED: dict[type, type] = {}
+
+
+def _wrap_root(module: nn.Module) -> nn.Module:
+    cls = type(module)
+    if cls not in _WRAPPED:
+        _WRAPPED[cls] = type(f"Analog{cls.__name__}Wrapper", (AnalogWrapper, cls), {})
+    module.__class__ = _WRAPPED[cls]
+    return module
+
+
+def _convert_one(
+    module: nn.Module,
+    name: str,
+    rpu_config: Any,
+    conversion_map: dict[type[nn.Module], type[nn.Module]],
+    specific_rpu_config_fun: RPUConfigFun | None,
+    tile_module_class: type[nn.Module] | None,
+) -> nn.Module:
+    config = copy.deepcopy(rpu_config)
+    if specific_rpu_config_fun is not None:
+        config = specific_rpu_config_fun(name, module, config)
+    return conversion_map[type(module)].from_digital(module, config, tile_module_class)
+
+
+def convert_to_analog(
+    module: nn.Module,
+    rpu_config: Any,
+    tile_module_class: type[nn.Module] | None = None,
+    conversion_map: dict[type[nn.Module], type[nn.Module]] | None = None,
+    specific_rpu_config_fun: RPUConfigFun | None = None,
+    module_name: str = "",
+    ensure_analog_root: bool = True,
+    exclude_modules: Iterable[str] | None = None,
+    inplace: bool = False,
+    verbose: bool = False,
+) -> nn.Module:
+    """An analog version of ``module``: every ``Linear``/``Conv1d``/``Conv2d`` (or the
+    types in ``conversion_map``) replaced by its analog counterpart.
+
+    Args:
+        module: the digital model (deep-copied first unless ``inplace``).
+        rpu_config: configuration; every layer receives its own deep copy.
+        tile_module_class: tile module class passed to every new layer.
+        conversion_map: ``{digital type: analog type}`` (exact types); the default is
+            :func:`default_conversion_map`.
+        specific_rpu_config_fun: ``fn(layer_name, layer, config) -> config`` to choose a
+            per-layer configuration.
+        module_name: name of ``module`` inside its parent (used in recursion).
+        ensure_analog_root: give a custom root module the analog helper methods.
+        exclude_modules: dotted names of modules to leave digital.
+        inplace: convert ``module`` itself.
+        verbose: print each conversion.
+    """
+    if conversion_map is None:
+        conversion_map = default_conversion_map()
+    if not isinstance(conversion_map, dict):
+        raise ArgumentError(f"Conversion map should be a dictionary, got {type(conversion_map)}")
+    excluded = set(exclude_modules or ())
+    if not inplace:
+        module = copy.deepcopy(module)
+    args = (rpu_config, conversion_map, specific_rpu_config_fun, tile_module_class)
+
+    if type(module) in conversion_map and module_name not in excluded:
+        module = _convert_one(module, module_name, *args)
+    for name, child in list(module.named_children()):
+        full = f"{module_name}.{name}" if module_name else name
+        if full in excluded:
+            continue
+        if any(True for _ in child.children()):
+            new = convert_to_analog(
+                child,
+                rpu_config,
+                tile_module_class,
+                conversion_map,
+                specific_rpu_config_fun,
+                module_name=full,
+                ensure_analog_root=False,
+                exclude_modules=excluded,
+                inplace=True,
+                verbose=verbose,
+            )
+        elif type(child) in conversion_map:
+            new = _convert_one(child, full, *args)
+        else:
+            continue
+        if verbose:
+            print(f"converted {full}: {type(child).__name__} -> {type(new).__name__}")
+        setattr(module, name, new)
+
+    if module_name == "" and ensure_analog_root and not isinstance(module, AnalogLayerBase):
+        module = _wrap_root(module)
+    return module

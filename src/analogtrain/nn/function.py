@@ -1,0 +1,68 @@
+"""The autograd function through which a tile module runs its analog MVMs.
+
+Forward (compounds.md 4.2, single-tile.md 3.9):
+
+    y = s ⊙ MVM_fwd(W, x)                     x [m, x_size] -> y [m, out]
+
+with ``s`` the mapping scales. When ``forward.out_bound > 0`` the function remembers where
+the tile output (after the noise/bound-management rescaling, before ``s``) reached
+``|y| >= 0.999 · out_scale · out_bound``; the gradient there is zeroed in the backward pass
+(an aihwkit quirk kept for parity: it masks even outputs the ADC did not clip).
+
+Backward:
+
+    d_in = mask ⊙ (s ⊙ grad_out);   grad_x = MVM_bwd(W^T, d_in)
+
+and the pair ``(x, grad_out)`` (the raw gradient, neither scaled nor masked) is stored on
+the :class:`~analogtrain.nn.context.AnalogContext` for the pulsed update the optimizer
+performs in ``step()``. No weight changes here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from analogtrain.nn.context import AnalogContext
+
+__all__ = ["AnalogFunction"]
+
+
+class AnalogFunction(torch.autograd.Function):
+    """``AnalogFunction.apply(analog_ctx, x)`` with ``x [..., in_size]`` -> ``[..., out]``."""
+
+    @staticmethod
+    def forward(fctx: Any, analog_ctx: AnalogContext, x: Tensor) -> Tensor:  # noqa: D102
+        module = analog_ctx.analog_module
+        lead = x.shape[:-1]
+        x_tile = module.tile_input(x.reshape(-1, x.shape[-1]))  # [m, x_size]
+        y = module.tile.forward_mvm(x_tile)  # [m, out]
+        bound = module.gradient_bound()
+        mask = y.abs() >= bound if bound is not None else None
+        scales = module.mapping_scales
+        if scales is not None:
+            y = y * scales
+        fctx.analog_ctx = analog_ctx
+        fctx.in_shape = x.shape
+        fctx.save_for_backward(x_tile, mask)
+        return y.reshape(*lead, y.shape[-1])
+
+    @staticmethod
+    def backward(fctx: Any, grad_out: Tensor) -> tuple[None, Tensor | None]:  # noqa: D102
+        analog_ctx: AnalogContext = fctx.analog_ctx
+        module = analog_ctx.analog_module
+        x_tile, mask = fctx.saved_tensors
+        d = grad_out.reshape(-1, grad_out.shape[-1])  # [m, out]
+        module.store_pair(analog_ctx, x_tile, d)
+
+        if not fctx.needs_input_grad[1]:
+            return None, None
+        scales = module.mapping_scales
+        d_in = d * scales if scales is not None else d
+        if mask is not None:
+            d_in = d_in.masked_fill(mask, 0.0)
+        grad_x = module.tile.backward_mvm(d_in)  # [m, x_size]
+        grad_x = module.tile_input_grad(grad_x)  # [m, in]
+        return None, grad_x.reshape(fctx.in_shape)

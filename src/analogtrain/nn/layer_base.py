@@ -1,0 +1,105 @@
+"""Helper methods every analog layer and analog container offers (aihwkit's names).
+
+``AnalogLayerBase`` adds no state, only ways to find the tiles inside a model:
+``analog_tiles()`` yields every :class:`~analogtrain.nn.tile_module.AnalogTileModule`
+(one per crossbar, so a split layer yields several), ``analog_layers()`` every analog layer.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from torch import Tensor, nn
+
+from analogtrain.errors import ArgumentError
+from analogtrain.nn.tile_module import AnalogTileModule
+
+__all__ = ["AnalogLayer", "AnalogLayerBase"]
+
+WeightDict = "OrderedDict[str, tuple[Tensor, Tensor | None]]"
+
+
+class AnalogLayerBase:
+    """Methods shared by analog layers and containers (to be mixed into an ``nn.Module``)."""
+
+    def named_analog_tiles(self) -> Iterator[tuple[str, AnalogTileModule]]:
+        """``(name, tile module)`` for every crossbar inside, in module order."""
+        assert isinstance(self, nn.Module)
+        for name, module in self.named_modules():
+            if isinstance(module, AnalogTileModule):
+                yield name, module
+
+    def analog_tiles(self) -> Iterator[AnalogTileModule]:
+        """Every crossbar (tile module) inside, in module order."""
+        for _, tile in self.named_analog_tiles():
+            yield tile
+
+    def named_analog_layers(self) -> Iterator[tuple[str, AnalogLayer]]:
+        """``(name, layer)`` for every analog layer inside (itself included)."""
+        assert isinstance(self, nn.Module)
+        for name, module in self.named_modules():
+            if isinstance(module, AnalogLayer):
+                yield name, module
+
+    def analog_layers(self) -> Iterator[AnalogLayer]:
+        """Every analog layer inside (itself included)."""
+        for _, layer in self.named_analog_layers():
+            yield layer
+
+    def apply_to_analog_tiles(self, fn: Callable[[AnalogTileModule], Any]) -> Any:
+        """Call ``fn(tile_module)`` on every crossbar; returns ``self``."""
+        for tile in self.analog_tiles():
+            fn(tile)
+        return self
+
+    def get_weights(self, apply_weight_scaling: bool = True, realistic: bool = False) -> Any:
+        """Ordered dict ``tile name -> (weight, bias)`` of every crossbar (CPU tensors)."""
+        return OrderedDict(
+            (name, tile.get_weights(apply_weight_scaling, realistic))
+            for name, tile in self.named_analog_tiles()
+        )
+
+    def set_weights(self, weights: Any, apply_weight_scaling: bool = True) -> None:
+        """Inverse of :meth:`get_weights`: ``{tile name: (weight, bias)}``."""
+        tiles = dict(self.named_analog_tiles())
+        for name, value in weights.items():
+            if name not in tiles:
+                raise ArgumentError(f"no analog tile named {name!r}; known: {sorted(tiles)}")
+            weight, bias = value
+            tiles[name].set_weights(weight, bias, apply_weight_scaling=apply_weight_scaling)
+
+    def drift_analog_weights(self, t_inference: float = 0.0) -> None:
+        """Drift every tile's weights by ``t_inference`` seconds (single-tile.md 2.9)."""
+        for tile in self.analog_tiles():
+            tile.tile.drift_weights(t_inference)
+
+
+class AnalogLayer(AnalogLayerBase):
+    """An analog layer: owns ``self.analog_module`` (a tile module or a tile array)."""
+
+    analog_module: nn.Module
+
+    def get_weights(  # type: ignore[override]
+        self, apply_weight_scaling: bool = True, realistic: bool = False
+    ) -> tuple[Tensor, Tensor | None]:
+        """``(weight [out, in], bias or None)`` of the layer, CPU tensors (compounds.md 4.8)."""
+        return self.analog_module.get_weights(apply_weight_scaling, realistic)
+
+    def set_weights(  # type: ignore[override]
+        self,
+        weight: Tensor,
+        bias: Tensor | None = None,
+        apply_weight_scaling: bool = True,
+        realistic: bool = False,
+        weight_scaling_omega: float | None = None,
+    ) -> None:
+        """Write the layer's weight and bias (compounds.md 4.7, 4.8)."""
+        self.analog_module.set_weights(
+            weight,
+            bias,
+            apply_weight_scaling=apply_weight_scaling,
+            realistic=realistic,
+            weight_scaling_omega=weight_scaling_omega,
+        )

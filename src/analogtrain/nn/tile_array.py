@@ -1,0 +1,151 @@
+"""A layer mapped onto a grid of tiles (compounds.md 4.5, single-tile.md 5.1).
+
+A weight matrix larger than ``mapping.max_input_size`` columns or ``max_output_size`` rows
+is split into near-equal blocks, each an independent :class:`AnalogTileModule` (own device
+draws, own noise and bound management, own mapping scales, own update). With the inputs
+split into parts ``x_a`` and the outputs into parts ``b``,
+
+    y[..., b] = Σ_a tile[a][b](x_a) + bias[b]
+
+the partial sums being digital. The bias is always digital, held by the array.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from analogtrain.errors import ArgumentError, NotSimulatedError
+from analogtrain.nn.tile_module import AnalogTileModule, check_weight_shapes, split_sizes
+
+__all__ = ["TileModuleArray", "default_tile_module_class"]
+
+
+def default_tile_module_class(rpu_config: Any, out_size: int, in_size: int) -> type[nn.Module]:
+    """:class:`TileModuleArray` when the mapping limits split an ``out x in`` layer, else
+    :class:`AnalogTileModule` (compounds.md 2.4, 4.5).
+
+    ``rpu_config.tile_array_class`` may be an ``nn.Module`` subclass (used for split layers)
+    or ``None`` (never split, as in aihwkit); a class name means :class:`TileModuleArray`.
+    """
+    mapping = rpu_config.mapping
+    split = (
+        len(split_sizes(in_size, mapping.max_input_size)) > 1
+        or len(split_sizes(out_size, mapping.max_output_size)) > 1
+    )
+    array_class = getattr(rpu_config, "tile_array_class", "TileModuleArray")
+    if not split or array_class is None:
+        return AnalogTileModule
+    if isinstance(array_class, type) and issubclass(array_class, nn.Module):
+        return array_class
+    return TileModuleArray
+
+
+class TileModuleArray(nn.Module):
+    """A grid of :class:`AnalogTileModule` s computing one ``out_size x in_size`` layer.
+
+    Args:
+        out_size: number of outputs of the layer.
+        in_size: number of inputs of the layer.
+        rpu_config: configuration; each tile gets its own deep copy.
+        bias: whether the layer has a (digital) bias.
+        device: torch device of the tiles.
+    """
+
+    def __init__(
+        self,
+        out_size: int,
+        in_size: int,
+        rpu_config: Any,
+        bias: bool = False,
+        *,
+        device: torch.device | str | None = None,
+    ) -> None:
+        super().__init__()
+        mapping = rpu_config.mapping
+        self.out_size = out_size
+        self.in_size = in_size
+        self.in_sizes = split_sizes(in_size, mapping.max_input_size)
+        self.out_sizes = split_sizes(out_size, mapping.max_output_size)
+        self.array = nn.ModuleList(
+            nn.ModuleList(
+                AnalogTileModule(out_b, in_a, rpu_config, bias=False, device=device)
+                for out_b in self.out_sizes
+            )
+            for in_a in self.in_sizes
+        )
+        first = self.array[0][0].analog_ctx
+        self.bias: nn.Parameter | None = (
+            nn.Parameter(torch.zeros(out_size, dtype=first.dtype, device=first.device))
+            if bias
+            else None
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x [..., in_size]`` -> ``[..., out_size]``."""
+        if x.shape[-1:] != (self.in_size,):
+            raise ArgumentError(
+                f"input has shape {tuple(x.shape)}; its last dimension must be {self.in_size}"
+            )
+        parts = torch.split(x, self.in_sizes, dim=-1)
+        y: Tensor | None = None
+        for row, x_a in zip(self.array, parts):
+            y_a = torch.cat([tile(x_a) for tile in row], dim=-1)
+            y = y_a if y is None else y + y_a
+        assert y is not None
+        if self.bias is not None:
+            y = y + self.bias
+        return y
+
+    def analog_tile_modules(self) -> list[AnalogTileModule]:
+        """The tile modules, input block major."""
+        return [tile for row in self.array for tile in row]
+
+    @torch.no_grad()
+    def get_weights(
+        self, apply_weight_scaling: bool = True, realistic: bool = False
+    ) -> tuple[Tensor, Tensor | None]:
+        """The logical ``(weight [out, in], bias or None)`` assembled from the tiles (CPU)."""
+        rows = [
+            torch.cat([tile.get_weights(apply_weight_scaling, realistic)[0] for tile in row], dim=0)
+            for row in self.array
+        ]
+        weight = torch.cat(rows, dim=1)
+        bias = self.bias.detach().cpu().clone() if self.bias is not None else None
+        return weight, bias
+
+    @torch.no_grad()
+    def set_weights(
+        self,
+        weight: Tensor,
+        bias: Tensor | None = None,
+        apply_weight_scaling: bool = True,
+        realistic: bool = False,
+        weight_scaling_omega: float | None = None,
+    ) -> None:
+        """Write ``weight [out, in]`` block by block and the bias into the digital bias."""
+        if realistic:
+            raise NotSimulatedError("set_weights(realistic=True) (closed-loop programming)")
+        weight, bias = check_weight_shapes(
+            weight, bias, self.out_size, self.in_size, self.bias is not None
+        )
+        in_parts = torch.split(weight, self.in_sizes, dim=1)
+        for row, w_a in zip(self.array, in_parts):
+            for tile, w_ab in zip(row, torch.split(w_a, self.out_sizes, dim=0)):
+                tile.set_weights(
+                    w_ab,
+                    apply_weight_scaling=apply_weight_scaling,
+                    weight_scaling_omega=weight_scaling_omega,
+                )
+        if self.bias is not None and bias is not None:
+            self.bias.copy_(bias.to(self.bias))
+
+    def post_update_step(self) -> None:
+        """Post-update step of every tile."""
+        for tile in self.analog_tile_modules():
+            tile.post_update_step()
+
+    def extra_repr(self) -> str:
+        return f"out_sizes={self.out_sizes}, in_sizes={self.in_sizes}, bias={self.bias is not None}"
