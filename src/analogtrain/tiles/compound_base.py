@@ -194,9 +194,7 @@ class CompoundTile(AnalogTileBase):
         Returns ``[len(indices), d_size]`` for columns (forward MVMs ``W e_i``) or
         ``[len(indices), x_size]`` for rows (backward MVMs ``W^T e_j``).
         """
-        size = self.in_size if columns else self.out_size
-        eye = torch.zeros(len(indices), size, device=self.device, dtype=self.dtype)
-        eye[torch.arange(len(indices)), torch.tensor(list(indices), dtype=torch.long)] = 1.0
+        eye = self._one_hot(indices, self.in_size if columns else self.out_size)
         values = state.as_dict()
         if columns:
             y = analog_mvm(weight, eye, io, values, self.generator)
@@ -206,6 +204,7 @@ class CompoundTile(AnalogTileBase):
         return y
 
     def _one_hot(self, indices: Sequence[int], size: int) -> Tensor:
+        """Rows ``e_i`` of the identity for each index, ``[len(indices), size]``."""
         eye = torch.zeros(len(indices), size, device=self.device, dtype=self.dtype)
         eye[torch.arange(len(indices)), torch.tensor(list(indices), dtype=torch.long)] = 1.0
         return eye
