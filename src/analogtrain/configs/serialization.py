@@ -1,0 +1,170 @@
+"""Saving and loading configurations as plain data (dicts / JSON files).
+
+Format (version 1)::
+
+    {"format": "analogtrain-config", "version": 1, "config": OBJECT}
+
+where a configuration object is ``{"class": "<ClassName>", "fields": {name: VALUE, ...}}``, an
+enum member is ``{"enum": "<EnumName>", "value": "<string value>"}`` (the aihwkit string
+values), a plain dict is ``{"dict": {...}}``, and lists, strings, numbers, booleans and None
+are themselves. Every field is written, so a file does not depend on the defaults of the
+version that reads it; fields missing from a file take their defaults.
+
+Loading never executes code: class and enum names are looked up in a fixed table of known
+classes (the configuration classes of :mod:`analogtrain.configs` and the presets of
+:mod:`analogtrain.presets`); anything else is rejected with a
+:class:`~analogtrain.errors.ConfigError`. No pickle, no ``eval``, no import by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from analogtrain.configs import compounds, devices, enums, parameters, rpu_configs
+from analogtrain.configs.base import ConfigBase
+from analogtrain.errors import ConfigError
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "from_dict", "load_config", "save_config", "to_dict"]
+
+FORMAT = "analogtrain-config"
+FORMAT_VERSION = 1
+
+
+def _public_classes(module: Any, base: type) -> list[type]:
+    return [
+        getattr(module, name) for name in module.__all__ if issubclass(getattr(module, name), base)
+    ]
+
+
+@cache
+def _config_classes() -> dict[str, type]:
+    # Presets subclass the configuration classes; configs must not import them at module
+    # level (imports flow configs -> presets), so the table is completed on first use.
+    from analogtrain.presets import PRESET_CLASSES
+
+    classes: list[type] = []
+    for module in (parameters, devices, compounds, rpu_configs):
+        classes += _public_classes(module, ConfigBase)
+    classes += list(PRESET_CLASSES)
+    return {cls.__name__: cls for cls in classes}
+
+
+@cache
+def _enum_classes() -> dict[str, type[Enum]]:
+    return {cls.__name__: cls for cls in _public_classes(enums, Enum)}
+
+
+def _encode(value: Any, path: str) -> Any:
+    if isinstance(value, ConfigBase) and dataclasses.is_dataclass(value):
+        name = type(value).__name__
+        if _config_classes().get(name) is not type(value):
+            raise ConfigError(f"{path or 'config'}: class {name} is not a known configuration")
+        return {
+            "class": name,
+            "fields": {
+                f.name: _encode(getattr(value, f.name), f"{path}.{f.name}".lstrip("."))
+                for f in dataclasses.fields(value)
+            },
+        }
+    if isinstance(value, Enum):
+        if _enum_classes().get(type(value).__name__) is not type(value):
+            raise ConfigError(f"{path}: enum {type(value).__name__} is not known")
+        return {"enum": type(value).__name__, "value": value.value}
+    if isinstance(value, list):
+        return [_encode(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise ConfigError(f"{path}: only dicts with string keys can be saved, got {value!r}")
+        return {"dict": {k: _encode(v, f"{path}.{k}") for k, v in value.items()}}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise ConfigError(f"{path}: cannot save a value of type {type(value).__name__}: {value!r}")
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """The JSON-compatible plain-data form of a configuration object (every field)."""
+    if not isinstance(config, ConfigBase):
+        raise ConfigError(f"to_dict expects a configuration object, got {config!r}")
+    return {"format": FORMAT, "version": FORMAT_VERSION, "config": _encode(config, "")}
+
+
+def _decode(data: Any, path: str) -> Any:
+    if isinstance(data, list):
+        return [_decode(v, f"{path}[{i}]") for i, v in enumerate(data)]
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path or 'config'}: unexpected value {data!r}")
+    keys = set(data)
+    if keys == {"class", "fields"}:
+        return _decode_object(data, path)
+    if keys == {"enum", "value"}:
+        enum_cls = _enum_classes().get(data["enum"])
+        if enum_cls is None:
+            raise ConfigError(f"{path}: unknown enum {data['enum']!r}")
+        try:
+            return enum_cls(data["value"])
+        except ValueError:
+            raise ConfigError(
+                f"{path}: {data['value']!r} is not a value of {enum_cls.__name__}"
+            ) from None
+    if keys == {"dict"} and isinstance(data["dict"], dict):
+        return {k: _decode(v, f"{path}.{k}") for k, v in data["dict"].items()}
+    raise ConfigError(f"{path or 'config'}: unrecognised entry with keys {sorted(keys)}")
+
+
+def _decode_object(data: dict[str, Any], path: str) -> Any:
+    name = data["class"]
+    cls = _config_classes().get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ConfigError(f"{path or 'config'}: unknown configuration class {name!r}")
+    values = data["fields"]
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path or 'config'}: fields of {name} must be a mapping")
+    known = {f.name for f in dataclasses.fields(cls) if f.init}
+    for key in values:
+        if key not in known:
+            raise ConfigError(f"{path or name}: {name} has no field {key!r}")
+    kwargs = {k: _decode(v, f"{path}.{k}".lstrip(".")) for k, v in values.items()}
+    return cls(**kwargs)
+
+
+def from_dict(data: dict[str, Any]) -> Any:
+    """Rebuild a configuration object from :func:`to_dict` output.
+
+    Raises:
+        ConfigError: wrong format or version, an unknown class, enum or field.
+    """
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ConfigError(f"not an analogtrain configuration (format must be {FORMAT!r})")
+    version = data.get("version")
+    if version != FORMAT_VERSION:
+        raise ConfigError(
+            f"unsupported configuration format version {version!r} (this is {FORMAT_VERSION})"
+        )
+    config = _decode(data.get("config"), "")
+    if not isinstance(config, ConfigBase):
+        raise ConfigError(f"the saved configuration is not a configuration object: {config!r}")
+    return config
+
+
+def save_config(config: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``config`` to ``path`` as JSON (see the module docstring for the format)."""
+    text = json.dumps(to_dict(config), indent=2)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+
+
+def load_config(path: str | os.PathLike[str]) -> Any:
+    """Read a configuration written by :func:`save_config`."""
+    with open(path, encoding="utf-8") as fh:
+        try:
+            data = json.load(fh)
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"{os.fspath(path)} is not valid JSON: {err}") from None
+    return from_dict(data)
