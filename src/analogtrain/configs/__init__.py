@@ -47,6 +47,7 @@ from analogtrain.configs.enums import (
     WeightNoiseType,
     WeightRemapType,
 )
+from analogtrain.configs.not_simulated import NOT_SIMULATED, check_simulated
 from analogtrain.configs.parameters import (
     DriftParameter,
     InputRangeParameter,
@@ -66,9 +67,11 @@ from analogtrain.configs.rpu_configs import (
     SingleRPUConfig,
     UnitCellRPUConfig,
 )
+from analogtrain.configs.serialization import from_dict, load_config, save_config, to_dict
 
 __all__ = [
     "ALGORITHMS",
+    "NOT_SIMULATED",
     "AnalogMVType",
     "BoundManagementType",
     "BufferedTransferCompound",
@@ -118,4 +121,9 @@ __all__ = [
     "WeightRemapParameter",
     "WeightRemapType",
     "build_config",
+    "check_simulated",
+    "from_dict",
+    "load_config",
+    "save_config",
+    "to_dict",
 ]
