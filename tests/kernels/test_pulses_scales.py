@@ -119,3 +119,12 @@ def test_mismatched_batches_are_rejected() -> None:
         update_scales(torch.ones(2, 3), torch.ones(3, 1), 0.1, 0.001, UpdateParameters())
     with pytest.raises(ArgumentError, match="shapes"):
         update_scales(torch.ones(3), torch.ones(3, 1), 0.1, 0.001, UpdateParameters())
+
+
+def test_non_finite_inputs_are_rejected() -> None:
+    x, d = _one([1.0, float("nan")], [1.0])
+    with pytest.raises(ArgumentError, match="x contains NaN"):
+        update_scales(x, d, 0.01, 0.001, UpdateParameters())
+    x, d = _one([1.0, 0.5], [float("-inf")])
+    with pytest.raises(ArgumentError, match="d contains NaN"):
+        update_scales(x, d, 0.01, 0.001, UpdateParameters())

@@ -255,3 +255,13 @@ def test_update_scales_skip_matches_loop() -> None:
     seen = [s for s, _, _ in iter_coincidences(x, d, 0.05, 0.001, UpdateParameters(), _gen())]
     assert 3 not in seen and 7 not in seen
     assert set(seen) <= set(torch.nonzero(bl).squeeze(1).tolist())
+
+
+def test_inputs_that_require_grad_leave_no_graph_on_the_weights() -> None:
+    x, d = _batch(3)
+    x.requires_grad_(True)
+    for up in (UpdateParameters(), UpdateParameters(pulse_type=PulseType.NONE_WITH_DEVICE)):
+        array = RecordingArray(3, 4)
+        pulsed_update(array, x, d, 0.1, up, _gen())
+        assert not array.weight.requires_grad
+        assert array.weight.abs().sum() > 0

@@ -120,6 +120,9 @@ def update_scales(
 
     x_max = x.detach().abs().amax(dim=1).to(dtype)  # [m]
     d_max = d.detach().abs().amax(dim=1).to(dtype)  # [m]
+    for name, v_max in (("x", x_max), ("d", d_max)):
+        if not bool(torch.isfinite(v_max).all()):
+            raise ArgumentError(f"update tensor {name} contains NaN or infinite values")
     bl = torch.full((m,), base_bl, dtype=torch.long, device=x.device)
     a = torch.full((m,), base_scale, dtype=dtype, device=x.device)
     b = a.clone()

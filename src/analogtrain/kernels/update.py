@@ -183,6 +183,19 @@ def pulsed_update(
         raise ArgumentError(f"granularity must be a positive finite number; got {granularity!r}")
     if lr == 0 or x.shape[0] == 0:
         return
+    with torch.no_grad():
+        _dispatch(array, x.detach(), d.detach(), lr, up, generator, granularity)
+
+
+def _dispatch(
+    array: DeviceArray,
+    x: Tensor,
+    d: Tensor,
+    lr: float,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    granularity: float | None,
+) -> None:
     if array.is_floating_point:
         array.float_update(x, d, lr)
         return
