@@ -159,3 +159,29 @@ def test_bad_mvm_inputs_raise_tile_error():
         tile.backward_mvm(torch.zeros(3, 5))
     with pytest.raises(TileError, match="non-finite"):
         tile.backward_mvm(torch.full((1, 6), math.nan))
+
+
+class _MyDevice(ConstantStepDevice):
+    """A user's own device subclass, unknown to the config serialisation."""
+
+
+def test_state_dict_of_a_user_device_subclass_round_trips_in_memory():
+    torch.manual_seed(0)
+    a = AnalogTile(3, 4, SingleRPUConfig(device=_MyDevice(dw_min=0.01)))
+    train(a, 1, seed=20)
+    b = AnalogTile(3, 4, SingleRPUConfig(device=_MyDevice(dw_min=0.01)))
+    b.load_state_dict(copy.deepcopy(a.state_dict()))
+    assert type(b.rpu_config.device) is _MyDevice
+    assert_same_run(a, b, steps=1)
+
+
+def test_average_abs_max_running_value_is_shared_by_both_directions():
+    # aihwkit CPU quirk (spec 3.4): one running value for forward and backward
+    io = IOParameters(noise_management=NoiseManagementType.AVERAGE_ABS_MAX)
+    tile = AnalogTile(3, 4, SingleRPUConfig(forward=io, backward=io))
+    tile.forward_mvm(torch.tensor([[0.5, -1.0, 0.0, 0.25]]))
+    assert tile.forward_io.average_abs_max.item() == pytest.approx(1.0)
+    tile.backward_mvm(torch.tensor([[0.0, 4.0, -1.0]]))
+    # one sample: A <- (1 - 1e-3) A + 1e-3 max|d|
+    assert tile.forward_io.average_abs_max.item() == pytest.approx(0.999 + 0.004)
+    assert "average_abs_max" not in tile.backward_io.as_dict()

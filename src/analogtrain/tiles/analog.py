@@ -36,6 +36,7 @@ from analogtrain.configs import (
 )
 from analogtrain.configs.enums import PulseType
 from analogtrain.devices import create_device_array
+from analogtrain.kernels.io_management import AVERAGE_ABS_MAX_KEY
 from analogtrain.kernels.mvm import analog_mvm, init_io_state
 from analogtrain.kernels.update import pulsed_update
 from analogtrain.tiles.base import AnalogTileBase, TensorState
@@ -111,6 +112,7 @@ class AnalogTile(AnalogTileBase):
             device=self.device,
             dtype=self.dtype,
         )
+        self.shared_running_abs_max = False
         if self.exact_mvm:
             self.forward_io = TensorState({})
             self.backward_io = TensorState({})
@@ -131,6 +133,11 @@ class AnalogTile(AnalogTileBase):
             device=self.device,
             dtype=self.dtype,
         )
+        # aihwkit CPU quirk (spec 3.4): one AVERAGE_ABS_MAX running value serves both
+        # directions; it lives in forward_io and is lent to the backward pass.
+        self.shared_running_abs_max = AVERAGE_ABS_MAX_KEY in fwd and AVERAGE_ABS_MAX_KEY in bwd
+        if self.shared_running_abs_max:
+            del bwd[AVERAGE_ABS_MAX_KEY]
         self.forward_io = TensorState(fwd)
         self.backward_io = TensorState(bwd)
 
@@ -154,7 +161,11 @@ class AnalogTile(AnalogTileBase):
         if self.exact_mvm:
             return d @ w
         state = self.backward_io.as_dict()
+        if self.shared_running_abs_max:
+            state[AVERAGE_ABS_MAX_KEY] = self.forward_io.as_dict()[AVERAGE_ABS_MAX_KEY]
         z = analog_mvm(w.t(), d, self.rpu_config.backward, state, self.generator, is_backward=True)
+        if self.shared_running_abs_max:
+            self.forward_io.store({AVERAGE_ABS_MAX_KEY: state.pop(AVERAGE_ABS_MAX_KEY)})
         self.backward_io.store(state)
         return z
 

@@ -36,7 +36,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from analogtrain.errors import ArgumentError, TileError
+from analogtrain.configs.serialization import from_dict, to_dict
+from analogtrain.errors import ArgumentError, ConfigError, TileError
 from analogtrain.rng import derive_seed, make_generator, resolve_seed
 
 __all__ = ["AnalogTileBase", "TensorState"]
@@ -307,15 +308,13 @@ class AnalogTileBase(nn.Module, abc.ABC):
 
     def get_extra_state(self) -> dict[str, Any]:
         """Everything ``state_dict`` needs beyond the buffers to resume exactly."""
-        from analogtrain.configs.serialization import to_dict
-
         gen = self.generator
         return {
             "format": EXTRA_STATE_FORMAT,
             "tile_class": type(self).__name__,
             "out_size": self.out_size,
             "in_size": self.in_size,
-            "rpu_config": to_dict(self.rpu_config),
+            "rpu_config": _config_to_state(self.rpu_config),
             "seed": self.seed,
             "construction_seed": self.construction_seed,
             "n_moves": self._n_moves,
@@ -329,8 +328,6 @@ class AnalogTileBase(nn.Module, abc.ABC):
     def set_extra_state(self, state: Any) -> None:
         """Restore :meth:`get_extra_state` (called by ``load_state_dict`` before the buffers
         of the sub-modules are loaded, so a rebuilt structure still receives them)."""
-        from analogtrain.configs.serialization import from_dict
-
         if not isinstance(state, Mapping) or state.get("format") != EXTRA_STATE_FORMAT:
             raise TileError(f"not an analogtrain tile state (format {EXTRA_STATE_FORMAT})")
         if state["tile_class"] != type(self).__name__:
@@ -344,7 +341,7 @@ class AnalogTileBase(nn.Module, abc.ABC):
                 f"checkpoint tile has shape {saved_shape}, this tile "
                 f"{(self.out_size, self.in_size)}"
             )
-        config = from_dict(state["rpu_config"])
+        config = _config_from_state(state["rpu_config"])
         self.seed = int(state["seed"])
         self.construction_seed = int(state["construction_seed"])
         if config != self.rpu_config:
@@ -369,6 +366,25 @@ class AnalogTileBase(nn.Module, abc.ABC):
             f"device_config={type(self.rpu_config.device).__name__}, "
             f"dtype={self.dtype}, device={self.device}"
         )
+
+
+def _config_to_state(rpu_config: Any) -> Any:
+    """The config as plain data (loadable with ``torch.load(weights_only=True)``).
+
+    Configs with classes unknown to :mod:`analogtrain.configs.serialization` (a user's own
+    device subclass) are kept as a copy of the object instead: ``state_dict``, pickling and
+    ``copy.deepcopy`` still work, only a weights-only load refuses them.
+    """
+    try:
+        return to_dict(rpu_config)
+    except ConfigError:
+        return copy.deepcopy(rpu_config)
+
+
+def _config_from_state(saved: Any) -> Any:
+    if isinstance(saved, Mapping):
+        return from_dict(saved)
+    return copy.deepcopy(saved)
 
 
 def _check_lr(lr: float) -> float:
