@@ -128,3 +128,16 @@ def test_non_finite_inputs_are_rejected() -> None:
     x, d = _one([1.0, 0.5], [float("-inf")])
     with pytest.raises(ArgumentError, match="d contains NaN"):
         update_scales(x, d, 0.01, 0.001, UpdateParameters())
+
+
+def test_bl_management_implies_update_management() -> None:
+    x, d = _one([1.0, -0.5, 0.2], [0.25, -0.1])
+    both = update_scales(x, d, 0.01, 0.001, UpdateParameters())
+    ublm_only = update_scales(x, d, 0.01, 0.001, UpdateParameters(update_management=False))
+    for p, q in zip(both, ublm_only):
+        assert torch.equal(p, q)
+    # UM alone keeps BL = desired_bl but still balances: A dm = B xm
+    bl, a, b = update_scales(x, d, 0.01, 0.001, UpdateParameters(update_bl_management=False))
+    assert bl.tolist() == [31]
+    assert (a * 0.25).item() == pytest.approx(b.item(), rel=1e-12)
+    assert (bl * a * b).item() == pytest.approx(10.0, rel=1e-12)

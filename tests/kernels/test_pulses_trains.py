@@ -238,3 +238,13 @@ def test_exact_pulse_types_have_no_trains() -> None:
         up = UpdateParameters(pulse_type=pulse_type)
         with pytest.raises(NotSimulatedError, match="pulse_type"):
             sample_coincidences(torch.ones(2), torch.ones(1), 3, 1.0, 1.0, up, _gen())
+
+
+def test_silent_rows_and_columns_are_placed_correctly() -> None:
+    # only rows 1, 3 and columns 1, 3 can fire: the sub-block goes back to its place
+    x = torch.tensor([0.0, 1.0, 0.0, 2.0, 0.0])
+    d = torch.tensor([0.0, 1.0, 0.0, -1.0])
+    counts, _ = sample_coincidences(x, d, 3, 1.0, 1.0, UpdateParameters(), _gen())
+    expected = torch.zeros(4, 5, dtype=torch.int32)
+    expected[1, 1] = expected[1, 3] = expected[3, 1] = expected[3, 3] = 3
+    assert torch.equal(counts, expected)
