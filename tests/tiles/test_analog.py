@@ -307,3 +307,23 @@ def test_drift_weights_follows_the_power_law():
     tile.drift_weights(1.0)  # first call: reference point, Δ = 1
     tile.drift_weights(1.0)  # Δ = 2
     torch.testing.assert_close(tile.get_weights(), torch.full((5, 4), 0.4 * 2.0**-nu))
+
+
+def test_forward_parameters_are_drawn_per_tile_and_can_be_overwritten():
+    fwd = IOParameters(out_noise=0.1, out_noise_std=0.3)
+    tile = AnalogTile(
+        6, 3, SingleRPUConfig(forward=fwd, device=ConstantStepDevice(construction_seed=1))
+    )
+    values = tile.get_forward_parameters()
+    sigma = values["out_noise_values"]  # |out_noise (1 + out_noise_std xi)| per output
+    assert sigma.shape == (6,) and torch.all(sigma > 0)
+    assert not torch.allclose(sigma, torch.full((6,), 0.1))
+    assert tile.get_backward_parameters() == {}
+    tile.set_forward_parameters({"out_noise_values": torch.full((6,), 0.05)})
+    torch.testing.assert_close(
+        tile.get_forward_parameters()["out_noise_values"], torch.full((6,), 0.05)
+    )
+    with pytest.raises(TileError, match="shape"):
+        tile.set_forward_parameters({"out_noise_values": torch.ones(5)})
+    with pytest.raises(TileError, match="names"):
+        tile.set_backward_parameters({"v_offset": torch.ones(3)})

@@ -11,8 +11,8 @@ import pytest
 import torch
 from torch import Tensor
 
-from analogtrain.configs import ConstantStepDevice, SingleRPUConfig
-from analogtrain.errors import ArgumentError, TileError
+from analogtrain.configs import BoundManagementType, ConstantStepDevice, SingleRPUConfig
+from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
 from analogtrain.tiles.base import AnalogTileBase, TensorState
 
 
@@ -232,3 +232,17 @@ def test_tensor_state_follows_to_and_takes_new_entries():
     assert set(state.state_dict()) == {"a", "b"}
     with pytest.raises(TileError, match="tensor"):
         state.store({"c": 1.0})
+
+
+def test_not_simulated_fields_are_refused_at_construction():
+    cfg = SingleRPUConfig()
+    cfg.forward.bound_management = BoundManagementType.SHIFT
+    with pytest.raises(NotSimulatedError, match="bound_management"):
+        _ToyTile(2, 2, cfg)
+
+
+def test_invalid_config_is_refused_at_construction():
+    cfg = SingleRPUConfig()
+    cfg.device.dw_min = "big"
+    with pytest.raises(ConfigError, match="dw_min"):
+        _ToyTile(2, 2, cfg)

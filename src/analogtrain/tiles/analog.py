@@ -177,6 +177,23 @@ class AnalogTile(AnalogTileBase):
         with torch.no_grad():
             pulsed_update(self.array, x, d, rate, self.update_parameters, self.generator)
 
+    def get_forward_parameters(self) -> dict[str, Tensor]:
+        """Copies of the systematic forward IO draws (spec 3.2 step 6), e.g.
+        ``out_noise_values``, ``v_offset``; empty when the forward pass has none."""
+        return self.forward_io.snapshot()
+
+    def set_forward_parameters(self, values: Mapping[str, Tensor]) -> None:
+        """Overwrite the systematic forward IO draws (same names and shapes)."""
+        self.forward_io.overwrite(values, "forward parameter")
+
+    def get_backward_parameters(self) -> dict[str, Tensor]:
+        """Copies of the systematic backward IO draws."""
+        return self.backward_io.snapshot()
+
+    def set_backward_parameters(self, values: Mapping[str, Tensor]) -> None:
+        """Overwrite the systematic backward IO draws (same names and shapes)."""
+        self.backward_io.overwrite(values, "backward parameter")
+
     def post_update_step(self) -> None:
         if self.device_config.requires_diffusion():
             self.diffuse_weights()

@@ -36,6 +36,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from analogtrain.configs.not_simulated import check_simulated
 from analogtrain.configs.serialization import from_dict, to_dict
 from analogtrain.errors import ArgumentError, ConfigError, TileError
 from analogtrain.rng import derive_seed, make_generator, resolve_seed
@@ -64,6 +65,28 @@ class TensorState(nn.Module):
     def as_dict(self) -> dict[str, Tensor]:
         """The tensors by name (the buffers themselves, not copies)."""
         return {name: buf for name, buf in self._buffers.items() if buf is not None}
+
+    def snapshot(self) -> dict[str, Tensor]:
+        """Detached copies of the tensors by name."""
+        return {name: value.detach().clone() for name, value in self.as_dict().items()}
+
+    def overwrite(self, values: Mapping[str, Tensor], what: str) -> None:
+        """Copy ``values`` into the existing tensors (same names and shapes, else TileError)."""
+        current = self.as_dict()
+        if sorted(values) != sorted(current):
+            raise TileError(f"{what} names must be {sorted(current)}, got {sorted(values)}")
+        converted = {}
+        for name, target in current.items():
+            value = torch.as_tensor(values[name]).to(device=target.device, dtype=target.dtype)
+            if value.shape != target.shape:
+                raise TileError(
+                    f"{what} {name!r} must have shape {tuple(target.shape)}, "
+                    f"got {tuple(value.shape)}"
+                )
+            converted[name] = value
+        with torch.no_grad():
+            for name, value in converted.items():
+                current[name].copy_(value)
 
     def store(self, values: Mapping[str, Tensor]) -> None:
         """Take over the entries of ``values`` (new names become new buffers)."""
@@ -399,8 +422,4 @@ def _check_lr(lr: float) -> float:
 def _validate_config(rpu_config: Any) -> None:
     """``rpu_config.validate()`` plus the not-simulated check of :mod:`analogtrain.configs`."""
     rpu_config.validate()
-    try:
-        from analogtrain.configs import check_simulated
-    except ImportError:  # TODO(tiles): import directly once configs exports it
-        return
     check_simulated(rpu_config)
