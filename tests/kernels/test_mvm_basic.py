@@ -127,6 +127,18 @@ def test_invalid_io_combinations():
     # without noise management any input bound is fine
     io = IOParameters(inp_bound=2.0, noise_management=NoiseManagementType.NONE)
     assert analog_mvm(W, X, io, {}, gen()).shape == (16, 6)
-    with pytest.raises(ConfigError, match="average_abs_max"):
+    with pytest.raises(TileError, match="lacks 'average_abs_max'"):
         io = IOParameters(noise_management=NoiseManagementType.AVERAGE_ABS_MAX)
         analog_mvm(W, X, io, {}, gen())
+
+
+def test_state_must_fit_parameters_and_direction():
+    io = IOParameters(out_noise_std=0.1, mv_type=AnalogMVType.POS_NEG_SEPARATE)
+    fwd = init_io_state(io, 6, 10, gen())
+    assert analog_mvm(W, X, io, fwd, gen()).shape == (16, 6)
+    with pytest.raises(TileError, match=r"'out_noise_values' has shape \(6,\), expected \(10,\)"):
+        analog_mvm(W.T, torch.zeros(2, 6), io, fwd, gen(), is_backward=True)
+    with pytest.raises(TileError, match="lacks 'w_asymmetry'"):
+        analog_mvm(W, X, IOParameters(w_read_asymmetry_dtod=0.1, mv_type=io.mv_type), fwd, gen())
+    # ONE_PASS does not read the asymmetry, so the entry is optional there
+    assert analog_mvm(W, X, IOParameters(w_read_asymmetry_dtod=0.1), {}, gen()).shape == (16, 6)

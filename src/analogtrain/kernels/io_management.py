@@ -189,7 +189,7 @@ def _running_abs_max(a: Tensor, running: Tensor) -> Tensor:
     place and returns ``A`` for every sample.
     """
     work = torch.promote_types(a.dtype, torch.float32)
-    a = a.to(work)
+    a = a.detach().to(work)
     prev = running.detach().to(device=a.device, dtype=work).reshape(())
     r = 1.0 - NM_DECAY
     out = []

@@ -25,71 +25,18 @@ from torch import Tensor
 from analogtrain.configs.enums import AnalogMVType, BoundManagementType, NoiseManagementType
 from analogtrain.errors import TileError
 from analogtrain.kernels.io_management import (
-    AVERAGE_ABS_MAX_KEY,
     EffectiveIO,
     discretize,
     effective_io,
     noise_management_scale,
 )
 from analogtrain.kernels.io_nonideal import apply_pass_nonidealities, output_nonlinearity
+from analogtrain.kernels.io_state import check_io_state, init_io_state, nonlinearity_active
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import IOParameters
 
 __all__ = ["analog_mvm", "effective_io", "init_io_state"]
-
-
-def _nonlinearity_active(io: IOParameters) -> bool:
-    return io.out_nonlinearity > 0 or io.r_series > 0
-
-
-def init_io_state(
-    io: IOParameters,
-    out_size: int,
-    in_size: int,
-    generator: torch.Generator,
-    *,
-    device: torch.device | str | None = None,
-    dtype: torch.dtype = torch.float32,
-) -> dict[str, Tensor]:
-    """Draw the systematic (fixed per tile and direction) IO parameters of spec 3.2 step 6.
-
-    Entries, each created only when its feature is on: ``v_offset`` [out] (half-normal
-    ``max(v_offset_std xi, 0)``), ``out_nonlinearity`` [out] and ``out_nonlinearity_factor``
-    (scalar ``F``), ``w_asymmetry`` [out, in] (``1 + w_read_asymmetry_dtod xi``),
-    ``out_noise_values`` [out] (``|out_noise (1 + out_noise_std xi)|``) and, for
-    ``AVERAGE_ABS_MAX``, the running value ``average_abs_max`` (scalar, 0 = not initialised).
-    For the backward direction pass ``out_size = x_size``, ``in_size = d_size``.
-    """
-    eff = effective_io(io)
-    state: dict[str, Tensor] = {}
-    if eff.perfect:
-        return state
-
-    def normal(*shape: int) -> Tensor:
-        return torch.randn(shape, generator=generator, device=device, dtype=dtype)
-
-    if io.v_offset_std > 0 or io.r_series > 0:
-        state["v_offset"] = (io.v_offset_std * normal(out_size)).clamp_(min=0.0)
-    if _nonlinearity_active(io):
-        b = float(io.out_bound) if 0 < io.out_bound < math.inf else 1.0
-        spread = 1.0 + max(float(io.out_nonlinearity_std), 0.0) * normal(out_size)
-        n = (io.out_nonlinearity / b * spread).abs_()
-        state["out_nonlinearity"] = n
-        f = torch.ones((), device=device, dtype=dtype)
-        if io.slope_calibration > 0:
-            mean_n = n.mean() if io.out_nonlinearity > 0 else torch.zeros_like(f)
-            f = (1.0 + (mean_n + float(io.r_series)) * float(io.slope_calibration) * b) ** 2
-        state["out_nonlinearity_factor"] = f
-    if io.w_read_asymmetry_dtod > 0:
-        state["w_asymmetry"] = 1.0 + io.w_read_asymmetry_dtod * normal(out_size, in_size)
-    if io.out_noise_std > 0:
-        state["out_noise_values"] = (
-            io.out_noise * (1.0 + io.out_noise_std * normal(out_size))
-        ).abs_()
-    if eff.noise_management is NoiseManagementType.AVERAGE_ABS_MAX:
-        state[AVERAGE_ABS_MAX_KEY] = torch.zeros((), device=device, dtype=dtype)
-    return state
 
 
 def _check_inputs(weight: Tensor, x: Tensor) -> Tensor:
@@ -142,7 +89,7 @@ def _finalize(
     """ADC (spec 3.3.2), in place on ``y`` [k, out]: non-linearity, output asymmetry, output
     noise, quantization, clip. Returns ``(y, passed [k])``; ``passed`` is ``None`` without
     bound management."""
-    if _nonlinearity_active(io):
+    if nonlinearity_active(io):
         output_nonlinearity(y, state["out_nonlinearity"], state["out_nonlinearity_factor"])
     if io.out_asymmetry > 0:
         y = torch.where(y < 0, y * (1.0 - io.out_asymmetry), y)
@@ -190,7 +137,7 @@ def _analog_pass(
         y = apply_pass_nonidealities(xt @ weight.T, xt, weight, io, state, generator)
         return _finalize(y, eff, io, state, generator)
     # Separate passes for the negative and the positive inputs (spec 3.6).
-    w_neg = weight * state["w_asymmetry"] if "w_asymmetry" in state else weight
+    w_neg = weight * state["w_asymmetry"] if io.w_read_asymmetry_dtod > 0 else weight
     x_neg = xt.clamp(max=0.0)
     x_pos = xt.clamp_(min=0.0)
     y_neg = apply_pass_nonidealities(x_neg @ w_neg.T, x_neg, w_neg, io, state, generator)
@@ -236,6 +183,7 @@ def analog_mvm(
 
     if x.shape[0] == 0:
         return x.new_zeros((0, weight.shape[0]))
+    check_io_state(io, eff, state, *weight.shape)
     mu = noise_management_scale(
         x, eff, state, max_bm_res=float(io.max_bm_res), abs_max=abs_max
     )  # [m] or None
