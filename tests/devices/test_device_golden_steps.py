@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from conftest import NO_VARIATION, build_array, one_pulse
+from device_helpers import NO_VARIATION, build_array, one_pulse
 
 from analogtrain.configs.devices import (
     ConstantStepDevice,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import NO_VARIATION, build_array, one_pulse
+from device_helpers import NO_VARIATION, build_array, one_pulse
 
 from analogtrain.configs.devices import (
     ConstantStepDevice,

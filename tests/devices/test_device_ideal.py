@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import build_array
+from device_helpers import build_array
 
 from analogtrain.configs.devices import FloatingPointDevice, IdealDevice
 from analogtrain.devices import FloatingPointDeviceArray

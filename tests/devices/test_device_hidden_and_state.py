@@ -6,7 +6,7 @@ import copy
 
 import pytest
 import torch
-from conftest import build_array
+from device_helpers import build_array
 
 from analogtrain.configs.devices import (
     ConstantStepDevice,

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 import torch
-from conftest import NO_VARIATION, build_array
+from device_helpers import NO_VARIATION, build_array
 
 from analogtrain.configs.devices import (
     ConstantStepDevice,
