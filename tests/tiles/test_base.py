@@ -246,3 +246,16 @@ def test_invalid_config_is_refused_at_construction():
     cfg.device.dw_min = "big"
     with pytest.raises(ConfigError, match="dw_min"):
         _ToyTile(2, 2, cfg)
+
+
+def test_state_from_another_device_type_continues_with_a_derived_stream():
+    torch.manual_seed(0)
+    a = _toy()
+    state = a.get_extra_state()
+    state["generator_device_type"] = "cuda"  # as if saved on a GPU
+    b, c = _toy(), _toy()
+    b.set_extra_state(state)
+    c.set_extra_state(dict(state))
+    draws_b = torch.rand(4, generator=b.generator)
+    assert torch.equal(draws_b, torch.rand(4, generator=c.generator))  # reproducible
+    assert not torch.equal(draws_b, torch.rand(4, generator=a.generator))  # a new stream
