@@ -28,6 +28,7 @@ from analogtrain.configs.enums import BoundManagementType, NoiseManagementType, 
 from analogtrain.devices.base import DeviceArray
 from analogtrain.devices.registry import create_device_array
 from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
+from analogtrain.kernels.io_management import AVERAGE_ABS_MAX_KEY
 from analogtrain.kernels.mvm import analog_mvm, init_io_state
 from analogtrain.kernels.update import pulsed_update
 from analogtrain.tiles.base import AnalogTileBase, TensorState
@@ -73,26 +74,29 @@ class CompoundTile(AnalogTileBase):
                 f"{type(cfg.device).__name__} with update.pulse_type=PulseType.NONE: a compound "
                 "is then replaced by a floating-point tile; use FloatingPointRPUConfig"
             )
-        self.forward_io_state = TensorState(
-            init_io_state(
-                cfg.forward,
-                self.out_size,
-                self.in_size,
-                self.construction_generator("forward"),
-                device=self.device,
-                dtype=self.dtype,
-            )
+        fwd = init_io_state(
+            cfg.forward,
+            self.out_size,
+            self.in_size,
+            self.construction_generator("forward"),
+            device=self.device,
+            dtype=self.dtype,
         )
-        self.backward_io_state = TensorState(
-            init_io_state(
-                cfg.backward,
-                self.in_size,
-                self.out_size,
-                self.construction_generator("backward"),
-                device=self.device,
-                dtype=self.dtype,
-            )
+        bwd = init_io_state(
+            cfg.backward,
+            self.in_size,
+            self.out_size,
+            self.construction_generator("backward"),
+            device=self.device,
+            dtype=self.dtype,
         )
+        # as the single tile (aihwkit CPU quirk, spec single-tile 3.4): one AVERAGE_ABS_MAX
+        # running value serves both directions; it lives in forward_io.
+        self.shared_running_abs_max = AVERAGE_ABS_MAX_KEY in fwd and AVERAGE_ABS_MAX_KEY in bwd
+        if self.shared_running_abs_max:
+            del bwd[AVERAGE_ABS_MAX_KEY]
+        self.forward_io = TensorState(fwd)
+        self.backward_io = TensorState(bwd)
         self._build_compound()
 
     def _rebuild(self) -> None:
@@ -138,14 +142,16 @@ class CompoundTile(AnalogTileBase):
 
     def forward_mvm(self, x: Tensor) -> Tensor:
         x = self._check_input(x)
-        state = self.forward_io_state.as_dict()
+        state = self.forward_io.as_dict()
         y = analog_mvm(self.visible_weight(), x, self.rpu_config.forward, state, self.generator)
-        self.forward_io_state.store(state)
+        self.forward_io.store(state)
         return y
 
     def backward_mvm(self, d: Tensor) -> Tensor:
         d = self._check_error(d)
-        state = self.backward_io_state.as_dict()
+        state = self.backward_io.as_dict()
+        if self.shared_running_abs_max:
+            state[AVERAGE_ABS_MAX_KEY] = self.forward_io.as_dict()[AVERAGE_ABS_MAX_KEY]
         z = analog_mvm(
             self.visible_weight().T,
             d,
@@ -154,7 +160,9 @@ class CompoundTile(AnalogTileBase):
             self.generator,
             is_backward=True,
         )
-        self.backward_io_state.store(state)
+        if self.shared_running_abs_max:
+            self.forward_io.store({AVERAGE_ABS_MAX_KEY: state.pop(AVERAGE_ABS_MAX_KEY)})
+        self.backward_io.store(state)
         return z
 
     # ------------------------------------------------------------------ update frame

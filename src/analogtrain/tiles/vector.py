@@ -1,4 +1,4 @@
-"""Vector unit cells: several devices per cross-point summed into one weight (spec compounds 3.2, 3.3).
+"""Vector unit cells: several devices per cross-point summed into one weight (spec compounds 3.2f).
 
 The visible weight of a :class:`~analogtrain.configs.VectorUnitCell` with devices
 ``k = 0..n-1`` is the weighted sum of the hidden weights,
@@ -73,9 +73,7 @@ class VectorUnitCellTile(CompoundTile):
         if not isinstance(devices, list):
             raise ConfigError("unit_cell_devices should be a list of devices")
         if not devices:
-            raise ConfigError(
-                f"{type(self.rpu_config.device).__name__}.unit_cell_devices is empty"
-            )
+            raise ConfigError(f"{type(self.rpu_config.device).__name__}.unit_cell_devices is empty")
         return list(devices)
 
     def _build_compound(self) -> None:
@@ -95,8 +93,9 @@ class VectorUnitCellTile(CompoundTile):
         )
         self.policy = cfg.update_policy
         if not isinstance(self.policy, Policy):
-            raise ConfigError(f"device.update_policy must be a VectorUnitCellUpdatePolicy, "
-                              f"got {self.policy!r}")
+            raise ConfigError(
+                f"device.update_policy must be a VectorUnitCellUpdatePolicy, got {self.policy!r}"
+            )
         self.arrays = self._make_arrays(
             configs, self.construction_generator(), "device.unit_cell_devices"
         )

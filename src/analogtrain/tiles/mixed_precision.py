@@ -1,0 +1,188 @@
+"""Mixed precision: digital gradient accumulation, analog storage (spec compounds 3.9).
+
+The rank-``m`` update of a mini-batch is accumulated exactly (or after quantising ``x`` and
+``d``) in a digital matrix ``chi``, and whole multiples of the write quantum ``g_mp`` are
+periodically transferred to the analog device as pulses, row by row (Nandakumar et al.,
+"Mixed-precision deep learning based on computational memory", Front. Neurosci. 14:406,
+2020)::
+
+    chi += lr * sum_b Q(d_b) Q(x_b)^T                 (chi holds the negative pending change)
+    every transfer_every calls, for n_rows_per_transfer rows r (cycling):
+        k = trunc(chi[r, :] / g_mp);  chi[r, :] -= k g_mp
+        W[r, :] -= transfer_lr g_mp k                 (pulsed update, x = k, d = e_r)
+
+``Q`` quantises each vector to ``floor(n_bins / 2)`` levels per sign of its abs-max, with
+optional stochastic rounding (``n_bins = 0``: no quantisation). The transfer write uses the
+main ``update`` parameters with update and bit-length management forced on, so each element
+receives about ``|k|`` pulses (at most ``desired_bl``).
+
+The whole call is accumulated before the transfer (aihwkit's CUDA semantics; its CPU engine
+transfers at the first vector of a call). The first call never transfers. The analog
+device's weight is the visible weight. ``construction_seed`` is taken from the compound or,
+when that is 0, from the analog device (``build_config("mp")`` puts it there; aihwkit then
+ignores it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from analogtrain.configs.compounds import MixedPrecisionCompound
+from analogtrain.errors import ConfigError
+from analogtrain.tiles.base import TensorState
+from analogtrain.tiles.compound_base import CompoundTile
+from analogtrain.tiles.factory import register_tile
+from analogtrain.tiles.transfer_schedule import cycle_indices
+
+__all__ = ["MixedPrecisionCompoundTile", "quantize_rows"]
+
+
+def quantize_rows(
+    v: Tensor, n_bins: int, stochastic: bool, generator: torch.Generator | None
+) -> Tensor:
+    """Quantise each row of ``v`` ``[m, n]`` to ``floor(n_bins / 2)`` levels per sign.
+
+    ``w = max|v_row| / half`` (``w = 1`` for an all-zero row) and
+    ``q = clamp(rint(v / w + (U - 0.5 if stochastic)), -half, half) * w`` with round half to
+    even. ``n_bins <= 0`` returns ``v`` unchanged; ``n_bins == 1`` is rejected.
+    """
+    if n_bins <= 0:
+        return v
+    half = n_bins // 2
+    if half < 1:
+        raise ConfigError(f"number of quantisation bins must be 0 (off) or >= 2, got {n_bins}")
+    amax = v.abs().amax(dim=1, keepdim=True)
+    width = torch.where(amax > 0, amax / half, torch.ones_like(amax))
+    scaled = v / width
+    if stochastic:
+        if generator is None:
+            raise ConfigError("stochastic rounding needs a generator")
+        u = torch.rand(v.shape, generator=generator, device=generator.device, dtype=v.dtype)
+        scaled = scaled + (u.to(v.device) - 0.5)
+    return torch.clamp(torch.round(scaled), -half, half) * width
+
+
+@register_tile(MixedPrecisionCompound)
+class MixedPrecisionCompoundTile(CompoundTile):
+    """Tile of a :class:`~analogtrain.configs.MixedPrecisionCompound` (see module docstring).
+
+    State: the analog array, ``chi`` ``[out, in]`` (``hidden_weights_chi``), ``vec_count``
+    (vector updates since ``set_weights``) and ``row_index`` (next row to transfer).
+    """
+
+    def _config_construction_seed(self) -> int:
+        mp = self.rpu_config.device
+        own = int(getattr(mp, "construction_seed", 0) or 0)
+        return own or int(getattr(mp.device, "construction_seed", 0) or 0)
+
+    def _build_compound(self) -> None:
+        mp = self.rpu_config.device
+        for name in ("n_x_bins", "n_d_bins"):
+            if getattr(mp, name) == 1:
+                raise ConfigError(f"device.{name} must be 0 (off) or >= 2, got 1")
+        if mp.transfer_every < 0:
+            raise ConfigError(f"device.transfer_every must be >= 0, got {mp.transfer_every!r}")
+        self.arrays = self._make_arrays([mp.device], self.construction_generator(), "device.device")
+        g = float(mp.granularity) if mp.granularity > 0 else self.array.granularity
+        if not g > 0:
+            raise ConfigError(f"Cannot establish granularity (got {g!r})")
+        self.granularity = g
+        self.transfer_update = dataclasses.replace(
+            self.rpu_config.update, update_management=True, update_bl_management=True
+        )
+        zeros = torch.zeros((self.out_size, self.in_size), device=self.device, dtype=self.dtype)
+        self.digital = TensorState({"chi": zeros})
+        self.vec_count = 0
+        self.row_index = 0
+
+    @property
+    def array(self) -> Any:
+        """The analog device array (its weight is the visible weight)."""
+        return self.arrays[0]
+
+    @property
+    def chi(self) -> Tensor:
+        """The digital accumulator ``[out, in]`` (no copy)."""
+        return self.digital.chi
+
+    # ------------------------------------------------------------------ weights
+    def visible_weight(self) -> Tensor:
+        return self.array.weight
+
+    def set_weights(self, weight: Tensor) -> None:
+        """Program the analog device; clears ``chi`` and the counters (spec 3.9)."""
+        w = self._check_weights(weight)
+        self.chi.zero_()
+        self.vec_count = 0
+        self.row_index = 0
+        self.array.set_weights(w, self.generator)
+
+    # ------------------------------------------------------------------ update
+    def _update(self, x: Tensor, d: Tensor, lr: float) -> None:
+        mp = self.rpu_config.device
+        m = x.shape[0]
+        xq = quantize_rows(x, int(mp.n_x_bins), bool(mp.stoc_round_x), self.generator)
+        dq = quantize_rows(d, int(mp.n_d_bins), bool(mp.stoc_round_d), self.generator)
+        self.chi.add_(dq.T @ xq, alpha=lr)
+        calls = self.vec_count // m
+        if mp.transfer_every > 0 and calls > 0 and calls % int(mp.transfer_every) == 0:
+            self.transfer()
+        self.vec_count += m
+
+    def transfer(self) -> None:
+        """Write the whole steps of ``chi`` of the next rows onto the analog device."""
+        mp = self.rpu_config.device
+        n = int(mp.n_rows_per_transfer)
+        if n == 0 or mp.transfer_lr == 0:
+            return
+        d_size = self.out_size
+        n = d_size if n < 0 else min(n, d_size)
+        start = self.row_index
+        if mp.random_row and n < d_size:
+            start = min(math.floor(self._uniform() * d_size), d_size - 1)
+        rows = cycle_indices(start, n, d_size)
+        index = torch.tensor(rows, dtype=torch.long, device=self.device)
+        steps = torch.trunc(self.chi[index] / self.granularity)  # [n, in] signed counts
+        self.chi[index] -= steps * self.granularity
+        self.row_index = (start + n) % d_size
+        if bool((steps != 0).any()):
+            self._write(
+                self.array,
+                steps,
+                self._one_hot(rows, d_size),
+                float(mp.transfer_lr) * self.granularity,
+                self.transfer_update,
+                self.array.granularity,
+            )
+
+    # ------------------------------------------------------------------ hidden parameters
+    @property
+    def weight_granularity(self) -> float:
+        return self.granularity
+
+    def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:
+        out = self.array.get_hidden_parameters()
+        out["hidden_weights_chi"] = self.chi.detach().clone()
+        return out
+
+    def set_hidden_parameters(self, params: Mapping[str, Tensor]) -> None:
+        self._check_hidden_names(params)
+        self.array.set_hidden_parameters(
+            {name: params[name] for name in self.array.hidden_parameter_names()}
+        )
+        self.chi.copy_(self._check_weights(params["hidden_weights_chi"]))
+
+    # ------------------------------------------------------------------ checkpoints
+    def _state_extra(self) -> dict[str, Any]:
+        return {"vec_count": self.vec_count, "row_index": self.row_index}
+
+    def _load_state_extra(self, state: Mapping[str, Any]) -> None:
+        self.vec_count = int(state["vec_count"])
+        self.row_index = int(state["row_index"])
