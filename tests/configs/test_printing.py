@@ -135,7 +135,8 @@ def test_floating_point_config_golden() -> None:
         (c.ReferenceUnitCell(), "ReferenceUnitCell(unit_cell_devices=[])"),
         (
             c.ReferenceUnitCell(gamma_vec=[1.0, -0.5]),
-            "ReferenceUnitCell(\n    unit_cell_devices=[],\n    gamma_vec=[\n        1.0,\n        -0.5\n    ]\n)",
+            "ReferenceUnitCell(\n    unit_cell_devices=[],\n"
+            "    gamma_vec=[\n        1.0,\n        -0.5\n    ]\n)",
         ),
         (
             c.ConstantStepDevice(drift=c.DriftParameter(nu=0.1)),
