@@ -222,3 +222,14 @@ def test_backward_has_no_bound_management():
     # SHIFT is refused forward (test_mvm_basic) but silently off backward, as in aihwkit
     shift = IOParameters(bound_management=BM.SHIFT)
     assert effective_io(shift, is_backward=True).bound_management is BM.NONE
+
+
+def test_average_abs_max_updated_once_per_sample_despite_retries():
+    io = IOParameters(noise_management=NM.AVERAGE_ABS_MAX, **BM_EXAMPLE)
+    state = init_io_state(io, 1, 100, gen())
+    x = torch.full((2, 100), 0.02)
+    x[:, 0] = 1.0
+    x[1, 0] = 3.0
+    y = analog_mvm(torch.ones(1, 100), x, io, state, gen())
+    assert state[AVERAGE_ABS_MAX_KEY].item() == pytest.approx(1 - NM_DECAY + 3 * NM_DECAY)
+    assert y[0].item() == pytest.approx(1.0159, abs=1e-4)  # same passes as with ABS_MAX
