@@ -108,7 +108,9 @@ def test_learning_rate_helpers():
     assert tile.get_learning_rate() == pytest.approx(0.1)
     tile.set_learning_rate(0.25)
     assert tile.get_learning_rate() == 0.25
-    for bad in (-0.1, math.nan, math.inf, "0.1", True):
+    tile.set_learning_rate(torch.tensor(0.5))  # schedulers may hold tensors
+    assert tile.get_learning_rate() == 0.5
+    for bad in (-0.1, math.nan, math.inf, "0.1", True, torch.ones(2)):
         with pytest.raises(ArgumentError, match="learning rate"):
             tile.set_learning_rate(bad)
 

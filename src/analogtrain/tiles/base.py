@@ -29,6 +29,7 @@ from __future__ import annotations
 import abc
 import copy
 import math
+import numbers
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -411,8 +412,11 @@ def _config_from_state(saved: Any) -> Any:
 
 
 def _check_lr(lr: float) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
-        raise ArgumentError(f"learning rate must be a float, got {lr!r}")
+    """``lr`` as a float (a real number or a one-element tensor), finite and >= 0."""
+    if isinstance(lr, Tensor) and lr.numel() == 1 and not lr.dtype.is_complex:
+        lr = lr.item()
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+        raise ArgumentError(f"learning rate must be a real number, got {lr!r}")
     lr = float(lr)
     if not math.isfinite(lr) or lr < 0.0:
         raise ArgumentError(f"learning rate must be finite and >= 0, got {lr!r}")
