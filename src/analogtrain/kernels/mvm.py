@@ -77,7 +77,7 @@ def _prepare_input(
         v.clamp_(-eff.inp_bound, eff.inp_bound)
     if io.inp_noise > 0:
         noise = torch.randn(v.shape, generator=generator, device=v.device, dtype=v.dtype)
-        v.add_(noise.mul_(io.inp_noise))
+        v.add_(noise, alpha=float(io.inp_noise))
     if io.inp_asymmetry != 0:
         v = torch.where(v < 0, v * (1.0 - io.inp_asymmetry), v)
     return v
@@ -93,10 +93,12 @@ def _finalize(
         output_nonlinearity(y, state["out_nonlinearity"], state["out_nonlinearity_factor"])
     if io.out_asymmetry > 0:
         y = torch.where(y < 0, y * (1.0 - io.out_asymmetry), y)
-    sigma = state["out_noise_values"] if io.out_noise_std > 0 else io.out_noise
     if io.out_noise_std > 0 or io.out_noise > 0:
         noise = torch.randn(y.shape, generator=generator, device=y.device, dtype=y.dtype)
-        y.add_(noise.mul_(sigma))
+        if io.out_noise_std > 0:  # per-output std drawn at construction
+            y.add_(noise.mul_(state["out_noise_values"]))
+        else:
+            y.add_(noise, alpha=float(io.out_noise))
     discretize(y, eff.out_step, bool(io.out_sto_round), generator)
     bound = eff.out_bound
     if not math.isfinite(bound):
