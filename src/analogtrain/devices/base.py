@@ -81,15 +81,19 @@ class DeviceArray(nn.Module, abc.ABC):
             self.persistent_weight = self.weight
         return self
 
-    def _check_matrix(self, value: Tensor, what: str) -> Tensor:
-        """``value`` as a tensor on this array's device/dtype, or TileError if the shape is off."""
+    def _check_shape(self, value: Tensor, what: str) -> Tensor:
+        """``value`` as a tensor on this array's device, or TileError if the shape is off."""
         if not isinstance(value, Tensor):
             value = torch.as_tensor(value)
         if tuple(value.shape) != self.shape:
             raise TileError(
                 f"{what} must have shape {self.shape} (out_size, in_size), got {tuple(value.shape)}"
             )
-        return value.to(device=self.weight.device, dtype=self.weight.dtype)
+        return value.to(device=self.weight.device)
+
+    def _check_matrix(self, value: Tensor, what: str) -> Tensor:
+        """``value`` on this array's device and dtype, or TileError if the shape is off."""
+        return self._check_shape(value, what).to(dtype=self.weight.dtype)
 
     def get_weights(self) -> Tensor:
         """A copy of the apparent weight ``[out, in]``."""

@@ -143,10 +143,13 @@ class PulsedDeviceArray(DeviceArray):
     def apply_pulse_counts(
         self, counts: Tensor, down: Tensor, generator: torch.Generator | None
     ) -> None:
-        counts = self._check_matrix(counts, "pulse counts").to(torch.int64)
-        down = self._check_matrix(down, "pulse directions").to(torch.bool)
+        counts = self._check_shape(counts, "pulse counts")
+        down = self._check_shape(down, "pulse directions").to(torch.bool)
         if counts.numel() == 0:
             return
+        if counts.dtype.is_floating_point:
+            counts = counts.round()
+        counts = counts.to(torch.int64)
         if int(counts.min()) < 0:
             raise ArgumentError(f"pulse counts must be >= 0, got minimum {int(counts.min())}")
         n_max = int(counts.max())
