@@ -10,7 +10,7 @@ from __future__ import annotations
 from analogtrain.configs import compounds as cp
 from analogtrain.configs import devices as dv
 from analogtrain.configs import rpu_configs as rc
-from analogtrain.configs.rules import _abstract, _fail, _ge, _gt, _lengths, _prob
+from analogtrain.configs.rules import _fail, _ge, _gt, _lengths, _prob
 from analogtrain.errors import ConfigError
 
 __all__: list[str] = []
@@ -27,11 +27,6 @@ def _n_devices(cell: cp.UnitCell, path: str, low: int, high: int | None = None) 
             cell.unit_cell_devices,
         )
     return n
-
-
-def unit_cell(c: cp.UnitCell, path: str) -> None:
-    if type(c) is cp.UnitCell:
-        _abstract(c, path)
 
 
 def vector(c: cp.VectorUnitCell, path: str) -> None:
@@ -113,11 +108,6 @@ def dynamic(c: cp.DynamicTransferCompound, path: str) -> None:
     _ge(c, path, 0, "buffer_cap")
     if not 0 < c.auto_momentum < 1:
         _fail(path, "auto_momentum", "must be in (0, 1) for AGAD", c.auto_momentum)
-
-
-def digital_rank(c: cp.DigitalRankUpdateCell, path: str) -> None:
-    if type(c) is cp.DigitalRankUpdateCell:
-        _abstract(c, path)
 
 
 def mixed_precision(c: cp.MixedPrecisionCompound, path: str) -> None:

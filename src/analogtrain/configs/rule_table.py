@@ -23,7 +23,10 @@ from analogtrain.configs.mapping import MappingParameter
 from analogtrain.configs.pre_post import InputRangeParameter
 from analogtrain.configs.update import UpdateParameters
 
-__all__ = ["rules_for"]
+__all__ = ["ABSTRACT", "rules_for"]
+
+#: Classes that only serve as bases; an object of exactly this class cannot build a tile.
+ABSTRACT: tuple[type, ...] = (dv.PulsedDevice, cp.UnitCell, cp.DigitalRankUpdateCell)
 
 _TABLE: tuple[tuple[type, tuple[r.Rule, ...]], ...] = (
     (dv.PulsedDevice, (r._pulsed, r._pulsed_common)),
@@ -44,14 +47,12 @@ _TABLE: tuple[tuple[type, tuple[r.Rule, ...]], ...] = (
     (WeightModifierParameter, (r._modifier,)),
     (WeightRemapParameter, (r._remap,)),
     (InputRangeParameter, (r._input_range,)),
-    (cp.UnitCell, (cr.unit_cell,)),
     (cp.VectorUnitCell, (cr.vector,)),
     (cp.OneSidedUnitCell, (cr.one_sided,)),
     (cp.TransferCompound, (cr.transfer,)),
     (cp.BufferedTransferCompound, (cr.buffered,)),
     (cp.ChoppedTransferCompound, (cr.chopped,)),
     (cp.DynamicTransferCompound, (cr.dynamic,)),
-    (cp.DigitalRankUpdateCell, (cr.digital_rank,)),
     (cp.MixedPrecisionCompound, (cr.mixed_precision,)),
     (rc.SingleRPUConfig, (cr.single_config,)),
 )

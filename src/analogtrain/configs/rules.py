@@ -64,11 +64,6 @@ def _non_negative_spreads(obj: Any, path: str) -> None:
             _ge(obj, path, 0, f.name)
 
 
-def _abstract(obj: Any, path: str) -> None:
-    name = type(obj).__name__
-    raise ConfigError(f"{path or name} is the abstract {name}; choose one of its subclasses")
-
-
 def _lengths(obj: Any, path: str, name: str, n: int, what: str) -> None:
     v = getattr(obj, name)
     if v and len(v) != n:
@@ -79,8 +74,6 @@ def _lengths(obj: Any, path: str, name: str, n: int, what: str) -> None:
 
 
 def _pulsed(d: dv.PulsedDevice, path: str) -> None:
-    if type(d) is dv.PulsedDevice:
-        _abstract(d, path)
     if isinstance(d, dv.SoftBoundsPmaxDevice):
         return  # bounds and step are derived; see _pmax
     _bounds_and_step(d, path, d.w_min, d.w_max)

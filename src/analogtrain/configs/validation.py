@@ -104,10 +104,13 @@ def validate_config(obj: Any, path: str = "") -> None:
     Raises:
         ConfigError: the first violation, naming the dotted path and the value.
     """
-    from analogtrain.configs.rule_table import rules_for
+    from analogtrain.configs.rule_table import ABSTRACT, rules_for
 
     if not isinstance(obj, ConfigBase) or not dataclasses.is_dataclass(obj):
         raise ConfigError(f"{path or 'value'} must be a configuration object, got {obj!r}")
+    if type(obj) in ABSTRACT:
+        name = type(obj).__name__
+        raise ConfigError(f"{path or name} is the abstract {name}; choose one of its subclasses")
     hints = _hints(type(obj))
     for f in dataclasses.fields(obj):
         _check_value(getattr(obj, f.name), hints[f.name], join_path(path, f.name))
