@@ -190,3 +190,27 @@ def test_soft_bounds_pmax_derived_parameters(gen):
     # up step at range_min: dw_min (1 - w / b_max) with the per-device (here mean) bound
     step = one_pulse(array, -1.0, False, gen)
     assert torch.allclose(step, torch.tensor(0.00254149 * (1 + 1 / 4.08299)), atol=1e-7)
+
+
+PRESET_GRANULARITY = [
+    ("ReRamESPresetDevice", 0.00199144, 1004),
+    ("ReRamSBPresetDevice", 0.002, 1000),
+    ("CapacitorPresetDevice", 0.005, 400),
+    ("EcRamPresetDevice", 0.002, 1000),
+    ("EcRamMOPresetDevice", 0.00028214, 7089),
+    ("IdealizedPresetDevice", 0.0002, 10000),
+    ("GokmenVlasovPresetDevice", 0.0016, 1250),
+    ("PCMPresetDevice", 0.03235, 62),
+    ("ReRamArrayOMPresetDevice", 0.0949, 21),
+    ("ReRamArrayHfO2PresetDevice", 0.4622, 4),
+]
+
+
+@pytest.mark.parametrize(("name", "granularity", "states"), PRESET_GRANULARITY)
+def test_preset_granularity_and_states(name, granularity, states):
+    # [verified] spec single-tile 2.11 table 2; presets dispatch through their base model
+    from analogtrain.presets import devices as preset_devices
+
+    array = build_array(getattr(preset_devices, name)(), 3, 3)
+    assert array.granularity == pytest.approx(granularity, rel=1e-5)
+    assert round(array.n_states) == states
