@@ -17,9 +17,10 @@ from analogtrain.configs import (
     UnitCellRPUConfig,
     UpdateParameters,
     VectorUnitCell,
+    build_config,
 )
 from analogtrain.errors import ArgumentError, ConfigError
-from analogtrain.tiles import AnalogTile, AnalogTileBase, create_tile, register_tile
+from analogtrain.tiles import AnalogTile, AnalogTileBase, create_tile, factory, register_tile
 from analogtrain.tiles.factory import tile_class_for
 
 
@@ -31,9 +32,16 @@ class _TestCellPreset(_TestCell):
     """A 'preset' subclass: must find the tile registered for its base."""
 
 
-@register_tile(_TestCell)
 class _TestCellTile(AnalogTile):
-    pass
+    """Stands in for a compound tile (never built here)."""
+
+
+@pytest.fixture
+def registered():
+    """Register ``_TestCellTile`` for ``_TestCell`` for one test only (the table is global)."""
+    register_tile(_TestCell)(_TestCellTile)
+    yield
+    factory._TILES.pop(_TestCell, None)
 
 
 @pytest.mark.parametrize(
@@ -51,7 +59,7 @@ def test_single_configs_build_an_analog_tile(config):
     assert tile.dtype == torch.float64 and tile.device == torch.device("cpu")
 
 
-def test_registry_lookup_walks_the_device_config_mro():
+def test_registry_lookup_walks_the_device_config_mro(registered):
     assert tile_class_for(UnitCellRPUConfig(device=_TestCell())) is _TestCellTile
     assert tile_class_for(UnitCellRPUConfig(device=_TestCellPreset())) is _TestCellTile
 
@@ -92,7 +100,7 @@ def test_compound_with_pulse_type_none_is_a_floating_point_tile():
     torch.testing.assert_close(tile.get_weights(), w0 - 0.1 * d.t() @ x)
 
 
-def test_register_tile_rejects_bad_arguments():
+def test_register_tile_rejects_bad_arguments(registered):
     with pytest.raises(ArgumentError, match="config class"):
         register_tile(_TestCell())  # type: ignore[arg-type]
     with pytest.raises(ArgumentError, match="AnalogTileBase"):
@@ -110,3 +118,15 @@ def test_create_tile_passes_sizes_and_validates_them():
     with pytest.raises(ArgumentError, match="in_size"):
         create_tile(SingleRPUConfig(), 3, 0)
     assert issubclass(tile_class_for(SingleRPUConfig()), AnalogTileBase)
+
+
+@pytest.mark.parametrize("algorithm", ["tt", "ttv2", "c-ttv2", "agad", "mp"])
+def test_every_built_compound_config_finds_a_registered_tile(algorithm):
+    config = build_config(algorithm, ConstantStepDevice)
+    tile_cls = tile_class_for(config)
+    assert issubclass(tile_cls, AnalogTileBase) and tile_cls is not AnalogTile
+
+
+def test_sgd_with_several_devices_finds_the_vector_tile():
+    config = build_config("sgd", ConstantStepDevice, n_devices=2)
+    assert tile_class_for(config) is not AnalogTile
