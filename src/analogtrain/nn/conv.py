@@ -83,9 +83,11 @@ class _AnalogConvNd(AnalogLayer, nn.Module):
         self.fan_in = in_channels * math.prod(self.kernel_size)
         if rpu_config is None:
             rpu_config = default_rpu_config()
+        # drawn before the tiles take their seeds: same values as torch's conv after a seed
+        weight, bias_init = init_like_torch(out_channels, self.fan_in, self.bias)
         cls = tile_module_class or default_tile_module_class(rpu_config, out_channels, self.fan_in)
         self.analog_module = cls(out_channels, self.fan_in, rpu_config, bias=self.bias)
-        self.reset_parameters()
+        self.set_weights(weight, bias_init)
 
     def reset_parameters(self) -> None:
         """torch's ``ConvNd`` initialisation written to the tiles."""

@@ -65,9 +65,11 @@ class AnalogLinear(AnalogLayer, nn.Linear):
         self.bias = bool(bias)  # type: ignore[assignment]
         if rpu_config is None:
             rpu_config = default_rpu_config()
+        # drawn before the tiles take their seeds: same values as nn.Linear after the same seed
+        weight, bias_init = init_like_torch(out_features, in_features, self.bias)
         cls = tile_module_class or default_tile_module_class(rpu_config, out_features, in_features)
         self.analog_module = cls(out_features, in_features, rpu_config, bias=self.bias)
-        self.reset_parameters()
+        self.set_weights(weight, bias_init)
 
     def reset_parameters(self) -> None:
         """torch's ``Linear`` initialisation written to the tiles."""
