@@ -327,3 +327,13 @@ def test_forward_parameters_are_drawn_per_tile_and_can_be_overwritten():
         tile.set_forward_parameters({"out_noise_values": torch.ones(5)})
     with pytest.raises(TileError, match="names"):
         tile.set_backward_parameters({"v_offset": torch.ones(3)})
+
+
+def test_mvm_outputs_are_not_part_of_an_autograd_graph():
+    io = IOParameters(noise_management=NoiseManagementType.AVERAGE_ABS_MAX)
+    tile = AnalogTile(3, 4, SingleRPUConfig(forward=io, backward=io))
+    x = torch.ones(2, 4, requires_grad=True)
+    d = torch.ones(2, 3, requires_grad=True)
+    assert not tile.forward_mvm(x).requires_grad
+    assert not tile.backward_mvm(d).requires_grad
+    assert not tile.forward_io.average_abs_max.requires_grad

@@ -149,9 +149,10 @@ class AnalogTile(AnalogTileBase):
         x = self._check_input(x)
         w = self.array.weight
         if self.exact_mvm:
-            return x @ w.t()
+            return x.detach() @ w.t()
         state = self.forward_io.as_dict()
-        y = analog_mvm(w, x, self.rpu_config.forward, state, self.generator)
+        with torch.no_grad():  # the analog product is not differentiated (autograd: nn layer)
+            y = analog_mvm(w, x, self.rpu_config.forward, state, self.generator)
         self.forward_io.store(state)
         return y
 
@@ -159,11 +160,14 @@ class AnalogTile(AnalogTileBase):
         d = self._check_error(d)
         w = self.array.weight
         if self.exact_mvm:
-            return d @ w
+            return d.detach() @ w
         state = self.backward_io.as_dict()
         if self.shared_running_abs_max:
             state[AVERAGE_ABS_MAX_KEY] = self.forward_io.as_dict()[AVERAGE_ABS_MAX_KEY]
-        z = analog_mvm(w.t(), d, self.rpu_config.backward, state, self.generator, is_backward=True)
+        with torch.no_grad():
+            z = analog_mvm(
+                w.t(), d, self.rpu_config.backward, state, self.generator, is_backward=True
+            )
         if self.shared_running_abs_max:
             self.forward_io.store({AVERAGE_ABS_MAX_KEY: state.pop(AVERAGE_ABS_MAX_KEY)})
         self.backward_io.store(state)
