@@ -29,6 +29,8 @@ CASES = [
     ("mp", "backward.mv_type", c.AnalogMVType.BIT_WISE),
     ("sgd", "forward.bound_management", c.BoundManagementType.SHIFT),
     ("c-ttv2", "device.transfer_forward.bound_management", c.BoundManagementType.SHIFT),
+    ("ttv2", "device.random_selection", True),
+    ("agad", "device.with_reset_prob", 0.5),
 ]
 
 

@@ -204,15 +204,13 @@ CASES: list[tuple[Callable[[], Any], str]] = [
         "must hold 2 devices for ChoppedTransferCompound .has 3.",
     ),
     (lambda: _chopped(n_reads_per_transfer=2), "device.n_reads_per_transfer must be 1"),
-    (lambda: _chopped(gamma=0.5), "device.gamma must leave the fast device hidden"),
-    (lambda: _chopped(random_selection=True), "device.random_selection is not supported"),
     (
         lambda: _chopped(transfer_every=-1.0, units_in_mbatch=True),
         "device.transfer_every must be >= 0 when units_in_mbatch",
     ),
-    (lambda: _agad(in_chop_prob=0.0), "device.in_chop_prob must be > 0"),
-    (lambda: _agad(auto_momentum=1.0), "device.auto_momentum must be in \\(0, 1\\)"),
-    (lambda: _agad(tail_weightening=0.0), "device.tail_weightening must be > 0"),
+    (lambda: _agad(tail_weightening=-1.0), "device.tail_weightening must be >= 0"),
+    (lambda: _agad(auto_momentum=1.5), "device.auto_momentum must be a probability"),
+    (lambda: _agad(momentum=-0.5), "device.momentum must be a probability"),
     (
         lambda: c.DigitalRankUpdateRPUConfig(
             device=c.MixedPrecisionCompound(device=c.ConstantStepDevice(), n_x_bins=1)
@@ -268,6 +266,8 @@ VALID = [
         device=c.BufferedTransferCompound(unit_cell_devices=[c.ConstantStepDevice()] * 3)
     ),
     _chopped(transfer_every=-1.0),
+    _chopped(gamma=0.5),
+    _agad(in_chop_prob=0.0, tail_weightening=0.0),
     _cfg(update__res=0.1, forward__noise_management=c.NoiseManagementType.NONE),
     _cfg(forward__inp_bound=2.0, forward__noise_management=c.NoiseManagementType.NONE),
     c.WeightModifierParameter(),

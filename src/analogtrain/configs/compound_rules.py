@@ -1,8 +1,8 @@
 """Consistency rules of compounds and RPU configurations (used by ``validate()``).
 
-Constraints that aihwkit's engine enforces only when a tile is built (fatal errors), and the
-constraints spec compounds 3.7/3.8 recommends for the chopped and dynamic compounds, are
-checked here.
+Constraints that aihwkit's engine enforces only when a tile is built (fatal errors) are
+checked here. Chopped-transfer options that the engine does not simulate (random column
+selection, resets) are in :mod:`analogtrain.configs.not_simulated` instead.
 """
 
 from __future__ import annotations
@@ -86,28 +86,17 @@ def chopped(c: cp.ChoppedTransferCompound, path: str) -> None:
         _fail(
             path, "n_reads_per_transfer", "must be 1 for chopped transfer", c.n_reads_per_transfer
         )
-    if c.random_selection:
-        _fail(path, "random_selection", "is not supported by chopped transfer", c.random_selection)
-    if c.with_reset_prob != 0:
-        _fail(path, "with_reset_prob", "must be 0 for chopped transfer", c.with_reset_prob)
     if c.transfer_every < 0 and c.units_in_mbatch:
-        _fail(path, "transfer_every", "must be >= 0 when units_in_mbatch is True", c.transfer_every)
-    hidden = c.gamma == 0 if not c.gamma_vec else c.gamma_vec[-1] == 1 and c.gamma_vec[0] == 0
-    if not hidden:
-        where = "gamma_vec" if c.gamma_vec else "gamma"
         _fail(
             path,
-            where,
-            "must leave the fast device hidden (gamma = 0) for chopped transfer",
-            getattr(c, where),
+            "transfer_every",
+            "must be >= 0 when units_in_mbatch is True",
+            c.transfer_every,
         )
 
 
 def dynamic(c: cp.DynamicTransferCompound, path: str) -> None:
-    _gt(c, path, 0, "in_chop_prob", "tail_weightening")
-    _ge(c, path, 0, "buffer_cap")
-    if not 0 < c.auto_momentum < 1:
-        _fail(path, "auto_momentum", "must be in (0, 1) for AGAD", c.auto_momentum)
+    _ge(c, path, 0, "tail_weightening", "buffer_cap")
 
 
 def mixed_precision(c: cp.MixedPrecisionCompound, path: str) -> None:

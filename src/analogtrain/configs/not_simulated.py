@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from analogtrain.configs.base import ConfigBase
+from analogtrain.configs.compounds import ChoppedTransferCompound
 from analogtrain.configs.enums import AnalogMVType, BoundManagementType, RPUDataType
 from analogtrain.configs.io import IOParameters
 from analogtrain.configs.pre_post import InputRangeParameter
@@ -69,6 +70,18 @@ NOT_SIMULATED: tuple[NotSimulated, ...] = (
         "bound_management",
         lambda v: v == BoundManagementType.SHIFT,
         "SHIFT bound management is not supported by pulsed tiles (as in aihwkit)",
+    ),
+    NotSimulated(
+        ChoppedTransferCompound,
+        "random_selection",
+        lambda v: bool(v),
+        "chopped transfer reads the columns in order (as aihwkit's GPU engine)",
+    ),
+    NotSimulated(
+        ChoppedTransferCompound,
+        "with_reset_prob",
+        lambda v: v != 0,
+        "chopped transfer does not reset the fast device (as aihwkit's GPU engine)",
     ),
 )
 
