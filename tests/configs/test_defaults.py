@@ -489,3 +489,17 @@ def test_soft_bounds_pmax_derived_values() -> None:
     )
     assert sb.dw_min_dtod == 0.1 and sb.write_noise_std == 2.0
     sb.validate()
+
+
+def test_mapping_compatible_with() -> None:
+    base = c.MappingParameter()
+    assert base.compatible_with(c.MappingParameter(weight_scaling_omega=1.0))
+    assert base.compatible_with(c.MappingParameter(weight_scaling_columnwise=True))
+    assert not base.compatible_with(c.MappingParameter(max_input_size=64))
+
+
+def test_parameter_groups_are_importable_from_one_module() -> None:
+    from analogtrain.configs import parameters
+
+    assert parameters.IOParameters is c.IOParameters
+    assert set(parameters.__all__) <= set(c.__all__)
