@@ -50,7 +50,7 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
-def _is_hidden(obj: Any, field: dataclasses.Field, value: Any) -> bool:
+def _is_hidden(field: dataclasses.Field, value: Any) -> bool:
     if field.metadata.get("always_show", False):
         return False
     if field.default is not dataclasses.MISSING and _equal(value, field.default):
@@ -79,7 +79,7 @@ def format_config(obj: Any) -> str:
         if perfect and field.name != "is_perfect":
             continue
         value = getattr(obj, field.name)
-        if _is_hidden(obj, field, value):
+        if _is_hidden(field, value):
             continue
         try:
             text = _format_value(value)

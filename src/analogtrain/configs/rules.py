@@ -27,60 +27,67 @@ from analogtrain.configs.update import UpdateParameters
 from analogtrain.configs.validation import join_path
 from analogtrain.errors import ConfigError
 
-__all__ = ["Rule"]
+__all__ = [
+    "Rule",
+    "at_least",
+    "fail",
+    "greater",
+    "lengths",
+    "probability",
+]
 
 Rule = Callable[[Any, str], None]
 
 
-def _fail(path: str, name: str, text: str, value: Any) -> None:
+def fail(path: str, name: str, text: str, value: Any) -> None:
     raise ConfigError(f"{join_path(path, name)} {text}, got {value!r}")
 
 
-def _gt(obj: Any, path: str, bound: float, *names: str) -> None:
+def greater(obj: Any, path: str, bound: float, *names: str) -> None:
     for n in names:
         v = getattr(obj, n)
         if v is not None and not v > bound:
-            _fail(path, n, f"must be > {bound}", v)
+            fail(path, n, f"must be > {bound}", v)
 
 
-def _ge(obj: Any, path: str, bound: float, *names: str) -> None:
+def at_least(obj: Any, path: str, bound: float, *names: str) -> None:
     for n in names:
         v = getattr(obj, n)
         if v is not None and not v >= bound:
-            _fail(path, n, f"must be >= {bound}", v)
+            fail(path, n, f"must be >= {bound}", v)
 
 
-def _prob(obj: Any, path: str, *names: str) -> None:
+def probability(obj: Any, path: str, *names: str) -> None:
     for n in names:
         v = getattr(obj, n)
         if not 0.0 <= v <= 1.0:
-            _fail(path, n, "must be a probability in [0, 1]", v)
+            fail(path, n, "must be a probability in [0, 1]", v)
 
 
-def _non_negative_spreads(obj: Any, path: str) -> None:
+def non_negative_spreads(obj: Any, path: str) -> None:
     """Every float field named ``*_std`` or ``*_dtod`` is a spread and must be >= 0."""
     for f in dataclasses.fields(obj):
         if f.name.endswith(("_std", "_dtod")):
-            _ge(obj, path, 0, f.name)
+            at_least(obj, path, 0, f.name)
 
 
-def _lengths(obj: Any, path: str, name: str, n: int, what: str) -> None:
+def lengths(obj: Any, path: str, name: str, n: int, what: str) -> None:
     v = getattr(obj, name)
     if v and len(v) != n:
-        _fail(path, name, f"must be empty or have one entry per {what} ({n})", v)
+        fail(path, name, f"must be empty or have one entry per {what} ({n})", v)
 
 
 # ---- devices ----------------------------------------------------------------------------
 
 
-def _pulsed(d: dv.PulsedDevice, path: str) -> None:
+def pulsed(d: dv.PulsedDevice, path: str) -> None:
     if isinstance(d, dv.SoftBoundsPmaxDevice):
-        return  # bounds and step are derived; see _pmax
-    _bounds_and_step(d, path, d.w_min, d.w_max)
-    _gt(d, path, 0, "dw_min")
+        return  # bounds and step are derived; see soft_bounds_pmax
+    bounds_contain_zero(d, path, d.w_min, d.w_max)
+    greater(d, path, 0, "dw_min")
 
 
-def _bounds_and_step(d: Any, path: str, w_min: float, w_max: float) -> None:
+def bounds_contain_zero(d: Any, path: str, w_min: float, w_max: float) -> None:
     where = join_path(path, "w_min")
     if not w_min < w_max:
         raise ConfigError(f"{where} must be < w_max, got w_min={w_min!r}, w_max={w_max!r}")
@@ -91,50 +98,50 @@ def _bounds_and_step(d: Any, path: str, w_min: float, w_max: float) -> None:
         )
 
 
-def _pulsed_common(d: dv.PulsedDevice, path: str) -> None:
-    _prob(d, path, "corrupt_devices_prob")
-    _ge(d, path, 0, "corrupt_devices_range", "diffusion", "lifetime")
+def pulsed_common(d: dv.PulsedDevice, path: str) -> None:
+    probability(d, path, "corrupt_devices_prob")
+    at_least(d, path, 0, "corrupt_devices_range", "diffusion", "lifetime")
     if d.reset < 0:
-        _fail(path, "reset", "must be >= 0 (aihwkit silently uses 0 for a negative reset)", d.reset)
-    _non_negative_spreads(d, path)
+        fail(path, "reset", "must be >= 0 (aihwkit silently uses 0 for a negative reset)", d.reset)
+    non_negative_spreads(d, path)
 
 
-def _pmax(d: dv.SoftBoundsPmaxDevice, path: str) -> None:
+def soft_bounds_pmax(d: dv.SoftBoundsPmaxDevice, path: str) -> None:
     for name in ("w_min", "w_max", "dw_min", "up_down"):
         if getattr(d, name) is not None:
-            _fail(
+            fail(
                 path,
                 name,
                 "is derived from p_max, alpha, range_min, range_max; leave it None",
                 getattr(d, name),
             )
-    _ge(d, path, 1, "p_max")
-    _gt(d, path, 0, "alpha")
+    at_least(d, path, 1, "p_max")
+    greater(d, path, 0, "alpha")
     if not d.range_min < d.range_max:
         raise ConfigError(
             f"{join_path(path, 'range_min')} must be < range_max, "
             f"got range_min={d.range_min!r}, range_max={d.range_max!r}"
         )
     derived = d.derived_parameters()
-    _bounds_and_step(d, path, derived["w_min"], derived["w_max"])
+    bounds_contain_zero(d, path, derived["w_min"], derived["w_max"])
 
 
-def _reverse(d: Any, path: str) -> None:
+def reverse_needs_mult_noise(d: Any, path: str) -> None:
     if (d.reverse_up or d.reverse_down) and not d.mult_noise:
-        _fail(
+        fail(
             path, "mult_noise", "must be True when reverse_up or reverse_down is set", d.mult_noise
         )
 
 
-def _pow(d: Any, path: str) -> None:
-    _ge(d, path, 0, "pow_gamma")
+def pow_step(d: Any, path: str) -> None:
+    at_least(d, path, 0, "pow_gamma")
 
 
-def _piecewise(d: dv.PiecewiseStepDevice, path: str) -> None:
+def piecewise(d: dv.PiecewiseStepDevice, path: str) -> None:
     if not d.piecewise_up:
-        _fail(path, "piecewise_up", "must not be empty", d.piecewise_up)
+        fail(path, "piecewise_up", "must not be empty", d.piecewise_up)
     if len(d.piecewise_down) != len(d.piecewise_up):
-        _fail(
+        fail(
             path,
             "piecewise_down",
             f"must have the length of piecewise_up ({len(d.piecewise_up)})",
@@ -142,16 +149,16 @@ def _piecewise(d: dv.PiecewiseStepDevice, path: str) -> None:
         )
 
 
-def _simple_device(d: Any, path: str) -> None:
-    _ge(d, path, 0, "diffusion", "lifetime")
-    _non_negative_spreads(d, path)
+def simple_device(d: Any, path: str) -> None:
+    at_least(d, path, 0, "diffusion", "lifetime")
+    non_negative_spreads(d, path)
 
 
 # ---- parameter groups -------------------------------------------------------------------
 
 
-def _io(p: IOParameters, path: str) -> None:
-    _ge(
+def io(p: IOParameters, path: str) -> None:
+    at_least(
         p,
         path,
         0,
@@ -164,20 +171,20 @@ def _io(p: IOParameters, path: str) -> None:
         "r_series",
         "nm_thres",
     )
-    _gt(p, path, 0, "ir_drop_g_ratio", "max_bm_res")
-    _ge(p, path, 1, "max_bm_factor")
-    _non_negative_spreads(p, path)
+    greater(p, path, 0, "ir_drop_g_ratio", "max_bm_res")
+    at_least(p, path, 1, "max_bm_factor")
+    non_negative_spreads(p, path)
     if not p.is_perfect and p.noise_management != NoiseManagementType.NONE and p.inp_bound != 1.0:
-        _fail(path, "inp_bound", "must be 1.0 when noise_management is not NONE", p.inp_bound)
+        fail(path, "inp_bound", "must be 1.0 when noise_management is not NONE", p.inp_bound)
 
 
-def _update(p: UpdateParameters, path: str) -> None:
-    _ge(p, path, 1, "desired_bl")
-    _ge(p, path, 0, "um_grad_scale")
+def update(p: UpdateParameters, path: str) -> None:
+    at_least(p, path, 1, "desired_bl")
+    at_least(p, path, 0, "um_grad_scale")
     for name in ("res", "x_res_implicit", "d_res_implicit"):
         v = getattr(p, name)
         if v > 1:
-            _fail(
+            fail(
                 path,
                 name,
                 "must be a bin width <= 1 (not a number of steps; a value > 1 "
@@ -186,38 +193,38 @@ def _update(p: UpdateParameters, path: str) -> None:
             )
 
 
-def _mapping(p: MappingParameter, path: str) -> None:
-    _ge(p, path, 0, "weight_scaling_omega", "max_input_size", "max_output_size")
+def mapping(p: MappingParameter, path: str) -> None:
+    at_least(p, path, 0, "weight_scaling_omega", "max_input_size", "max_output_size")
 
 
-def _simple_drift(p: SimpleDriftParameter, path: str) -> None:
-    _gt(p, path, 0, "t_0")
-    _ge(p, path, 0, "reset_tol")
-    _non_negative_spreads(p, path)
+def simple_drift(p: SimpleDriftParameter, path: str) -> None:
+    greater(p, path, 0, "t_0")
+    at_least(p, path, 0, "reset_tol")
+    non_negative_spreads(p, path)
 
 
-def _drift(p: DriftParameter, path: str) -> None:
-    _gt(p, path, 0, "wg_ratio")
+def drift(p: DriftParameter, path: str) -> None:
+    greater(p, path, 0, "wg_ratio")
 
 
-def _clip(p: WeightClipParameter, path: str) -> None:
-    _ge(p, path, 0, "sigma")
+def clip(p: WeightClipParameter, path: str) -> None:
+    at_least(p, path, 0, "sigma")
 
 
-def _modifier(p: WeightModifierParameter, path: str) -> None:
-    _ge(p, path, 0, "std_dev", "res", "pcm_t_inference", "pcm_zero_thres")
-    _gt(p, path, 0, "g_max", "assumed_wmax", "pcm_t0")
-    _prob(p, path, "pdrop", "pcm_prob_at_reset", "pcm_prob_at_gmax", "pcm_prob_at_random")
+def modifier(p: WeightModifierParameter, path: str) -> None:
+    at_least(p, path, 0, "std_dev", "res", "pcm_t_inference", "pcm_zero_thres")
+    greater(p, path, 0, "g_max", "assumed_wmax", "pcm_t0")
+    probability(p, path, "pdrop", "pcm_prob_at_reset", "pcm_prob_at_gmax", "pcm_prob_at_random")
 
 
-def _remap(p: WeightRemapParameter, path: str) -> None:
-    _gt(p, path, 0, "remapped_wmax")
-    _ge(p, path, 0, "max_scale_range", "max_scale_ref")
+def remap(p: WeightRemapParameter, path: str) -> None:
+    greater(p, path, 0, "remapped_wmax")
+    at_least(p, path, 0, "max_scale_range", "max_scale_ref")
     if p.max_scale_range > 0 and p.remapped_wmax != 1.0:
-        _fail(path, "remapped_wmax", "must be 1.0 when max_scale_range > 0", p.remapped_wmax)
+        fail(path, "remapped_wmax", "must be 1.0 when max_scale_range > 0", p.remapped_wmax)
 
 
-def _input_range(p: InputRangeParameter, path: str) -> None:
-    _gt(p, path, 0, "init_value")
-    _ge(p, path, 0, "init_from_data", "init_std_alpha", "gradient_scale")
-    _prob(p, path, "decay", "input_min_percentage", "output_min_percentage")
+def input_range(p: InputRangeParameter, path: str) -> None:
+    greater(p, path, 0, "init_value")
+    at_least(p, path, 0, "init_from_data", "init_std_alpha", "gradient_scale")
+    probability(p, path, "decay", "input_min_percentage", "output_min_percentage")
