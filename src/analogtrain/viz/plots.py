@@ -30,6 +30,7 @@ __all__ = [
     "plot_accuracy_bars",
     "plot_comparison",
     "plot_device",
+    "plot_devices",
     "plot_learning_curves",
     "plot_pulse_response",
     "plot_step_sizes",
@@ -47,10 +48,13 @@ def _figure_class() -> type:
     return Figure
 
 
-def new_figure(n_panels: int = 1, *, width: float = 5.0, height: float = 4.0) -> Figure:
-    """A figure with ``n_panels`` axes side by side (no pyplot, no GUI backend)."""
-    fig = _figure_class()(figsize=(width * n_panels, height), layout="constrained")
-    fig.subplots(1, n_panels, squeeze=False)
+def new_figure(
+    n_panels: int = 1, *, n_rows: int = 1, width: float = 5.0, height: float = 4.0
+) -> Figure:
+    """A figure with ``n_rows`` x ``n_panels`` axes (no pyplot, no GUI backend); ``fig.axes``
+    lists them row by row."""
+    fig = _figure_class()(figsize=(width * n_panels, height * n_rows), layout="constrained")
+    fig.subplots(n_rows, n_panels, squeeze=False)
     return fig
 
 
@@ -126,6 +130,19 @@ def plot_device(
         f"{statistics.device_name}: {statistics.n_states:.0f} states, "
         f"asymmetry {statistics.asymmetry:+.3f}, symmetry point {statistics.symmetry_point:+.3f}"
     )
+    return fig
+
+
+def plot_devices(
+    responses: Sequence[PulseResponse], statistics: Sequence[PulseStatistics]
+) -> Figure:
+    """One row per device model: up/down loops (left) and step size against weight (right)."""
+    if len(responses) != len(statistics) or not responses:
+        raise ArgumentError("plot_devices needs one statistics object per response (>= 1)")
+    fig = new_figure(2, n_rows=len(responses))
+    for row, (resp, stats) in enumerate(zip(responses, statistics)):
+        plot_pulse_response(resp, fig.axes[2 * row])
+        plot_step_sizes(stats, fig.axes[2 * row + 1])
     return fig
 
 

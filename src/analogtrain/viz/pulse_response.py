@@ -255,8 +255,9 @@ def compute_pulse_statistics(
         step_up = _mean_step(grid_array, grid, False, n_repeats, generator)
         step_down = _mean_step(grid_array, grid, True, n_repeats, generator)
 
-        zero_array = _replicate(base, n_repeats)
-        zero = torch.zeros(base.out_size, n_repeats, dtype=torch.float64)
+        n_zero = max(n_repeats, 1024)  # one call; many samples for noisy devices
+        zero_array = _replicate(base, n_zero)
+        zero = torch.zeros(base.out_size, n_zero, dtype=torch.float64)
         up0 = float(_mean_step(zero_array, zero, False, 1, generator).mean())
         down0 = float(_mean_step(zero_array, zero, True, 1, generator).mean())
 

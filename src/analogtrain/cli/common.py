@@ -1,0 +1,90 @@
+"""Helpers shared by the subcommands: names to configs, options, output folders."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from analogtrain.cli.overrides import apply_overrides
+from analogtrain.errors import ArgumentError
+
+__all__ = [
+    "ALGORITHM_CHOICES",
+    "add_set_option",
+    "build_rpu_config",
+    "resolve_device",
+    "write_json",
+]
+
+#: Algorithms of ``compare`` by default, in display order.
+ALGORITHM_CHOICES: tuple[str, ...] = ("sgd", "mp", "tt", "ttv2", "c-ttv2", "agad")
+
+
+def add_set_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--set PATH=VALUE`` (repeatable)."""
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help=f"override a field of {what} (repeatable), e.g. forward.out_noise=0.02; "
+        "paths and value types are checked",
+    )
+
+
+def resolve_device(name: str) -> Any:
+    """A device config from a class or preset name, or from a JSON config file."""
+    if name.endswith(".json") or os.sep in name:
+        path = Path(name)
+        if not path.is_file():
+            raise ArgumentError(f"device file not found: {path}")
+        from analogtrain.configs import load_config
+
+        return load_config(path)
+    from analogtrain.presets import get_device
+
+    return get_device(name)
+
+
+def build_rpu_config(
+    algorithm: str | None,
+    device: str | None,
+    sets: list[str],
+    *,
+    config_file: str | None = None,
+    construction_seed: int = 0,
+    device_sets: list[str] | None = None,
+) -> Any:
+    """The RPU config of ``algorithm`` around ``device`` (or read from ``config_file``),
+    with ``device_sets`` applied to the device model and ``sets`` to the whole config."""
+    from analogtrain.configs import build_config, load_config
+
+    if config_file is not None:
+        if algorithm is not None or device is not None:
+            raise ArgumentError("give either --config FILE or --algorithm/--device, not both")
+        config = load_config(config_file)
+    else:
+        if algorithm is None or device is None:
+            raise ArgumentError("give --algorithm and --device (or --config FILE)")
+        dev = resolve_device(device)
+        if device_sets:
+            apply_overrides(dev, device_sets, validate=False)
+        config = build_config(algorithm, dev, construction_seed=construction_seed)
+    apply_overrides(config, sets)
+    return config
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def info(message: str) -> None:
+    """A status line on stderr (results go to stdout)."""
+    print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,117 @@
+"""Options and setup shared by ``train`` and ``compare``: data, model, training settings."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from analogtrain.errors import ArgumentError
+
+__all__ = ["DEFAULTS", "RunSettings", "add_training_options", "load_data", "make_run"]
+
+#: Defaults of the main job (``analogtrain compare`` without options): the digits MLP on a
+#: soft-bounds device with a device-to-device spread of its reference (symmetry-point
+#: offsets), where plain SGD suffers and the Tiki-taka family's corrections show.
+DEFAULTS: dict[str, Any] = {
+    "device": "SoftBoundsReference",
+    "dataset": "digits",
+    "model": "mlp",
+    "epochs": 8,
+    "lr": 0.1,
+    "batch_size": 16,
+}
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The settings of one training run (besides the RPU config)."""
+
+    dataset: str | None
+    data: str | None
+    model: str
+    epochs: int
+    lr: float
+    batch_size: int
+    limit: int | None = None
+    max_batches: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return dict(self.__dict__)
+
+
+def add_training_options(p: argparse.ArgumentParser, *, defaults: dict[str, Any]) -> None:
+    """``--dataset --data --model --epochs --lr --batch-size`` (+ hidden ``--limit``,
+    ``--max-batches`` that keep tests fast)."""
+    p.add_argument("--dataset", default=None,
+                   help="digits (bundled, default), mnist, fashion-mnist (need --data), "
+                   "synthetic")  # fmt: skip
+    p.add_argument("--data", default=None, metavar="PATH",
+                   help="local MNIST-format data: a directory of IDX files (gzipped or not) or "
+                   "an .npz file")  # fmt: skip
+    p.add_argument("--model", default=None, choices=("mlp", "lenet"),
+                   help=f"network (default {defaults['model']})")  # fmt: skip
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"epochs (default {defaults['epochs']})")  # fmt: skip
+    p.add_argument("--lr", type=float, default=None,
+                   help=f"learning rate (default {defaults['lr']})")  # fmt: skip
+    p.add_argument("--batch-size", type=int, default=None,
+                   help=f"mini-batch size (default {defaults['batch_size']})")  # fmt: skip
+    p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--max-batches", type=int, default=None, help=argparse.SUPPRESS)
+
+
+def settings_from_args(args: argparse.Namespace, base: dict[str, Any]) -> RunSettings:
+    """Command-line values, falling back to ``base`` (defaults or a checkpoint's settings)."""
+
+    def pick(name: str) -> Any:
+        value = getattr(args, name, None)
+        return base.get(name) if value is None else value
+
+    settings = RunSettings(
+        dataset=pick("dataset"),
+        data=pick("data"),
+        model=pick("model"),
+        epochs=int(pick("epochs")),
+        lr=float(pick("lr")),
+        batch_size=int(pick("batch_size")),
+        limit=pick("limit"),
+        max_batches=pick("max_batches"),
+    )
+    if settings.epochs < 1:
+        raise ArgumentError(f"--epochs must be >= 1, got {settings.epochs}")
+    if settings.batch_size < 1:
+        raise ArgumentError(f"--batch-size must be >= 1, got {settings.batch_size}")
+    if not settings.lr > 0:
+        raise ArgumentError(f"--lr must be > 0, got {settings.lr}")
+    return settings
+
+
+def load_data(settings: RunSettings) -> Any:
+    """The data set of ``settings`` (subset with the hidden ``--limit``)."""
+    from analogtrain.training import load_dataset
+
+    data = load_dataset(settings.dataset, settings.data)
+    if settings.limit is not None:
+        data = data.subset(settings.limit, settings.limit)
+    return data
+
+
+def make_run(rpu_config: Any, data: Any, settings: RunSettings, seed: int) -> Any:
+    """A fresh :class:`~analogtrain.training.TrainingRun`; torch's global RNG is seeded with
+    ``seed`` first, so layer initialisation (and construction seed 0) is reproducible."""
+    from analogtrain.training import TrainingRun, build_model
+
+    torch.manual_seed(seed)
+    model = build_model(settings.model, data.image_shape, data.n_classes, rpu_config)
+    return TrainingRun(
+        model,
+        data,
+        lr=settings.lr,
+        batch_size=settings.batch_size,
+        seed=seed,
+        max_batches=settings.max_batches,
+    )

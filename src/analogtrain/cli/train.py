@@ -1,0 +1,155 @@
+"""``analogtrain train``: one training run with per-epoch metrics, checkpoints and a plot.
+
+Writes to ``--out``: ``checkpoint.pt`` (after every epoch; ``--resume`` continues from it
+exactly), ``metrics.csv`` and ``metrics.json`` (per-epoch metrics and the settings),
+``config.json`` (the RPU config, reloadable with ``--config``) and ``learning_curve.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+from typing import Any
+
+from analogtrain.cli.common import add_set_option, build_rpu_config, info, write_json
+from analogtrain.cli.run_setup import (
+    DEFAULTS,
+    add_training_options,
+    load_data,
+    make_run,
+    settings_from_args,
+)
+from analogtrain.errors import ArgumentError
+
+__all__ = ["add_parser", "run"]
+
+_RESUME_FIXED = ("algorithm", "device", "config", "sets", "device_sets", "dataset", "data",
+                 "model", "lr", "batch_size", "seed", "limit", "max_batches")  # fmt: skip
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``train`` subcommand."""
+    p = sub.add_parser(
+        "train",
+        help="train one network with one algorithm on one device",
+        description="Train a network with analog SGD, print per-epoch metrics, save a "
+        "checkpoint after every epoch and a learning-curve plot.",
+    )
+    p.add_argument("--algorithm", "-a", default=None,
+                   help="build_config algorithm: sgd, mp, tt, ttv2, c-ttv2, agad, ...")  # fmt: skip
+    p.add_argument("--device", "-d", default=None,
+                   help=f"device class or preset name, or JSON device file "
+                   f"(default {DEFAULTS['device']})")  # fmt: skip
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="RPU config JSON (from 'analogtrain config --out') instead of "
+                   "--algorithm/--device")  # fmt: skip
+    add_set_option(p, "the RPU config")
+    p.add_argument("--device-set", dest="device_sets", action="append", default=[],
+                   metavar="PATH=VALUE",
+                   help="override a field of the device model before building the config "
+                   "(every sub-device of a compound gets it)")  # fmt: skip
+    add_training_options(p, defaults=DEFAULTS)
+    p.add_argument("--seed", type=int, default=None, help="seed (default 1)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default runs/train)")
+    p.add_argument("--resume", type=Path, default=None, metavar="CKPT",
+                   help="continue the run saved in this checkpoint up to --epochs")  # fmt: skip
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(run=run, sets=[], device_sets=[])
+
+
+def _write_metrics(out: Path, history: Any, meta: dict[str, Any]) -> None:
+    rows = history.to_list()
+    with open(out / "metrics.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    write_json(out / "metrics.json", {**meta, "epochs": rows})
+
+
+def _plot(out: Path, history: Any, title: str) -> None:
+    from analogtrain.viz.plots import new_figure, plot_learning_curves, save_figure
+
+    fig = new_figure(2)
+    plot_learning_curves({"test": history.test_accuracies,
+                          "train": [m.train_accuracy for m in history.epochs]},
+                         fig.axes[0], ylabel="accuracy (%)")  # fmt: skip
+    plot_learning_curves({"test": [m.test_loss for m in history.epochs],
+                          "train": [m.train_loss for m in history.epochs]},
+                         fig.axes[1], ylabel="cross-entropy loss")  # fmt: skip
+    fig.suptitle(title)
+    save_figure(fig, out / "learning_curve.png")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``analogtrain train``."""
+    from analogtrain.configs import from_dict, save_config, to_dict
+    from analogtrain.training import load_checkpoint, save_checkpoint
+
+    state = None
+    if args.resume is not None:
+        given = [n for n in _RESUME_FIXED if getattr(args, n, None) not in (None, [])]
+        if given:
+            names = ", ".join("--" + n.replace("_", "-") for n in given)
+            raise ArgumentError(
+                f"--resume continues the saved run with its own settings; only --epochs and "
+                f"--out may be given (got {names})"
+            )
+        state = load_checkpoint(args.resume)
+        meta = state["meta"]
+        settings = settings_from_args(args, meta["settings"])
+        config = from_dict(meta["config"])
+        seed = int(meta["seed"])
+        out = args.out if args.out is not None else args.resume.parent
+    else:
+        seed = 1 if args.seed is None else args.seed
+        device = args.device if args.device is not None or args.config else DEFAULTS["device"]
+        config = build_rpu_config(args.algorithm, device, args.sets, config_file=args.config,
+                                  construction_seed=seed,
+                                  device_sets=args.device_sets)  # fmt: skip
+        settings = settings_from_args(args, DEFAULTS)
+        out = args.out if args.out is not None else Path("runs/train")
+        meta = {
+            "algorithm": args.algorithm,
+            "device": device if args.config is None else None,
+            "config": to_dict(config),
+            "settings": settings.as_dict(),
+            "seed": seed,
+        }
+    data = load_data(settings)
+    run_ = make_run(config, data, settings, seed)
+    if state is not None:
+        run_.load_state_dict(state["run"])
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(config, out / "config.json")
+    label = meta.get("algorithm") or type(config).__name__
+    print(
+        f"{label} on {meta.get('device') or 'config file'}: {data.name} "
+        f"({len(data.y_train)} train / {len(data.y_test)} test), {settings.model}, "
+        f"lr {settings.lr}, batch {settings.batch_size}, seed {seed}"
+    )
+    for m in run_.history.epochs:
+        print(_epoch_line(m) + "  (from checkpoint)")
+
+    def on_epoch(r: Any, m: Any) -> None:
+        print(_epoch_line(m), flush=True)
+        save_checkpoint(out / "checkpoint.pt", r, meta)
+
+    history = run_.fit(settings.epochs, desc=label, stream=None if args.quiet else sys.stderr,
+                       on_epoch=on_epoch)  # fmt: skip
+    _write_metrics(out, history, {k: v for k, v in meta.items() if k != "config"})
+    _plot(out, history, f"{label}: {data.name}, {settings.model}")
+    print(
+        f"final test accuracy {history.final_test_accuracy:.2f}%, best "
+        f"{history.best_test_accuracy:.2f}%, {history.seconds:.1f} s"
+    )
+    info(f"wrote {out}/checkpoint.pt, metrics.csv, metrics.json, config.json, learning_curve.png")
+    return 0
+
+
+def _epoch_line(m: Any) -> str:
+    return (
+        f"epoch {m.epoch:3d}: train loss {m.train_loss:.4f} acc {m.train_accuracy:6.2f}% | "
+        f"test loss {m.test_loss:.4f} acc {m.test_accuracy:6.2f}% | {m.seconds:.1f} s"
+    )

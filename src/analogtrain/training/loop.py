@@ -1,0 +1,213 @@
+"""A small, resumable training loop for classifiers made of analog layers.
+
+One :class:`TrainingRun` owns the model, its :class:`~analogtrain.optim.AnalogSGD`
+optimizer, the generator that shuffles the training data and the per-epoch
+:class:`History`. Its :meth:`~TrainingRun.state_dict` holds all of them (the analog tiles
+save their hidden arrays and random-generator states themselves), so a run stopped after
+epoch ``k`` and resumed from its checkpoint continues exactly as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, TextIO
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from analogtrain.errors import ArgumentError
+from analogtrain.training.datasets import ImageDataset
+from analogtrain.training.progress import ProgressBar
+
+__all__ = ["EpochMetrics", "History", "TrainingRun", "evaluate"]
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """Metrics after one epoch (accuracies in percent)."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    seconds: float
+
+
+@dataclass
+class History:
+    """The per-epoch metrics of a run."""
+
+    epochs: list[EpochMetrics] = field(default_factory=list)
+
+    @property
+    def test_accuracies(self) -> list[float]:
+        """Test accuracy (%) after every epoch."""
+        return [m.test_accuracy for m in self.epochs]
+
+    @property
+    def final_test_accuracy(self) -> float:
+        """Test accuracy after the last epoch (NaN before the first)."""
+        return self.epochs[-1].test_accuracy if self.epochs else math.nan
+
+    @property
+    def best_test_accuracy(self) -> float:
+        """Best test accuracy over the epochs (NaN before the first)."""
+        return max(self.test_accuracies) if self.epochs else math.nan
+
+    @property
+    def seconds(self) -> float:
+        """Total training and evaluation time of the epochs."""
+        return sum(m.seconds for m in self.epochs)
+
+    def to_list(self) -> list[dict[str, float]]:
+        """The metrics as a list of plain dicts (JSON-ready)."""
+        return [asdict(m) for m in self.epochs]
+
+    @classmethod
+    def from_list(cls, rows: list[dict[str, Any]]) -> History:
+        """Inverse of :meth:`to_list`."""
+        return cls([EpochMetrics(**row) for row in rows])
+
+
+def evaluate(
+    model: nn.Module, x: Tensor, y: Tensor, *, batch_size: int = 256
+) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy (%) of ``model`` on ``(x, y)``."""
+    if len(x) == 0:
+        raise ArgumentError("cannot evaluate on an empty data set")
+    was_training = model.training
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+            logits = model(xb)  # [b, n_classes]
+            loss_sum += float(F.cross_entropy(logits, yb, reduction="sum"))
+            correct += int((logits.argmax(dim=1) == yb).sum())
+    model.train(was_training)
+    return loss_sum / len(x), 100.0 * correct / len(x)
+
+
+class TrainingRun:
+    """Mini-batch training of ``model`` on ``data`` with analog SGD.
+
+    Args:
+        model: a classifier (logits out) containing analog layers.
+        data: train and test sets.
+        lr: learning rate of :class:`~analogtrain.optim.AnalogSGD` (digital and analog).
+        batch_size: samples per update.
+        seed: seed of the training-data order.
+        max_batches: stop each epoch after this many mini-batches (quick tests).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        data: ImageDataset,
+        *,
+        lr: float,
+        batch_size: int,
+        seed: int = 0,
+        max_batches: int | None = None,
+    ) -> None:
+        from analogtrain.optim import AnalogSGD
+
+        if not lr > 0:
+            raise ArgumentError(f"lr must be > 0, got {lr!r}")
+        if batch_size < 1:
+            raise ArgumentError(f"batch_size must be >= 1, got {batch_size!r}")
+        if max_batches is not None and max_batches < 1:
+            raise ArgumentError(f"max_batches must be >= 1, got {max_batches!r}")
+        self.model = model
+        self.data = data
+        self.batch_size = int(batch_size)
+        self.max_batches = max_batches
+        self.optimizer = AnalogSGD(model.parameters(), lr=lr)
+        self.generator = torch.Generator().manual_seed(int(seed))
+        self.history = History()
+
+    @property
+    def n_batches(self) -> int:
+        """Mini-batches per epoch."""
+        n = math.ceil(len(self.data.y_train) / self.batch_size)
+        return min(n, self.max_batches) if self.max_batches is not None else n
+
+    def train_epoch(self, progress: ProgressBar | None = None) -> EpochMetrics:
+        """One pass over the (shuffled) training data, then evaluation on the test set."""
+        start = time.perf_counter()
+        self.model.train()
+        order = torch.randperm(len(self.data.y_train), generator=self.generator)
+        loss_sum, correct, seen = 0.0, 0, 0
+        for b in range(self.n_batches):
+            idx = order[b * self.batch_size : (b + 1) * self.batch_size]
+            xb, yb = self.data.x_train[idx], self.data.y_train[idx]
+            self.optimizer.zero_grad()
+            logits = self.model(xb)
+            loss = F.cross_entropy(logits, yb)
+            loss.backward()
+            self.optimizer.step()
+            loss_sum += float(loss.detach()) * len(yb)
+            correct += int((logits.detach().argmax(dim=1) == yb).sum())
+            seen += len(yb)
+            if progress is not None:
+                progress.update(1, f"loss={loss_sum / seen:.3f}")
+        test_loss, test_acc = evaluate(self.model, self.data.x_test, self.data.y_test)
+        metrics = EpochMetrics(
+            epoch=len(self.history.epochs) + 1,
+            train_loss=loss_sum / seen,
+            train_accuracy=100.0 * correct / seen,
+            test_loss=test_loss,
+            test_accuracy=test_acc,
+            seconds=time.perf_counter() - start,
+        )
+        self.history.epochs.append(metrics)
+        return metrics
+
+    def fit(
+        self,
+        epochs: int,
+        *,
+        desc: str = "",
+        stream: TextIO | None = sys.stderr,
+        on_epoch: Any = None,
+    ) -> History:
+        """Train until ``epochs`` epochs are done in total (a resumed run continues).
+
+        ``on_epoch(run, metrics)`` is called after every epoch (e.g. to save a checkpoint).
+        A progress bar per epoch goes to ``stream`` (None: silent).
+        """
+        while len(self.history.epochs) < epochs:
+            epoch = len(self.history.epochs) + 1
+            label = f"{desc} epoch {epoch}/{epochs}".strip()
+            with ProgressBar(self.n_batches, label, stream=stream) as bar:
+                metrics = self.train_epoch(bar)
+                bar.set_postfix(
+                    f"loss={metrics.train_loss:.3f} test_acc={metrics.test_accuracy:.1f}%"
+                )
+            if on_epoch is not None:
+                on_epoch(self, metrics)
+        return self.history
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume: model, optimizer, data-order generator, history."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "generator": self.generator.get_state(),
+            "history": self.history.to_list(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a state written by :meth:`state_dict` (same model architecture)."""
+        missing = {"model", "optimizer", "generator", "history"} - set(state)
+        if missing:
+            raise ArgumentError(f"checkpoint lacks {sorted(missing)}")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
+        self.history = History.from_list(state["history"])
