@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import io
+
 import pytest
 import torch
 from torch import nn
@@ -62,16 +65,17 @@ def test_exclude_modules_and_specific_config(fp_config, perfect_config):
     assert type(analog[4].analog_module.rpu_config).__name__ == "SingleRPUConfig"
 
 
+class Net(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(4, 3)
+        self.fc2 = nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
 def test_custom_root_gets_analog_helpers(fp_config):
-    class Net(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.fc1 = nn.Linear(4, 3)
-            self.fc2 = nn.Linear(3, 2)
-
-        def forward(self, x):
-            return self.fc2(torch.relu(self.fc1(x)))
-
     digital = Net()
     analog = convert_to_analog(digital, fp_config())
     assert isinstance(analog, AnalogLayerBase) and isinstance(analog, Net)
@@ -80,6 +84,15 @@ def test_custom_root_gets_analog_helpers(fp_config):
     torch.testing.assert_close(analog(x), digital(x), rtol=1e-5, atol=1e-6)
     plain = convert_to_analog(digital, fp_config(), ensure_analog_root=False)
     assert type(plain) is Net
+
+    buffer = io.BytesIO()
+    torch.save(analog, buffer)
+    buffer.seek(0)
+    for loaded in (torch.load(buffer, weights_only=False), copy.deepcopy(analog)):
+        assert type(loaded) is type(analog)
+        torch.testing.assert_close(loaded(x), digital(x), rtol=1e-5, atol=1e-6)
+        tiles = list(loaded.analog_tiles())
+        assert [p.analog_module for p in loaded.parameters() if p.dim() == 0] == tiles
 
 
 def test_set_weights_by_tile_name_and_bad_conversion_map(fp_config):

@@ -35,18 +35,38 @@ def default_conversion_map() -> dict[type[nn.Module], type[nn.Module]]:
 
 
 class AnalogWrapper(AnalogLayerBase):
-    """Marker base of the classes :func:`convert_to_analog` creates to give a custom root
-    module the analog helper methods (``analog_tiles()``, ``get_weights()`` ...)."""
+    """Base of the classes :func:`convert_to_analog` creates to give a custom root module
+    the analog helper methods (``analog_tiles()``, ``get_weights()`` ...).
+
+    The created class ``Analog<Name>Wrapper`` derives from the module's own class; it is
+    made on the fly, so pickling goes through :func:`_rebuild_wrapped`.
+    """
+
+    _wrapped_class: type
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (_rebuild_wrapped, (self._wrapped_class,), dict(self.__dict__))
 
 
 _WRAPPED: dict[type, type] = {}
 
 
-def _wrap_root(module: nn.Module) -> nn.Module:
-    cls = type(module)
+def _wrapper_class(cls: type) -> type:
     if cls not in _WRAPPED:
-        _WRAPPED[cls] = type(f"Analog{cls.__name__}Wrapper", (AnalogWrapper, cls), {})
-    module.__class__ = _WRAPPED[cls]
+        _WRAPPED[cls] = type(
+            f"Analog{cls.__name__}Wrapper", (AnalogWrapper, cls), {"_wrapped_class": cls}
+        )
+    return _WRAPPED[cls]
+
+
+def _rebuild_wrapped(cls: type) -> nn.Module:
+    """An empty instance of the wrapper class of ``cls`` (its state is set by pickle)."""
+    wrapper = _wrapper_class(cls)
+    return wrapper.__new__(wrapper)
+
+
+def _wrap_root(module: nn.Module) -> nn.Module:
+    module.__class__ = _wrapper_class(type(module))
     return module
 
 

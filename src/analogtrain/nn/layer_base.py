@@ -13,12 +13,10 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from analogtrain.errors import ArgumentError
+from analogtrain.errors import ArgumentError, NotSimulatedError
 from analogtrain.nn.tile_module import AnalogTileModule
 
 __all__ = ["AnalogLayer", "AnalogLayerBase"]
-
-WeightDict = "OrderedDict[str, tuple[Tensor, Tensor | None]]"
 
 
 class AnalogLayerBase:
@@ -69,6 +67,28 @@ class AnalogLayerBase:
                 raise ArgumentError(f"no analog tile named {name!r}; known: {sorted(tiles)}")
             weight, bias = value
             tiles[name].set_weights(weight, bias, apply_weight_scaling=apply_weight_scaling)
+
+    def load_state_dict(
+        self,
+        state_dict: Any,
+        strict: bool = True,
+        assign: bool = False,
+        *,
+        load_rpu_config: bool | None = None,
+        strict_rpu_config_check: bool | None = None,
+    ) -> Any:
+        """``torch.nn.Module.load_state_dict``; the tiles restore their saved configs.
+
+        ``load_rpu_config=False`` (aihwkit: keep the current configs) is not simulated;
+        ``strict_rpu_config_check`` is accepted for compatibility.
+        """
+        if load_rpu_config is False:
+            raise NotSimulatedError(
+                "load_state_dict(load_rpu_config=False): tiles always restore their saved "
+                "rpu_config; build the model with the new config and use set_weights instead"
+            )
+        assert isinstance(self, nn.Module)
+        return nn.Module.load_state_dict(self, state_dict, strict, assign)
 
     def drift_analog_weights(self, t_inference: float = 0.0) -> None:
         """Drift every tile's weights by ``t_inference`` seconds (single-tile.md 2.9)."""
