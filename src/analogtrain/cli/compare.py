@@ -48,21 +48,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "compare test accuracies. Without options: the digits MLP on "
         f"{DEFAULTS['device']} with {', '.join(ALGORITHM_CHOICES)}.",
     )
-    p.add_argument("--device", default=DEFAULTS["device"],
-                   help=f"device class or preset name, or JSON device file "
-                   f"(default {DEFAULTS['device']})")  # fmt: skip
-    p.add_argument("--algorithms", default=",".join(ALGORITHM_CHOICES),
-                   help="comma-separated build_config names; 'fp' adds a floating-point "
-                   f"baseline (default {','.join(ALGORITHM_CHOICES)})")  # fmt: skip
+    p.add_argument(
+        "--device",
+        default=DEFAULTS["device"],
+        help=f"device class or preset name, or JSON device file (default {DEFAULTS['device']})",
+    )
+    p.add_argument(
+        "--algorithms",
+        default=",".join(ALGORITHM_CHOICES),
+        help="comma-separated build_config names; 'fp' adds a floating-point "
+        f"baseline (default {','.join(ALGORITHM_CHOICES)})",
+    )
     add_training_options(p, defaults=DEFAULTS)
     p.add_argument("--seeds", type=int, default=1, help="seeds per algorithm (default 1)")
     add_set_option(p, "every algorithm's RPU config")
-    p.add_argument("--device-set", dest="device_sets", action="append", default=[],
-                   metavar="PATH=VALUE",
-                   help="override a field of the device model (all algorithms, all "
-                   "sub-devices), e.g. dw_min=0.002")  # fmt: skip
-    p.add_argument("--out", type=Path, default=Path("runs/compare"),
-                   help="output folder (default runs/compare)")  # fmt: skip
+    p.add_argument(
+        "--device-set",
+        dest="device_sets",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a field of the device model (all algorithms, all "
+        "sub-devices), e.g. dw_min=0.002",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/compare"),
+        help="output folder (default runs/compare)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=run)
 
@@ -130,12 +144,13 @@ def run(args: argparse.Namespace) -> int:
             run_ = make_run(config, data, settings, seed)
             t0 = time.perf_counter()
             history = run_.fit(settings.epochs, desc=f"{alg:>7} seed {seed}", stream=stream)
-            results[alg].append({"seed": seed, "seconds": time.perf_counter() - t0,
-                                 "history": history})  # fmt: skip
+            results[alg].append(
+                {"seed": seed, "seconds": time.perf_counter() - t0, "history": history}
+            )
     total = time.perf_counter() - start_all
     summary = _summarise(results)
     _print_table(header, summary, total)
-    _write_outputs(args.out, args, settings, results, summary, total)
+    _write_outputs(args.out, args, settings, results, summary, total, data.name)
     return 0
 
 
@@ -159,12 +174,16 @@ def _summarise(results: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, 
 
 def _print_table(header: str, summary: dict[str, dict[str, Any]], total: float) -> None:
     print(header)
-    print(f"{'algorithm':<10} {'final test acc (%)':>20} {'best test acc (%)':>20} "
-          f"{'time/run (s)':>13}")  # fmt: skip
+    print(
+        f"{'algorithm':<10} {'final test acc (%)':>20} {'best test acc (%)':>20} "
+        f"{'time/run (s)':>13}"
+    )
     print("-" * 66)
     for alg, s in summary.items():
-        print(f"{alg:<10} {_fmt(s['final_test_accuracy']):>20} "
-              f"{_fmt(s['best_test_accuracy']):>20} {s['seconds_mean']:>13.1f}")  # fmt: skip
+        print(
+            f"{alg:<10} {_fmt(s['final_test_accuracy']):>20} "
+            f"{_fmt(s['best_test_accuracy']):>20} {s['seconds_mean']:>13.1f}"
+        )
     print(f"total wall time {total:.1f} s")
 
 
@@ -175,12 +194,21 @@ def _write_outputs(
     results: dict[str, list[dict[str, Any]]],
     summary: dict[str, dict[str, Any]],
     total: float,
+    data_name: str,
 ) -> None:
     from analogtrain.viz.plots import plot_comparison, save_figure
 
     out.mkdir(parents=True, exist_ok=True)
-    fields = ["algorithm", "seed", "epoch", "train_loss", "train_accuracy", "test_loss",
-              "test_accuracy", "seconds"]  # fmt: skip
+    fields = [
+        "algorithm",
+        "seed",
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "test_loss",
+        "test_accuracy",
+        "seconds",
+    ]
     with open(out / "results.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
@@ -195,6 +223,7 @@ def _write_outputs(
             "device_sets": args.device_sets,
             "sets": args.sets,
             "settings": settings.as_dict(),
+            "dataset": data_name,
             "seeds": [r["seed"] for r in next(iter(results.values()))],
             "total_seconds": total,
             "summary": summary,
@@ -206,6 +235,6 @@ def _write_outputs(
     )
     curves = {alg: [r["history"].test_accuracies for r in runs] for alg, runs in results.items()}
     finals = {alg: s["final_test_accuracy"] for alg, s in summary.items()}
-    title = f"{args.device}: {settings.model} on {settings.dataset or 'digits'}"
+    title = f"{args.device}: {settings.model} on {data_name}"
     save_figure(plot_comparison(curves, finals, title=title), out / "compare.png")
     info(f"wrote {out}/results.csv, results.json, compare.png")

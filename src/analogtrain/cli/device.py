@@ -26,15 +26,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Sample a few devices of each model, pulse them up and down, print a "
         "summary (states, asymmetry, symmetry point) and plot the loops and step sizes.",
     )
-    p.add_argument("devices", nargs="+", metavar="DEVICE",
-                   help="device class or preset name(s), or JSON device file(s)")  # fmt: skip
+    p.add_argument(
+        "devices",
+        nargs="+",
+        metavar="DEVICE",
+        help="device class or preset name(s), or JSON device file(s)",
+    )
     add_set_option(p, "every device model (paths relative to the device, e.g. up_down=0.2)")
-    p.add_argument("--out", type=Path, default=Path("pulse_response.png"),
-                   help="PNG file for the plot (default: pulse_response.png)")  # fmt: skip
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("pulse_response.png"),
+        help="PNG file for the plot (default: pulse_response.png)",
+    )
     p.add_argument("--no-plot", action="store_true", help="only print the summary")
     p.add_argument("--n-devices", type=int, default=8, help="sampled devices (default 8)")
-    p.add_argument("--pulses", type=int, default=None,
-                   help="pulses per up or down block (default: the number of states)")  # fmt: skip
+    p.add_argument(
+        "--pulses",
+        type=int,
+        default=None,
+        help="pulses per up or down block (default: the number of states)",
+    )
     p.add_argument("--seed", type=int, default=1, help="seed of the sampled devices")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(run=run)

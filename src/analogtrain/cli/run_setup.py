@@ -17,7 +17,7 @@ __all__ = ["DEFAULTS", "RunSettings", "add_training_options", "load_data", "make
 #: offsets), where plain SGD suffers and the Tiki-taka family's corrections show.
 DEFAULTS: dict[str, Any] = {
     "device": "SoftBoundsReference",
-    "dataset": "digits",
+    "dataset": None,  # digits, or MNIST-format files when --data is given
     "model": "mlp",
     "epochs": 8,
     "lr": 0.1,
@@ -46,20 +46,35 @@ class RunSettings:
 def add_training_options(p: argparse.ArgumentParser, *, defaults: dict[str, Any]) -> None:
     """``--dataset --data --model --epochs --lr --batch-size`` (+ hidden ``--limit``,
     ``--max-batches`` that keep tests fast)."""
-    p.add_argument("--dataset", default=None,
-                   help="digits (bundled, default), mnist, fashion-mnist (need --data), "
-                   "synthetic")  # fmt: skip
-    p.add_argument("--data", default=None, metavar="PATH",
-                   help="local MNIST-format data: a directory of IDX files (gzipped or not) or "
-                   "an .npz file")  # fmt: skip
-    p.add_argument("--model", default=None, choices=("mlp", "lenet"),
-                   help=f"network (default {defaults['model']})")  # fmt: skip
-    p.add_argument("--epochs", type=int, default=None,
-                   help=f"epochs (default {defaults['epochs']})")  # fmt: skip
-    p.add_argument("--lr", type=float, default=None,
-                   help=f"learning rate (default {defaults['lr']})")  # fmt: skip
-    p.add_argument("--batch-size", type=int, default=None,
-                   help=f"mini-batch size (default {defaults['batch_size']})")  # fmt: skip
+    p.add_argument(
+        "--dataset",
+        default=None,
+        help="digits (bundled, default), mnist, fashion-mnist (need --data), synthetic",
+    )
+    p.add_argument(
+        "--data",
+        default=None,
+        metavar="PATH",
+        help="local MNIST-format data: a directory of IDX files (gzipped or not) or an .npz file",
+    )
+    p.add_argument(
+        "--model",
+        default=None,
+        choices=("mlp", "lenet"),
+        help=f"network (default {defaults['model']})",
+    )
+    p.add_argument(
+        "--epochs", type=int, default=None, help=f"epochs (default {defaults['epochs']})"
+    )
+    p.add_argument(
+        "--lr", type=float, default=None, help=f"learning rate (default {defaults['lr']})"
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help=f"mini-batch size (default {defaults['batch_size']})",
+    )
     p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--max-batches", type=int, default=None, help=argparse.SUPPRESS)
 

@@ -25,8 +25,21 @@ from analogtrain.errors import ArgumentError
 
 __all__ = ["add_parser", "run"]
 
-_RESUME_FIXED = ("algorithm", "device", "config", "sets", "device_sets", "dataset", "data",
-                 "model", "lr", "batch_size", "seed", "limit", "max_batches")  # fmt: skip
+_RESUME_FIXED = (
+    "algorithm",
+    "device",
+    "config",
+    "sets",
+    "device_sets",
+    "dataset",
+    "data",
+    "model",
+    "lr",
+    "batch_size",
+    "seed",
+    "limit",
+    "max_batches",
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -37,24 +50,44 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Train a network with analog SGD, print per-epoch metrics, save a "
         "checkpoint after every epoch and a learning-curve plot.",
     )
-    p.add_argument("--algorithm", "-a", default=None,
-                   help="build_config algorithm: sgd, mp, tt, ttv2, c-ttv2, agad, ...")  # fmt: skip
-    p.add_argument("--device", "-d", default=None,
-                   help=f"device class or preset name, or JSON device file "
-                   f"(default {DEFAULTS['device']})")  # fmt: skip
-    p.add_argument("--config", default=None, metavar="FILE",
-                   help="RPU config JSON (from 'analogtrain config --out') instead of "
-                   "--algorithm/--device")  # fmt: skip
+    p.add_argument(
+        "--algorithm",
+        "-a",
+        default=None,
+        help="build_config algorithm: sgd, mp, tt, ttv2, c-ttv2, agad, ...",
+    )
+    p.add_argument(
+        "--device",
+        "-d",
+        default=None,
+        help=f"device class or preset name, or JSON device file (default {DEFAULTS['device']})",
+    )
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="RPU config JSON (from 'analogtrain config --out') instead of --algorithm/--device",
+    )
     add_set_option(p, "the RPU config")
-    p.add_argument("--device-set", dest="device_sets", action="append", default=[],
-                   metavar="PATH=VALUE",
-                   help="override a field of the device model before building the config "
-                   "(every sub-device of a compound gets it)")  # fmt: skip
+    p.add_argument(
+        "--device-set",
+        dest="device_sets",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a field of the device model before building the config "
+        "(every sub-device of a compound gets it)",
+    )
     add_training_options(p, defaults=DEFAULTS)
     p.add_argument("--seed", type=int, default=None, help="seed (default 1)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/train)")
-    p.add_argument("--resume", type=Path, default=None, metavar="CKPT",
-                   help="continue the run saved in this checkpoint up to --epochs")  # fmt: skip
+    p.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="CKPT",
+        help="continue the run saved in this checkpoint up to --epochs",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=run, sets=[], device_sets=[])
 
@@ -72,12 +105,19 @@ def _plot(out: Path, history: Any, title: str) -> None:
     from analogtrain.viz.plots import new_figure, plot_learning_curves, save_figure
 
     fig = new_figure(2)
-    plot_learning_curves({"test": history.test_accuracies,
-                          "train": [m.train_accuracy for m in history.epochs]},
-                         fig.axes[0], ylabel="accuracy (%)")  # fmt: skip
-    plot_learning_curves({"test": [m.test_loss for m in history.epochs],
-                          "train": [m.train_loss for m in history.epochs]},
-                         fig.axes[1], ylabel="cross-entropy loss")  # fmt: skip
+    plot_learning_curves(
+        {"test": history.test_accuracies, "train": [m.train_accuracy for m in history.epochs]},
+        fig.axes[0],
+        ylabel="accuracy (%)",
+    )
+    plot_learning_curves(
+        {
+            "test": [m.test_loss for m in history.epochs],
+            "train": [m.train_loss for m in history.epochs],
+        },
+        fig.axes[1],
+        ylabel="cross-entropy loss",
+    )
     fig.suptitle(title)
     save_figure(fig, out / "learning_curve.png")
 
@@ -105,9 +145,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         seed = 1 if args.seed is None else args.seed
         device = args.device if args.device is not None or args.config else DEFAULTS["device"]
-        config = build_rpu_config(args.algorithm, device, args.sets, config_file=args.config,
-                                  construction_seed=seed,
-                                  device_sets=args.device_sets)  # fmt: skip
+        config = build_rpu_config(
+            args.algorithm,
+            device,
+            args.sets,
+            config_file=args.config,
+            construction_seed=seed,
+            device_sets=args.device_sets,
+        )
         settings = settings_from_args(args, DEFAULTS)
         out = args.out if args.out is not None else Path("runs/train")
         meta = {
@@ -136,8 +181,9 @@ def run(args: argparse.Namespace) -> int:
         print(_epoch_line(m), flush=True)
         save_checkpoint(out / "checkpoint.pt", r, meta)
 
-    history = run_.fit(settings.epochs, desc=label, stream=None if args.quiet else sys.stderr,
-                       on_epoch=on_epoch)  # fmt: skip
+    history = run_.fit(
+        settings.epochs, desc=label, stream=None if args.quiet else sys.stderr, on_epoch=on_epoch
+    )
     _write_metrics(out, history, {k: v for k, v in meta.items() if k != "config"})
     _plot(out, history, f"{label}: {data.name}, {settings.model}")
     print(

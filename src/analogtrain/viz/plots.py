@@ -91,12 +91,24 @@ def plot_step_sizes(statistics: PulseStatistics, ax: Axes | None = None) -> Axes
     up = statistics.step_up.numpy()
     down = statistics.step_down.numpy()
     for k in range(w.shape[0]):
-        ax.plot(w[k], up[k], color="tab:red", linewidth=0.8, alpha=0.7,
-                label="up" if k == 0 else None)  # fmt: skip
-        ax.plot(w[k], down[k], color="tab:blue", linewidth=0.8, alpha=0.7,
-                label="down" if k == 0 else None)  # fmt: skip
-    ax.axvline(statistics.symmetry_point, color="k", linestyle="--", linewidth=0.8,
-               label=f"symmetry point {statistics.symmetry_point:.3g}")  # fmt: skip
+        ax.plot(
+            w[k], up[k], color="tab:red", linewidth=0.8, alpha=0.7, label="up" if k == 0 else None
+        )
+        ax.plot(
+            w[k],
+            down[k],
+            color="tab:blue",
+            linewidth=0.8,
+            alpha=0.7,
+            label="down" if k == 0 else None,
+        )
+    ax.axvline(
+        statistics.symmetry_point,
+        color="k",
+        linestyle="--",
+        linewidth=0.8,
+        label=f"symmetry point {statistics.symmetry_point:.3g}",
+    )
     ax.set_xlabel("weight")
     ax.set_ylabel("mean step size of one pulse")
     ax.set_title(f"step size against weight (granularity {statistics.granularity:.3g})")
@@ -197,8 +209,13 @@ def plot_accuracy_bars(
     runs = [list(v) if isinstance(v, Sequence) else [float(v)] for v in values.values()]
     means = [sum(r) / len(r) if r else math.nan for r in runs]
     stds = [_std(r) for r in runs]
-    bars = ax.bar(names, means, yerr=stds if any(stds) else None, capsize=4,
-                  color=[f"C{i}" for i in range(len(names))])  # fmt: skip
+    bars = ax.bar(
+        names,
+        means,
+        yerr=stds if any(stds) else None,
+        capsize=4,
+        color=[f"C{i}" for i in range(len(names))],
+    )
     ax.bar_label(bars, labels=[f"{m:.1f}" for m in means], padding=2, fontsize="small")
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, max(100.0, max((m for m in means if math.isfinite(m)), default=0) * 1.1))
