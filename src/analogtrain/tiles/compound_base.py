@@ -309,7 +309,9 @@ class CompoundTile(AnalogTileBase):
         return sum(a.n_states for a in self.arrays) / len(self.arrays)
 
     @staticmethod
-    def _check_index(value: Any, size: int, what: str) -> int:
+    def _check_index(
+        value: Any, size: int, what: str, error: type[Exception] = ArgumentError
+    ) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < size:
-            raise ArgumentError(f"{what} must be an int in [0, {size}), got {value!r}")
+            raise error(f"{what} must be an int in [0, {size}), got {value!r}")
         return value

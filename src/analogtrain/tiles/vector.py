@@ -89,7 +89,7 @@ class VectorUnitCellTile(CompoundTile):
         else:
             self.gammas = [1.0 / n] * n
         self.first_update_idx = self._check_index(
-            cfg.first_update_idx, n, "device.first_update_idx"
+            cfg.first_update_idx, n, "device.first_update_idx", ConfigError
         )
         self.policy = cfg.update_policy
         if not isinstance(self.policy, Policy):
