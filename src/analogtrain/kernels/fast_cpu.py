@@ -1,0 +1,181 @@
+"""Fast CPU pulsed update with numba (optional dependency, extras ``fast`` / ``dev``).
+
+Importing this module registers :func:`fast_pulsed_update` with
+:func:`analogtrain.kernels.backend.register_fast_update` for every supported device array
+class (:data:`analogtrain.kernels.fast_cpu_inputs.SUPPORTED_ARRAYS`), provided numba is
+installed; otherwise nothing is registered and the reference path runs. numba itself is only
+imported, and the kernels only compiled (with ``cache=True``, so once per machine), on the
+first update that uses them.
+
+The update is the same process as the reference
+(:func:`analogtrain.kernels.update.pulsed_update`): per sample, in batch order, stochastic
+pulse trains of ``BL`` slots on the rows and the columns (spec single-tile 4.3-4.5), and at
+each cross-point its coincidences applied one pulse at a time through the model's
+update-once rule with a fresh cycle-to-cycle sample and the clip after each pulse (2.5, 4.6),
+then the write-noise redraw (2.7). It equals the reference in distribution, not bit for bit:
+the random numbers come from a counter-based generator (:mod:`.fast_cpu_rng`) keyed by one
+seed per call drawn from the tile's ``torch.Generator``, so the generator remains the single
+source of reproducibility and results do not depend on the thread count.
+
+Falls back (returns ``False`` with nothing changed, not even the generator) for pulse types
+other than ``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC``, arrays that are not float32 on the
+CPU, unsupported array classes, and when numba cannot be imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from analogtrain.kernels.backend import register_fast_update
+from analogtrain.kernels.fast_cpu_inputs import SUPPORTED_ARRAYS, kernel_inputs
+from analogtrain.kernels.pulses import STOCHASTIC_TYPES, update_scales
+
+if TYPE_CHECKING:
+    from analogtrain.configs.parameters import UpdateParameters
+
+__all__ = ["fast_pulsed_update", "numba_available", "register_fast_cpu_updates"]
+
+_MASK64 = (1 << 64) - 1
+_GAMMA = 0x9E3779B97F4A7C15
+#: the four independent streams of one call: column trains, row trains, c2c, write noise
+_N_STREAMS = 4
+
+
+def numba_available() -> bool:
+    """Whether numba is installed (checked without importing it)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+@functools.cache
+def _kernels() -> ModuleType | None:
+    """The compiled-on-demand kernel module, or None if numba does not import."""
+    try:
+        return importlib.import_module("analogtrain.kernels.fast_cpu_kernels")
+    except ImportError:
+        return None
+
+
+def _mix64(z: int) -> int:
+    """SplitMix64 finaliser in plain Python (the same function as the kernels' ``mix64``)."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def _stream_keys(generator: torch.Generator) -> list[np.uint64]:
+    """One seed per call from ``generator``, split into the independent stream keys."""
+    seed = int(
+        torch.randint(
+            0, 2**63 - 1, (1,), generator=generator, dtype=torch.int64, device=generator.device
+        ).item()
+    )
+    return [np.uint64(_mix64((seed + (k + 1) * _GAMMA) & _MASK64)) for k in range(_N_STREAMS)]
+
+
+def _probabilities(
+    v: Tensor, scale: Tensor, res: float, sto_round: bool, generator: torch.Generator
+) -> np.ndarray:
+    """``P = DISCRETIZE(|v| scale, res, sto_round)`` (spec 4.5.1) as float64 ``[m, n]``."""
+    p = v.detach().abs().to(torch.float64) * scale.to(torch.float64).unsqueeze(1)
+    if res > 0.0:
+        scaled = p / res
+        if sto_round:
+            noise = torch.rand(p.shape, generator=generator, dtype=torch.float64)
+            scaled = scaled + (noise - 0.5)
+        p = torch.round(scaled) * res
+    return np.ascontiguousarray(p.numpy())
+
+
+def _signs(v: Tensor, flip: bool) -> np.ndarray:
+    s = torch.sign(v.detach()).to(torch.int8)
+    return np.ascontiguousarray((-s if flip else s).numpy())
+
+
+def fast_pulsed_update(
+    array: Any,
+    x: Tensor,
+    d: Tensor,
+    lr: float,
+    granularity: float,
+    up: UpdateParameters,
+    generator: torch.Generator,
+) -> bool:
+    """The numba pulsed update of ``array`` (see the module docstring); ``False`` = not done.
+
+    Called by :func:`analogtrain.kernels.update.pulsed_update` after it validated the inputs
+    (``x [m, in]``, ``d [m, out]`` on the weights' device and dtype, finite, ``lr != 0``).
+    """
+    if up.pulse_type not in STOCHASTIC_TYPES:
+        return False
+    if x.device.type != "cpu" or not isinstance(generator, torch.Generator):
+        return False
+    inputs = kernel_inputs(array)
+    if inputs is None:
+        return False
+    kernels = _kernels()
+    if kernels is None:
+        return False
+
+    bl, a, b = update_scales(x, d, lr, granularity, up)
+    max_bl = int(bl.max()) if bl.numel() else 0
+    if max_bl == 0:
+        return True
+    res, sto_round = float(up.res), bool(up.sto_round)
+    p_x = _probabilities(x, b, res, sto_round, generator)  # [m, in]
+    p_d = _probabilities(d, a, res, sto_round, generator)  # [m, out]
+    col_key, row_key, c2c_key, wn_key = _stream_keys(generator)
+
+    m = x.shape[0]
+    n_words = (max_bl + 63) // 64
+    bl_np = np.ascontiguousarray(bl.to(torch.int64).numpy())
+    col_masks = np.empty((m, x.shape[1], n_words), dtype=np.uint64)
+    row_masks = np.empty((m, d.shape[1], n_words), dtype=np.uint64)
+    kernels.bit_masks(p_x, bl_np, col_key, col_masks)
+    kernels.bit_masks(p_d, bl_np, row_key, row_masks)
+    kernels.apply_pulses(
+        inputs.w_p,
+        inputs.w_a,
+        row_masks,
+        col_masks,
+        _signs(d, lr < 0),
+        _signs(x, False),
+        inputs.model,
+        inputs.b_max,
+        inputs.b_min,
+        inputs.dw_up,
+        inputs.dw_dn,
+        inputs.e_up,
+        inputs.e_dn,
+        inputs.ref,
+        inputs.has_ref,
+        inputs.consts,
+        inputs.nodes_up,
+        inputs.nodes_dn,
+        c2c_key,
+        inputs.wn_sigma,
+        wn_key,
+    )
+    return True
+
+
+def register_fast_cpu_updates() -> tuple[type, ...]:
+    """Register :func:`fast_pulsed_update` for every supported array class on ``"cpu"``.
+
+    Returns the registered classes (none when numba is not installed).
+    """
+    if not numba_available():
+        return ()
+    for array_cls in SUPPORTED_ARRAYS:
+        register_fast_update(array_cls, fast_pulsed_update, device_type="cpu")
+    return tuple(SUPPORTED_ARRAYS)
+
+
+register_fast_cpu_updates()

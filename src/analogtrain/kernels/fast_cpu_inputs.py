@@ -1,0 +1,130 @@
+"""What the numba update kernel needs from a device array: model id, per-cross-point
+parameters and tile-global constants, as numpy views of the array's own buffers.
+
+Supported (exact classes): ConstantStep, LinearStep (also SoftBounds, SoftBoundsPmax),
+SoftBoundsReference, ExpStep, PowStep, PowStepReference, PiecewiseStep. Everything else
+(floating-point arrays, subclasses with their own pulse response) returns ``None`` and
+takes the reference path. Only float32 arrays on the CPU with contiguous weights are
+handled. Pure Python/torch; no numba import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from analogtrain.devices.constant_step import ConstantStepDeviceArray
+from analogtrain.devices.exp_step import ExpStepDeviceArray
+from analogtrain.devices.linear_step import LinearStepDeviceArray
+from analogtrain.devices.piecewise_step import PiecewiseStepDeviceArray
+from analogtrain.devices.pow_step import PowStepDeviceArray
+from analogtrain.devices.pow_step_reference import PowStepReferenceDeviceArray
+from analogtrain.devices.soft_bounds_reference import SoftBoundsReferenceDeviceArray
+from analogtrain.kernels import fast_cpu_ids as ids
+
+__all__ = ["SUPPORTED_ARRAYS", "KernelInputs", "kernel_inputs"]
+
+#: model id of every array class with a fast path
+SUPPORTED_ARRAYS: dict[type, int] = {
+    ConstantStepDeviceArray: ids.CONSTANT_STEP,
+    LinearStepDeviceArray: ids.LINEAR_STEP,
+    SoftBoundsReferenceDeviceArray: ids.SOFT_BOUNDS_REFERENCE,
+    ExpStepDeviceArray: ids.EXP_STEP,
+    PowStepDeviceArray: ids.POW_STEP,
+    PowStepReferenceDeviceArray: ids.POW_STEP,
+    PiecewiseStepDeviceArray: ids.PIECEWISE_STEP,
+}
+
+
+@dataclass(frozen=True)
+class KernelInputs:
+    """Model description for :func:`~analogtrain.kernels.fast_cpu_kernels.apply_pulses`.
+
+    ``w_p``/``w_a`` are writable views of the persistent and apparent weights (the same
+    array without write noise); the parameter arrays are ``[out, in]`` float32 (unused
+    slots hold ``b_max`` as a harmless placeholder).
+    """
+
+    model: int
+    w_p: np.ndarray
+    w_a: np.ndarray
+    b_max: np.ndarray
+    b_min: np.ndarray
+    dw_up: np.ndarray
+    dw_dn: np.ndarray
+    e_up: np.ndarray
+    e_dn: np.ndarray
+    ref: np.ndarray
+    has_ref: bool
+    consts: np.ndarray  # float64 [N_CONSTS]
+    nodes_up: np.ndarray  # float32 [n_nodes]
+    nodes_dn: np.ndarray
+    wn_sigma: float
+
+
+def _view(t: torch.Tensor) -> np.ndarray:
+    return t.detach().contiguous().numpy()
+
+
+def _usable_weight(t: torch.Tensor) -> bool:
+    return t.device.type == "cpu" and t.dtype == torch.float32 and t.is_contiguous()
+
+
+def kernel_inputs(array: Any) -> KernelInputs | None:
+    """The kernel's view of ``array``, or ``None`` when the fast path does not apply."""
+    model = SUPPORTED_ARRAYS.get(type(array))
+    if model is None:
+        return None
+    if not (_usable_weight(array.persistent_weight) and _usable_weight(array.weight)):
+        return None
+    b_max = _view(array.max_bound)
+    if b_max.dtype != np.float32:
+        return None
+    consts = np.zeros(ids.N_CONSTS, dtype=np.float64)
+    consts[ids.C_SIGMA] = max(float(array.dw_min_std), 0.0)
+    e_up = e_dn = ref = b_max
+    nodes_up = nodes_dn = np.ones(1, dtype=np.float32)
+    if isinstance(array, LinearStepDeviceArray):
+        e_up, e_dn = _view(array.slope_up), _view(array.slope_down)
+        consts[ids.C_MULT_NOISE] = float(bool(array.mult_noise))
+    elif isinstance(array, SoftBoundsReferenceDeviceArray):
+        ref = _view(array.reference)
+        consts[ids.C_MULT_NOISE] = float(bool(array.mult_noise))
+    elif isinstance(array, ExpStepDeviceArray):
+        cfg = array.config
+        consts[ids.C_A_UP], consts[ids.C_A_DOWN] = float(cfg.A_up), float(cfg.A_down)
+        consts[ids.C_GAMMA_UP] = float(cfg.gamma_up)
+        consts[ids.C_GAMMA_DOWN] = float(cfg.gamma_down)
+        consts[ids.C_A], consts[ids.C_B] = float(cfg.a), float(cfg.b)
+        consts[ids.C_STD_ADD] = float(cfg.dw_min_std_add)
+        consts[ids.C_STD_SLOPE] = float(cfg.dw_min_std_slope)
+        consts[ids.C_COMPLEX] = float(bool(array.complex_noise))
+    elif isinstance(array, (PowStepDeviceArray, PowStepReferenceDeviceArray)):
+        e_up, e_dn = _view(array.gamma_up), _view(array.gamma_down)
+        if isinstance(array, PowStepReferenceDeviceArray):
+            ref = _view(array.reference)
+    elif isinstance(array, PiecewiseStepDeviceArray):
+        nodes_up, nodes_dn = _view(array.nodes_up), _view(array.nodes_down)
+    wn_sigma = 0.0
+    if array.uses_persistent_weight:
+        wn_sigma = float(array.write_noise_std) * float(array.dw_min)
+    return KernelInputs(
+        model=model,
+        w_p=array.persistent_weight.detach().numpy(),
+        w_a=array.weight.detach().numpy(),
+        b_max=b_max,
+        b_min=_view(array.min_bound),
+        dw_up=_view(array.dwmin_up),
+        dw_dn=_view(array.dwmin_down),
+        e_up=e_up,
+        e_dn=e_dn,
+        ref=ref,
+        has_ref=ref is not b_max,
+        consts=consts,
+        nodes_up=nodes_up,
+        nodes_dn=nodes_dn,
+        wn_sigma=wn_sigma,
+    )

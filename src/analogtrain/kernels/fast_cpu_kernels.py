@@ -1,0 +1,188 @@
+"""The numba kernels of the fast CPU pulsed update (compiled lazily, cached on disk).
+
+Two kernels, each compiled once per dtype signature:
+
+* :func:`bit_masks` draws the stochastic pulse trains (spec single-tile 4.5.2): for every
+  line (column ``j`` with probability ``p^x_j``, or row ``i`` with ``p^d_i``) and every
+  sample ``s``, slot ``k < BL_s`` fires when ``P > U``. The slots of one line and sample are
+  the bits of ``n_words`` 64-bit words, so the coincidence count of cross-point ``(i, j)`` is
+  ``popcount(row_i & col_j)``, distributed ``Binomial(BL_s, p^d_i p^x_j)``.
+* :func:`apply_pulses` walks the rows in parallel. For row ``i`` it visits only the samples
+  in which the row fires at all, in batch order; per sample it counts the coincidences of the
+  whole row (vectorisable ``and`` + popcount) and applies each cross-point's ``count`` pulses
+  one after the other through the model rule, each with a fresh c2c normal and the clip to
+  ``[b_min, b_max]`` (spec 2.5, 4.6). The row's weights stay in a float64 buffer for the
+  whole batch. Cross-points that received a pulse get their apparent weight redrawn once,
+  after their last pulse (spec 2.7 rule 1: only the last redraw is observable).
+
+All random numbers are counter-based (:mod:`.fast_cpu_rng`), keyed by the call's seeds and
+the coordinates ``(sample, row, column, pulse)``: the result is independent of the number of
+threads and of the order in which they run.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import types
+from numba.extending import intrinsic
+
+from analogtrain.kernels.fast_cpu_ids import C_SIGMA
+from analogtrain.kernels.fast_cpu_models import pulse_rule
+from analogtrain.kernels.fast_cpu_rng import split_uniforms, standard_normal, stream_key
+
+__all__ = ["bit_masks", "apply_pulses"]
+
+_ONE = np.uint64(1)
+
+
+@intrinsic
+def _popcount(typingctx, value):  # type: ignore[no-untyped-def]
+    """Number of set bits of a uint64 (the CPU's popcount instruction via LLVM ``ctpop``)."""
+    if value != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.ctpop(args[0])
+
+    return types.uint64(types.uint64), codegen
+
+
+@numba.njit(cache=True, parallel=True)
+def bit_masks(prob, bl, key, masks):  # type: ignore[no-untyped-def]
+    """Fill ``masks [m, n, n_words]`` (uint64) with the pulse trains of ``prob [m, n]``.
+
+    ``bl [m]`` (int64) is each sample's train length, ``key`` (uint64) the stream key. Slot
+    ``k`` of line ``j`` in sample ``s`` is bit ``k % 64`` of word ``k // 64``; it is set when
+    ``prob[s, j] > U`` with ``U`` the counter-based uniform of ``(s, j, k)``.
+    """
+    m, n = prob.shape
+    n_words = masks.shape[2]
+    n_pairs = (n_words * 64 + 1) // 2
+    for j in numba.prange(n):
+        for s in range(m):
+            for q in range(n_words):
+                masks[s, j, q] = np.uint64(0)
+            p = prob[s, j]
+            length = bl[s]
+            if p <= 0.0 or length <= 0:
+                continue
+            if p >= 1.0:  # P > U for every U in [0, 1)
+                for k in range(length):
+                    masks[s, j, k >> 6] |= _ONE << np.uint64(k & 63)
+                continue
+            base = np.uint64((s * n + j) * n_pairs)
+            for pair in range((length + 1) // 2):
+                u0, u1 = split_uniforms(stream_key(key, base + np.uint64(pair)))
+                k = 2 * pair
+                if p > u0:
+                    masks[s, j, k >> 6] |= _ONE << np.uint64(k & 63)
+                if k + 1 < length and p > u1:
+                    masks[s, j, (k + 1) >> 6] |= _ONE << np.uint64((k + 1) & 63)
+
+
+@numba.njit(cache=True, parallel=True)
+def apply_pulses(  # type: ignore[no-untyped-def]
+    w_p,
+    w_a,
+    row_masks,
+    col_masks,
+    sign_d,
+    sign_x,
+    model,
+    b_max,
+    b_min,
+    dw_up,
+    dw_dn,
+    e_up,
+    e_dn,
+    ref,
+    has_ref,
+    consts,
+    nodes_up,
+    nodes_dn,
+    c2c_key,
+    wn_sigma,
+    wn_key,
+):
+    """Apply the coincidences of a batch to the persistent weights ``w_p [out, in]`` in place.
+
+    ``row_masks [m, out, n_words]`` and ``col_masks [m, in, n_words]`` are the pulse trains;
+    ``sign_d [m, out]`` and ``sign_x [m, in]`` (int8, the lr sign folded into ``sign_d``) give
+    the direction, down where ``sign_d * sign_x > 0``. ``b_max .. e_dn`` and ``ref`` are the
+    per-cross-point model parameters ``[out, in]`` (``ref`` only read if ``has_ref``). With
+    ``wn_sigma > 0`` the apparent weights ``w_a`` of pulsed cross-points are redrawn.
+    """
+    out_size, in_size = w_p.shape
+    m = sign_d.shape[0]
+    n_words = row_masks.shape[2]
+    sigma = consts[C_SIGMA]
+    for i in numba.prange(out_size):
+        active = np.empty(m, np.int64)
+        n_active = 0
+        for s in range(m):
+            for q in range(n_words):
+                if row_masks[s, i, q] != 0:
+                    active[n_active] = s
+                    n_active += 1
+                    break
+        if n_active == 0:
+            continue
+        g_row = np.empty(in_size, np.float64)
+        touched = np.zeros(in_size, np.bool_)
+        hits = np.empty(in_size, np.int64)  # columns with a coincidence in this sample
+        counts = np.empty(in_size, np.int64)
+        for j in range(in_size):
+            g_row[j] = w_p[i, j]
+            if has_ref:
+                g_row[j] += ref[i, j]
+        for a in range(n_active):
+            s = active[a]
+            n_hit = 0
+            if n_words == 1:
+                row = row_masks[s, i, 0]
+                for j in range(in_size):  # branch-free compaction
+                    c = _popcount(row & col_masks[s, j, 0])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
+            else:
+                for j in range(in_size):
+                    c = np.uint64(0)
+                    for q in range(n_words):
+                        c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
+            sign_row = sign_d[s, i]
+            for h in range(n_hit):
+                j = hits[h]
+                touched[j] = True
+                down = sign_row * sign_x[s, j] > 0
+                g = g_row[j]
+                hi = b_max[i, j]
+                lo = b_min[i, j]
+                up = dw_up[i, j]
+                dn = dw_dn[i, j]
+                eu = e_up[i, j]
+                ed = e_dn[i, j]
+                key = stream_key(c2c_key, np.uint64((s * out_size + i) * in_size + j))
+                for t in range(counts[h]):
+                    xi = 0.0
+                    if sigma > 0.0:
+                        xi = standard_normal(key, np.uint64(t))
+                    g = pulse_rule(
+                        model, g, down, xi, hi, lo, up, dn, eu, ed, consts, nodes_up, nodes_dn
+                    )
+                    g = min(max(g, lo), hi)
+                g_row[j] = g
+        for j in range(in_size):
+            if not touched[j]:
+                continue
+            v = g_row[j]
+            if has_ref:
+                v -= ref[i, j]
+            w_p[i, j] = v
+            if wn_sigma > 0.0:
+                z = standard_normal(wn_key, np.uint64(i * in_size + j))
+                w_a[i, j] = w_p[i, j] + wn_sigma * z

@@ -1,0 +1,137 @@
+"""Scalar update-once rules of the pulsed device models, for the numba update kernel.
+
+Each rule returns the new, *unclipped* weight of one cross-point after one pulse, exactly as
+the model's ``_update_once`` in :mod:`analogtrain.devices` (the equations and citations are
+stated there and in spec single-tile 2.6); the kernel clips to ``[b_min, b_max]`` after every
+pulse. ``xi`` is the pulse's cycle-to-cycle N(0, 1) sample (0 when ``dw_min_std == 0``, which
+makes every noise term vanish exactly as the reference's "no draw").
+
+Arguments per cross-point: ``b_max, b_min`` bounds, ``up, dn`` the step sizes ``Δ⁺, Δ⁻``,
+``e_up, e_dn`` the model's two extra per-device values (LinearStep slopes, PowStep
+exponents; unused otherwise). Tile-global values come in ``consts`` (see the ``C_*`` indices)
+and the PiecewiseStep nodes in ``nodes_up`` / ``nodes_dn``. The reference-read models
+(SoftBoundsReference, PowStepReference) receive the physical value ``g = v + ref``.
+
+This module imports numba; only :mod:`analogtrain.kernels.fast_cpu` imports it, lazily.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from analogtrain.kernels.fast_cpu_ids import (
+    C_A,
+    C_A_DOWN,
+    C_A_UP,
+    C_B,
+    C_COMPLEX,
+    C_GAMMA_DOWN,
+    C_GAMMA_UP,
+    C_MULT_NOISE,
+    C_SIGMA,
+    C_STD_ADD,
+    C_STD_SLOPE,
+    CONSTANT_STEP,
+    EXP_STEP,
+    LINEAR_STEP,
+    PIECEWISE_STEP,
+    POW_STEP,
+    SOFT_BOUNDS_REFERENCE,
+)
+
+__all__ = ["pulse_rule"]
+
+
+@numba.njit(cache=True, inline="always")
+def _linear_step(w, down, xi, sigma, up, dn, e_up, e_dn, mult_noise):
+    sign = -1.0 if down else 1.0
+    slope = e_dn if down else e_up
+    step = dn if down else up
+    if mult_noise:
+        return w + sign * (slope * w + step) * (1.0 + sigma * xi)
+    return w + sign * (slope * w + step * (1.0 + sigma * xi))
+
+
+@numba.njit(cache=True, inline="always")
+def _soft_bounds_reference(g, down, xi, sigma, b_max, b_min, up, dn, mult_noise):
+    if down:
+        a = g / b_min if b_min < 0.0 else 0.0
+        step = -dn
+    else:
+        a = g / b_max if b_max > 0.0 else 0.0
+        step = up
+    factor = 1.0 - a
+    if mult_noise:
+        return g + step * factor * (1.0 + sigma * xi)
+    return g + step * (factor + sigma * xi)
+
+
+@numba.njit(cache=True, inline="always")
+def _exp_step(w, down, xi, sigma, b_max, b_min, up, dn, consts):
+    span = b_max - b_min
+    if span <= 0.0:
+        return w
+    z = 2.0 * consts[C_A] * w / span + consts[C_B]
+    if down:
+        dw = -max(1.0 - consts[C_A_DOWN] * math.exp(-consts[C_GAMMA_DOWN] * z), 0.0) * dn
+    else:
+        dw = max(1.0 - consts[C_A_UP] * math.exp(consts[C_GAMMA_UP] * z), 0.0) * up
+    if consts[C_COMPLEX] != 0.0:
+        spread = abs(dw) + consts[C_STD_ADD] + consts[C_STD_SLOPE] * abs(w)
+        return w + dw + sigma * spread * xi
+    return w + dw * (1.0 + sigma * xi)
+
+
+@numba.njit(cache=True, inline="always")
+def _pow_step(w, down, xi, sigma, b_max, b_min, up, dn, e_up, e_dn):
+    span = b_max - b_min
+    if span == 0.0:
+        return w
+    if down:
+        distance = max(w - b_min, 0.0) / span
+        return w - dn * distance**e_dn * (1.0 + sigma * xi)
+    distance = max(b_max - w, 0.0) / span
+    return w + up * distance**e_up * (1.0 + sigma * xi)
+
+
+@numba.njit(cache=True, inline="always")
+def _piecewise_step(w, down, xi, sigma, b_max, b_min, up, dn, nodes_up, nodes_dn):
+    n = nodes_up.shape[0] - 1
+    span = b_max - b_min
+    k = 0
+    t = 0.0
+    if n > 0 and span > 0.0:
+        s = max((w - b_min) / span * n, 0.0)
+        k_float = min(math.floor(s), n - 1.0)
+        t = min(s - k_float, 1.0)
+        k = int(k_float)
+    k_next = min(k + 1, n)
+    nodes = nodes_dn if down else nodes_up
+    factor = (1.0 - t) * nodes[k] + t * nodes[k_next]
+    if down:
+        return w - dn * factor * (1.0 + sigma * xi)
+    return w + up * factor * (1.0 + sigma * xi)
+
+
+@numba.njit(cache=True, inline="always")
+def pulse_rule(model, w, down, xi, b_max, b_min, up, dn, e_up, e_dn, consts, nodes_up, nodes_dn):
+    """One pulse of device ``model`` (a ``fast_cpu_ids`` model id); unclipped new weight."""
+    sigma = consts[C_SIGMA]
+    if model == SOFT_BOUNDS_REFERENCE:
+        return _soft_bounds_reference(
+            w, down, xi, sigma, b_max, b_min, up, dn, consts[C_MULT_NOISE] != 0.0
+        )
+    if model == CONSTANT_STEP:
+        return w + (-dn if down else up) * (1.0 + sigma * xi)
+    if model == LINEAR_STEP:
+        return _linear_step(w, down, xi, sigma, up, dn, e_up, e_dn, consts[C_MULT_NOISE] != 0.0)
+    if model == EXP_STEP:
+        return _exp_step(w, down, xi, sigma, b_max, b_min, up, dn, consts)
+    if model == POW_STEP:
+        return _pow_step(w, down, xi, sigma, b_max, b_min, up, dn, e_up, e_dn)
+    if model == PIECEWISE_STEP:
+        return _piecewise_step(w, down, xi, sigma, b_max, b_min, up, dn, nodes_up, nodes_dn)
+    return np.nan  # unknown model: never registered, poisons the result visibly

@@ -1,0 +1,168 @@
+"""Registration, fallbacks, reproducibility and thread independence of the numba update."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+numba = pytest.importorskip("numba")
+
+import analogtrain.configs as cfgs  # noqa: E402
+from analogtrain.configs.enums import PulseType  # noqa: E402
+from analogtrain.configs.update import UpdateParameters  # noqa: E402
+from analogtrain.devices import (  # noqa: E402
+    SoftBoundsReferenceDeviceArray,
+    create_device_array,
+)
+from analogtrain.kernels import backend, fast_cpu, use_reference  # noqa: E402
+from analogtrain.kernels.fast_cpu import fast_pulsed_update  # noqa: E402
+from analogtrain.kernels.fast_cpu_inputs import SUPPORTED_ARRAYS  # noqa: E402
+from analogtrain.kernels.update import pulsed_update  # noqa: E402
+
+
+def _array(config=None, dtype=torch.float32):
+    config = config or cfgs.SoftBoundsReferenceDevice(write_noise_std=1.0)
+    return create_device_array(config, 12, 20, torch.Generator().manual_seed(3), dtype=dtype)
+
+
+def _batch(dtype=torch.float32):
+    g = torch.Generator().manual_seed(4)
+    x = (torch.rand(6, 20, generator=g) * 2 - 1).to(dtype)
+    d = (0.3 * torch.randn(6, 12, generator=g)).to(dtype)
+    return x, d
+
+
+@pytest.fixture
+def registry():
+    """Isolate the fast-update registry and the backend choice."""
+    saved = dict(backend._fast_updates)
+    saved_backend = backend.get_backend()
+    yield
+    backend._fast_updates.clear()
+    backend._fast_updates.update(saved)
+    backend.set_backend(saved_backend)
+
+
+def test_registered_for_every_supported_class_and_bypassed_by_use_reference(registry) -> None:
+    assert fast_cpu.register_fast_cpu_updates() == tuple(SUPPORTED_ARRAYS)
+    array = _array()
+    assert backend.fast_update_for(array, "cpu") is fast_pulsed_update
+    assert backend.fast_update_for(array, "cuda") is None
+    with use_reference():
+        assert backend.fast_update_for(array, "cpu") is None
+    floating = create_device_array(cfgs.IdealDevice(), 2, 2, torch.Generator().manual_seed(0))
+    assert backend.fast_update_for(floating, "cpu") is None
+
+
+def test_nothing_registered_without_numba(registry, monkeypatch) -> None:
+    backend._fast_updates.clear()
+    monkeypatch.setattr(fast_cpu, "numba_available", lambda: False)
+    assert fast_cpu.register_fast_cpu_updates() == ()
+    assert backend._fast_updates == {}
+
+
+def test_pulsed_update_goes_through_the_fast_path(registry) -> None:
+    """Same generator seed: the auto backend reproduces a direct fast call, not the reference."""
+    fast_cpu.register_fast_cpu_updates()
+    x, d = _batch()
+    results = []
+    for mode in ("auto", "direct", "reference"):
+        array, gen = _array(), torch.Generator().manual_seed(9)
+        if mode == "direct":
+            assert fast_pulsed_update(array, x, d, 0.05, array.granularity, UpdateParameters(), gen)
+        elif mode == "auto":
+            pulsed_update(array, x, d, 0.05, UpdateParameters(), gen)
+        else:
+            with use_reference():
+                pulsed_update(array, x, d, 0.05, UpdateParameters(), gen)
+        results.append(array.weight.clone())
+    assert torch.equal(results[0], results[1])
+    assert not torch.equal(results[0], results[2])
+
+
+def _state(array, gen):
+    return (
+        array.weight.clone(),
+        array.persistent_weight.clone(),
+        gen.get_state().clone(),
+    )
+
+
+def _assert_unchanged(before, after) -> None:
+    for a, b in zip(before, after):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "case", ["mean_count", "implicit", "float64", "no_numba", "subclass", "floating_point"]
+)
+def test_fallback_changes_nothing(case: str, monkeypatch) -> None:
+    up = UpdateParameters()
+    dtype = torch.float32
+    array = None
+    if case == "mean_count":
+        up = UpdateParameters(pulse_type=PulseType.MEAN_COUNT)
+    elif case == "implicit":
+        up = UpdateParameters(pulse_type=PulseType.DETERMINISTIC_IMPLICIT)
+    elif case == "float64":
+        dtype = torch.float64
+    elif case == "no_numba":
+        monkeypatch.setattr(fast_cpu, "_kernels", lambda: None)
+    elif case == "subclass":
+
+        class Custom(SoftBoundsReferenceDeviceArray):
+            pass
+
+        array = Custom(cfgs.SoftBoundsReferenceDevice(), 12, 20, torch.Generator().manual_seed(3))
+    elif case == "floating_point":
+        array = create_device_array(cfgs.IdealDevice(), 12, 20, torch.Generator().manual_seed(0))
+    array = array if array is not None else _array(dtype=dtype)
+    x, d = _batch(dtype)
+    gen = torch.Generator().manual_seed(5)
+    before = _state(array, gen)
+    assert not fast_pulsed_update(array, x, d, 0.05, 0.001, up, gen)
+    _assert_unchanged(before, _state(array, gen))
+
+
+def test_same_seed_same_result_and_generator_advanced_consistently() -> None:
+    x, d = _batch()
+    runs = []
+    for _ in range(2):
+        array, gen = _array(), torch.Generator().manual_seed(21)
+        for _ in range(3):
+            assert fast_pulsed_update(array, x, d, 0.05, array.granularity, UpdateParameters(), gen)
+        runs.append(_state(array, gen))
+    _assert_unchanged(runs[0], runs[1])
+    other, gen = _array(), torch.Generator().manual_seed(22)
+    fast_pulsed_update(other, x, d, 0.05, other.granularity, UpdateParameters(), gen)
+    assert not torch.equal(other.weight, runs[0][0])
+
+
+def test_result_does_not_depend_on_the_thread_count() -> None:
+    x, d = _batch()
+    previous = numba.get_num_threads()
+    results = []
+    try:
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            array, gen = _array(), torch.Generator().manual_seed(8)
+            for _ in range(2):
+                fast_pulsed_update(array, x, d, 0.05, array.granularity, UpdateParameters(), gen)
+            results.append((array.weight.clone(), array.persistent_weight.clone()))
+    finally:
+        numba.set_num_threads(previous)
+    assert torch.equal(results[0][0], results[1][0])
+    assert torch.equal(results[0][1], results[1][1])
+    assert not torch.equal(results[0][0], _array().weight)  # something happened
+
+
+def test_stochastic_pulse_type_and_empty_batches() -> None:
+    array = _array(cfgs.ConstantStepDevice())
+    gen = torch.Generator().manual_seed(1)
+    up = UpdateParameters(pulse_type=PulseType.STOCHASTIC)
+    x, d = _batch()
+    assert fast_pulsed_update(array, x, d, 0.05, array.granularity, up, gen)
+    before = _state(array, gen)
+    zeros = torch.zeros_like(x)
+    assert fast_pulsed_update(array, zeros, d, 0.05, array.granularity, up, gen)
+    _assert_unchanged(before, _state(array, gen))  # no pulse train: not even a seed drawn

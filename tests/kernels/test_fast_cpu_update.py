@@ -1,0 +1,215 @@
+"""The numba pulsed update equals the reference update (exactly where it is deterministic,
+in distribution otherwise) for every supported device model."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+pytest.importorskip("numba")
+
+import analogtrain.configs as cfgs  # noqa: E402
+from analogtrain.configs.update import UpdateParameters  # noqa: E402
+from analogtrain.devices import create_device_array  # noqa: E402
+from analogtrain.kernels import use_reference  # noqa: E402
+from analogtrain.kernels.fast_cpu import fast_pulsed_update  # noqa: E402
+from analogtrain.kernels.update import pulsed_update  # noqa: E402
+
+NO_DTOD = dict(dw_min_dtod=0.0, up_down_dtod=0.0, w_max_dtod=0.0, w_min_dtod=0.0)
+
+# One config per scalar rule of the fast path (and per noise/reference flavour).
+MODELS = {
+    "constant": lambda **k: cfgs.ConstantStepDevice(**k),
+    "linear_mult": lambda **k: cfgs.LinearStepDevice(gamma_up=0.5, gamma_down=0.3, **k),
+    "linear_add": lambda **k: cfgs.LinearStepDevice(gamma_up=0.5, mult_noise=False, **k),
+    "soft_bounds": lambda **k: cfgs.SoftBoundsDevice(**k),
+    "sb_reference": lambda **k: cfgs.SoftBoundsReferenceDevice(**{"reference_std": 0.1, **k}),
+    "sb_reference_mult": lambda **k: cfgs.SoftBoundsReferenceDevice(mult_noise=True, **k),
+    "exp_step": lambda **k: cfgs.ExpStepDevice(**k),
+    "exp_step_complex": lambda **k: cfgs.ExpStepDevice(
+        dw_min_std_add=0.002, dw_min_std_slope=0.5, **k
+    ),
+    "pow_step": lambda **k: cfgs.PowStepDevice(pow_gamma=2.0, **k),
+    "pow_step_reference": lambda **k: cfgs.PowStepReferenceDevice(**{"reference_std": 0.1, **k}),
+    "piecewise": lambda **k: cfgs.PiecewiseStepDevice(
+        piecewise_up=[2.0, 1.0, 0.5, 0.2], piecewise_down=[0.3, 0.6, 1.0, 2.0], **k
+    ),
+}
+
+
+def _array(name: str, out_size: int, in_size: int, **fields):
+    fields.setdefault("dw_min", 0.01)
+    array = create_device_array(
+        MODELS[name](**fields), out_size, in_size, torch.Generator().manual_seed(7)
+    )
+    return array
+
+
+def _pair(name: str, out_size: int, in_size: int, w0: torch.Tensor | float, **fields):
+    """Two identical arrays (same construction seed) with the same start weights."""
+    arrays = [_array(name, out_size, in_size, **fields) for _ in range(2)]
+    for a in arrays:
+        w = torch.full((out_size, in_size), w0) if isinstance(w0, float) else w0
+        a.set_weights(w, torch.Generator().manual_seed(0))
+    return arrays
+
+
+def _update(array, x, d, lr, *, reference: bool, seed: int = 1, up=None) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    up = up or UpdateParameters()
+    if reference:
+        with use_reference():
+            pulsed_update(array, x, d, lr, up, gen)
+    else:
+        assert fast_pulsed_update(array, x, d, lr, array.granularity, up, gen)
+
+
+def _saturating_batch(m: int, out_size: int, in_size: int, seed: int):
+    """``x = ±1``, ``d = ±1`` and a large lr: every row and column pulses in all 31 slots
+    (spec 4.4, k > desired_bl), so each cross-point gets exactly 31 pulses per sample."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randint(0, 2, (m, in_size), generator=g).float() * 2 - 1
+    d = torch.randint(0, 2, (m, out_size), generator=g).float() * 2 - 1
+    return x, d
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_noise_free_update_equals_reference_exactly(name: str) -> None:
+    """Deterministic counts and no c2c noise: the whole trajectory of the model rule, the clip
+    after every pulse and the batch order must agree with the reference."""
+    out_size, in_size, m = 6, 10, 5
+    w0 = torch.linspace(-0.55, 0.55, out_size * in_size).reshape(out_size, in_size)
+    fast, ref = _pair(name, out_size, in_size, w0, dw_min_std=0.0)
+    x, d = _saturating_batch(m, out_size, in_size, seed=3)
+    for lr in (2.0, -2.0):  # a negative lr flips every direction
+        _update(fast, x, d, lr, reference=False)
+        _update(ref, x, d, lr, reference=True)
+        torch.testing.assert_close(fast.weight, ref.weight, rtol=0, atol=2e-6)
+    if name in ("constant", "linear_mult", "linear_add", "piecewise"):
+        # the hard clip was exercised: some cross-points sit at a bound
+        w = ref.persistent_weight
+        assert (torch.isclose(w, ref.max_bound) | torch.isclose(w, ref.min_bound)).any()
+
+
+def test_batch_order_matters_and_equals_single_updates() -> None:
+    """Near a bound, up-then-down differs from down-then-up; a batch of M equals M calls."""
+    x = torch.ones(2, 4)
+    d = torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])  # sample 0 up, sample 1 down
+    batch, single = _pair("constant", 3, 4, 0.45, dw_min_std=0.0, **NO_DTOD)
+    _update(batch, x, d, 2.0, reference=False)
+    for s in range(2):
+        _update(single, x[s : s + 1], d[s : s + 1], 2.0, reference=False, seed=s)
+    torch.testing.assert_close(batch.weight, single.weight, rtol=0, atol=1e-6)
+    # 31 up pulses of 0.01 clip at 0.6, then 31 down: 0.6 - 0.31 = 0.29 (not 0.45)
+    torch.testing.assert_close(batch.weight, torch.full((3, 4), 0.29), rtol=0, atol=1e-5)
+    reversed_order, _ = _pair("constant", 3, 4, 0.45, dw_min_std=0.0, **NO_DTOD)
+    _update(reversed_order, x, d.flip(0), 2.0, reference=False)
+    # down first: 0.45 - 0.31 = 0.14, then up to 0.45 without touching a bound
+    torch.testing.assert_close(reversed_order.weight, torch.full((3, 4), 0.45), rtol=0, atol=1e-5)
+
+
+def _z_mean_and_var(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float]:
+    """z scores of the differences of the means and of the variances of two i.i.d. samples."""
+    a, b = a.double().flatten(), b.double().flatten()
+    n_a, n_b = a.numel(), b.numel()
+    se_mean = math.sqrt(a.var() / n_a + b.var() / n_b)
+    sq_a, sq_b = (a - a.mean()) ** 2, (b - b.mean()) ** 2
+    se_var = math.sqrt(sq_a.var() / n_a + sq_b.var() / n_b)
+    z_mean = float(a.mean() - b.mean()) / max(se_mean, 1e-12)
+    z_var = float(sq_a.mean() - sq_b.mean()) / max(se_var, 1e-15)
+    return z_mean, z_var
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_noisy_pulses_match_reference_in_distribution(name: str) -> None:
+    """Fixed counts (31 down, then 31 up pulses) with c2c noise on identical devices: the
+    final weights are i.i.d. over the cross-points; mean and variance agree with the
+    reference within 5 standard errors, starting close to a bound (clip after each pulse)."""
+    out_size, in_size = 32, 64
+    fields = dict(dw_min_std=0.5, reference_std=0.0) if "reference" in name else {}
+    fields = fields or dict(dw_min_std=0.5)
+    if name.startswith("pow_step"):
+        fields["pow_gamma_dtod"] = 0.0
+    fast, ref = _pair(name, out_size, in_size, -0.5, **NO_DTOD, **fields)
+    x = torch.ones(2, in_size)
+    d = torch.tensor([[1.0], [-1.0]]).expand(2, out_size).contiguous()
+    _update(fast, x, d, 2.0, reference=False)
+    _update(ref, x, d, 2.0, reference=True)
+    assert fast.weight.std() > 0
+    z_mean, z_var = _z_mean_and_var(fast.weight, ref.weight)
+    assert abs(z_mean) < 5.0, (z_mean, fast.weight.mean(), ref.weight.mean())
+    assert abs(z_var) < 5.0, (z_var, fast.weight.var(), ref.weight.var())
+
+
+def test_coincidence_counts_are_binomial() -> None:
+    """ConstantStep without noise, far from the bounds: ``-Δw / dw_min`` counts the pulses.
+    Diagonal cross-points share neither row nor column trains, so they are independent
+    Binomial(BL, p_x p_d) draws (spec 4.5.2)."""
+    n, trials, lr, bl = 48, 40, 0.0123, 13
+    x = torch.full((1, n), 0.5)
+    x[0, 0] = 1.0  # x_max = 1
+    d = torch.full((1, n), 0.6)
+    d[0, 0] = 1.0  # d_max = 1, so k = lr / g = 12.3 and BL = 13 (spec 4.4)
+    scale = math.sqrt(lr / 0.001 / bl)  # p = sqrt(k / BL) |v| / v_max on both sides
+    q = (scale * 0.5) * (scale * 0.6)
+    counts = []
+    array = _array("constant", n, n, dw_min=0.001, dw_min_std=0.0, **NO_DTOD)
+    gen = torch.Generator().manual_seed(5)
+    for _ in range(trials):
+        array.set_weights(torch.zeros(n, n), gen)
+        assert fast_pulsed_update(array, x, d, lr, array.granularity, UpdateParameters(), gen)
+        counts.append(torch.round(-array.weight.diagonal()[1:] / 0.001))
+    c = torch.cat(counts).double()
+    mean, var = bl * q, bl * q * (1 - q)
+    n_obs = c.numel()
+    assert abs(c.mean() - mean) < 5 * math.sqrt(var / n_obs)
+    fourth = var * (1 + 3 * (bl - 2) * q * (1 - q))  # central 4th moment of the binomial
+    assert abs(c.var() - var) < 5 * math.sqrt((fourth - var**2) / n_obs)
+
+
+def test_weights_stay_within_bounds_under_heavy_noise() -> None:
+    for name in ("constant", "soft_bounds", "sb_reference", "pow_step_reference", "exp_step"):
+        array = _array(name, 16, 24, dw_min_std=2.0)
+        g = torch.Generator().manual_seed(11)
+        x = torch.randn(8, 24, generator=g)
+        d = torch.randn(8, 16, generator=g)
+        for _ in range(3):
+            _update(array, x, d, 1.0, reference=False)
+        physical = array.persistent_weight + getattr(array, "reference", 0.0)
+        assert (physical <= array.max_bound + 1e-6).all(), name
+        assert (physical >= array.min_bound - 1e-6).all(), name
+
+
+def test_write_noise_redrawn_only_where_pulsed() -> None:
+    array = _array("linear_mult", 40, 50, dw_min_std=0.0, write_noise_std=3.0, **NO_DTOD)
+    before = array.weight.clone()
+    x = torch.ones(2, 50)
+    x[:, 25:] = 0.0  # columns 25.. receive no pulse
+    d = torch.ones(2, 40)
+    _update(array, x, d, 2.0, reference=False)
+    assert torch.equal(array.weight[:, 25:], before[:, 25:])
+    noise = (array.weight - array.persistent_weight)[:, :25].double().flatten()
+    sigma = 3.0 * 0.01
+    n = noise.numel()
+    assert abs(noise.mean()) < 5 * sigma / math.sqrt(n)
+    assert abs(noise.var() / sigma**2 - 1.0) < 5 * math.sqrt(2.0 / n)
+
+
+def test_probability_resolution_is_applied() -> None:
+    """``res = 0.5`` rounds p = 0.3 up to 0.5 and p = 0.2 down to 0 (spec 4.5.1)."""
+    array = _array("constant", 4, 40, dw_min=0.001, dw_min_std=0.0, **NO_DTOD)
+    up = UpdateParameters(res=0.5, update_management=False, update_bl_management=False)
+    # no management: A = B = sqrt(lr / (g BL)) = 1 for lr = 31 g
+    x = torch.tensor([[0.3] * 20 + [0.2] * 20])
+    d = torch.ones(1, 4)
+    gen = torch.Generator().manual_seed(2)
+    totals = torch.zeros(4, 40)
+    for _ in range(10):
+        array.set_weights(torch.zeros(4, 40), gen)
+        assert fast_pulsed_update(array, x, d, 0.031, array.granularity, up, gen)
+        totals += -array.weight / 0.001
+    assert totals[:, 20:].abs().max() == 0
+    expected = 10 * 31 * 0.5 * 1.0
+    assert abs(totals[:, :20].mean() - expected) < 5 * math.sqrt(expected * 0.5 / 80)
