@@ -297,11 +297,12 @@ class BufferedTransferCompoundTile(TransferCompoundTile):
     def _build_transfer_state(self) -> None:
         n = len(self.arrays)
         zeros = torch.zeros((self.out_size, self.in_size), device=self.device, dtype=self.dtype)
-        self.buffers = TensorState({f"buffered_FP_weight_{k}": zeros.clone() for k in range(n - 1)})
+        names = [f"buffered_FP_weight_{k}" for k in range(n - 1)]
+        self.transfer_buffers = TensorState({name: zeros.clone() for name in names})
 
     def buffer(self, k: int) -> Tensor:
         """The digital buffer ``H_k`` ``[out, in]`` of device ``k < n - 1`` (no copy)."""
-        return getattr(self.buffers, f"buffered_FP_weight_{k}")
+        return getattr(self.transfer_buffers, f"buffered_FP_weight_{k}")
 
     def _transfer_lr(self, k: int, k_to: int, lr: float) -> float:
         lr_t = super()._transfer_lr(k, k_to, lr)
