@@ -84,7 +84,7 @@ def run_reference(
     grouped: dict[str, dict[str, np.ndarray]] = {name: {} for name in cases}
     with np.load(result) as data:
         for key in data.files:
-            name, _, field = key.partition(".")
+            name, _, field = key.partition("::")
             grouped[name][field] = data[key]
     return grouped
 

@@ -26,12 +26,12 @@ __all__ = ["build", "cls", "enum"]
 Lookup = Callable[[str], Any]
 
 
-def cls(name: str, *, set: Mapping[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+def cls(name: str, *, attrs: Mapping[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
     """Description of ``name(**fields)`` (fields may themselves be descriptions), followed by
-    the attribute assignments ``set`` (dotted path -> description)."""
+    the attribute assignments ``attrs`` (dotted path -> description)."""
     spec: dict[str, Any] = {"class": name, **fields}
-    if set:
-        spec["set"] = dict(set)
+    if attrs:
+        spec["set"] = dict(attrs)
     return spec
 
 

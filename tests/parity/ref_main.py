@@ -8,7 +8,7 @@ importing analogtrain)::
 ``request.json`` holds ``{"cases": {name: case}}`` where every case names a protocol of
 :mod:`parity_protocols` (or ``"layer_training"`` for the layer-level compound protocol) and
 describes its configuration with :mod:`parity_spec`. The result file holds the protocol's
-arrays under ``"<case name>.<array name>"``.
+arrays under ``"<case name>::<array name>"``.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def main(request_path: str, result_path: str) -> None:
             result = layer_training(ReferenceLayer(case), case)
         else:
             result = run_tile_case(ReferenceTile, case)
-        arrays.update({f"{name}.{key}": value for key, value in result.items()})
+        arrays.update({f"{name}::{key}": value for key, value in result.items()})
     np.savez(result_path, **arrays)
 
 
