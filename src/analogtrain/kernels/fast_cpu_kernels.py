@@ -48,7 +48,7 @@ def _popcount(typingctx, value):  # type: ignore[no-untyped-def]
     return types.uint64(types.uint64), codegen
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, error_model="numpy")
 def bit_masks(prob, bl, key, masks):  # type: ignore[no-untyped-def]
     """Fill ``masks [m, n, n_words]`` (uint64) with the pulse trains of ``prob [m, n]``.
 
@@ -81,7 +81,7 @@ def bit_masks(prob, bl, key, masks):  # type: ignore[no-untyped-def]
                     masks[s, j, (k + 1) >> 6] |= _ONE << np.uint64((k + 1) & 63)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, error_model="numpy")
 def apply_pulses(  # type: ignore[no-untyped-def]
     w_p,
     w_a,

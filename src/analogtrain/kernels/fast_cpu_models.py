@@ -45,7 +45,7 @@ from analogtrain.kernels.fast_cpu_ids import (
 __all__ = ["pulse_rule"]
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _linear_step(w, down, xi, sigma, up, dn, e_up, e_dn, mult_noise):
     sign = -1.0 if down else 1.0
     slope = e_dn if down else e_up
@@ -55,21 +55,20 @@ def _linear_step(w, down, xi, sigma, up, dn, e_up, e_dn, mult_noise):
     return w + sign * (slope * w + step * (1.0 + sigma * xi))
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _soft_bounds_reference(g, down, xi, sigma, b_max, b_min, up, dn, mult_noise):
-    if down:
-        a = g / b_min if b_min < 0.0 else 0.0
-        step = -dn
-    else:
-        a = g / b_max if b_max > 0.0 else 0.0
-        step = up
-    factor = 1.0 - a
+    # selects instead of branches: the direction is random from pulse to pulse
+    bound = b_min if down else b_max
+    step = -dn if down else up
+    usable = (bound < 0.0) if down else (bound > 0.0)
+    ratio = g / bound  # inf/nan where not usable (numpy error model), then discarded
+    factor = 1.0 - (ratio if usable else 0.0)
     if mult_noise:
         return g + step * factor * (1.0 + sigma * xi)
     return g + step * (factor + sigma * xi)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _exp_step(w, down, xi, sigma, b_max, b_min, up, dn, consts):
     span = b_max - b_min
     if span <= 0.0:
@@ -85,19 +84,17 @@ def _exp_step(w, down, xi, sigma, b_max, b_min, up, dn, consts):
     return w + dw * (1.0 + sigma * xi)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _pow_step(w, down, xi, sigma, b_max, b_min, up, dn, e_up, e_dn):
     span = b_max - b_min
     if span == 0.0:
         return w
-    if down:
-        distance = max(w - b_min, 0.0) / span
-        return w - dn * distance**e_dn * (1.0 + sigma * xi)
-    distance = max(b_max - w, 0.0) / span
-    return w + up * distance**e_up * (1.0 + sigma * xi)
+    distance = max((w - b_min) if down else (b_max - w), 0.0) / span
+    step = (-dn if down else up) * distance ** (e_dn if down else e_up)
+    return w + step * (1.0 + sigma * xi)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _piecewise_step(w, down, xi, sigma, b_max, b_min, up, dn, nodes_up, nodes_dn):
     n = nodes_up.shape[0] - 1
     span = b_max - b_min
@@ -116,7 +113,7 @@ def _piecewise_step(w, down, xi, sigma, b_max, b_min, up, dn, nodes_up, nodes_dn
     return w + up * factor * (1.0 + sigma * xi)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def pulse_rule(model, w, down, xi, b_max, b_min, up, dn, e_up, e_dn, consts, nodes_up, nodes_dn):
     """One pulse of device ``model`` (a ``fast_cpu_ids`` model id); unclipped new weight."""
     sigma = consts[C_SIGMA]

@@ -44,7 +44,7 @@ _ONE_BIT = np.uint64(1)
 _TWO_M32 = 1.0 / 4294967296.0
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def mix64(z: np.uint64) -> np.uint64:
     """The SplitMix64 finaliser: a bijective, well-avalanching map of 64-bit integers."""
     z = (z ^ (z >> _S30)) * _M1
@@ -52,13 +52,13 @@ def mix64(z: np.uint64) -> np.uint64:
     return z ^ (z >> _S31)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def stream_key(key: np.uint64, index: np.uint64) -> np.uint64:
     """The key of sub-stream ``index`` of ``key`` (the ``index``-th Weyl step, mixed)."""
     return mix64(key + (index + np.uint64(1)) * GAMMA)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def split_uniforms(h: np.uint64) -> tuple[float, float]:
     """Two uniforms in ``[0, 1)`` from the high and low 32 bits of ``h``."""
     return float(h >> _S32) * _TWO_M32, float(h & _LOW32) * _TWO_M32
@@ -109,13 +109,13 @@ _S11 = np.uint64(11)
 _TWO_M53 = 1.0 / 9007199254740992.0
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _unit(h: np.uint64) -> float:
     """A uniform in ``(0, 1)`` from the top 53 bits of ``h``."""
     return (float(h >> _S11) + 0.5) * _TWO_M53
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _ziggurat_slow(h: np.uint64, layer: int, xx: float) -> float:
     """Rejection part of the ziggurat; ``xx`` is the rejected candidate of ``layer``."""
     while True:
@@ -139,7 +139,7 @@ def _ziggurat_slow(h: np.uint64, layer: int, xx: float) -> float:
             return -xx if (h >> _S7) & _ONE_BIT else xx
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def standard_normal(key: np.uint64, counter: np.uint64) -> float:
     """The N(0, 1) sample number ``counter`` of stream ``key`` (ziggurat, exact)."""
     h = stream_key(key, counter)
