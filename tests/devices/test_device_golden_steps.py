@@ -214,3 +214,59 @@ def test_preset_granularity_and_states(name, granularity, states):
     array = build_array(getattr(preset_devices, name)(), 3, 3)
     assert array.granularity == pytest.approx(granularity, rel=1e-5)
     assert round(array.n_states) == states
+
+
+def _plain_symmetry_iteration(p, steps):
+    span = p["max_bound"] - p["min_bound"]
+    sp = torch.zeros_like(span)
+    for t in range(int(steps.max())):
+        down = p["dwmin_down"] * ((sp - p["min_bound"]) / span) ** p["gamma_down"]
+        up = p["dwmin_up"] * ((p["max_bound"] - sp) / span) ** p["gamma_up"]
+        sp = torch.where(steps > t, sp - down + up, sp)
+    return sp
+
+
+def test_symmetry_point_estimate_matches_plain_loop():
+    from analogtrain.devices.pow_step_reference import estimate_symmetry_point
+
+    g = torch.Generator().manual_seed(3)
+    shape = (6, 7)
+
+    def rand() -> torch.Tensor:
+        return torch.rand(shape, generator=g, dtype=torch.float64)
+
+    p = {
+        "dwmin_up": rand() * 0.05 + 0.002,
+        "dwmin_down": rand() * 0.05 + 0.002,
+        "max_bound": rand() + 0.2,
+        "min_bound": -rand() - 0.2,
+        "gamma_up": rand() + 0.5,
+        "gamma_down": rand() + 0.5,
+    }
+    p["min_bound"][0, 0] = 0.1  # inconsistent device: no symmetry point
+    sp = estimate_symmetry_point(p, -1)
+    span = p["max_bound"] - p["min_bound"]
+    smallest = torch.minimum(p["dwmin_up"], p["dwmin_down"])
+    steps = torch.floor(10 * span / smallest + 0.5).clamp(max=10000)
+    steps[0, 0] = 0
+    assert steps[1:].min() < steps.max()  # devices stop at different counts
+    assert torch.allclose(sp, _plain_symmetry_iteration(p, steps), atol=1e-10, rtol=0)
+    assert sp[0, 0] == 0.0
+    few = estimate_symmetry_point(p, 7)  # too few steps to converge: explicit iteration
+    seven = torch.where(steps > 0, 7.0, 0.0)
+    assert torch.allclose(few, _plain_symmetry_iteration(p, seven), atol=1e-14, rtol=0)
+
+
+def test_symmetry_point_of_default_devices():
+    # defaults: 10000 steps of ~0.001 on a range of 1.2; the estimate agrees with the plain
+    # iteration far below float32 resolution of the stored reference
+    array = build_array(PowStepReferenceDevice(subtract_symmetry_point=True), 3, 4, seed=11)
+    p = {
+        name: getattr(array, name).double()
+        for name in ("max_bound", "min_bound", "dwmin_up", "dwmin_down", "gamma_up", "gamma_down")
+    }
+    smallest = torch.minimum(p["dwmin_up"], p["dwmin_down"])
+    steps = torch.floor(10 * (p["max_bound"] - p["min_bound"]) / smallest + 0.5).clamp(max=10000)
+    expected = _plain_symmetry_iteration(p, steps)
+    assert torch.allclose(array.reference.double(), expected, atol=5e-8, rtol=0)
+    assert torch.allclose(array.reset_bias.double(), expected, atol=5e-8, rtol=0)
