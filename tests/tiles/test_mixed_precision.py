@@ -10,6 +10,8 @@ from analogtrain.configs import (
     DigitalRankUpdateRPUConfig,
     IOParameters,
     MixedPrecisionCompound,
+    OneSidedUnitCell,
+    VectorUnitCell,
 )
 from analogtrain.errors import ConfigError
 from analogtrain.tiles import create_tile
@@ -154,3 +156,34 @@ def test_granularity_option() -> None:
     tile.transfer()  # k = 2 quanta of 0.004 = 8 device steps each
     torch.testing.assert_close(tile.chi, torch.full((OUT, IN), 0.001), atol=1e-7, rtol=0)
     torch.testing.assert_close(tile.get_weights(), torch.full((OUT, IN), -0.008), atol=1e-6, rtol=0)
+
+
+def test_unit_cell_as_analog_device() -> None:
+    cell = OneSidedUnitCell(unit_cell_devices=[quiet()])
+    cfg = DigitalRankUpdateRPUConfig(
+        device=MixedPrecisionCompound(device=cell, construction_seed=3), forward=PERFECT
+    )
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        tile = create_tile(cfg, OUT, IN)
+    names = tile.get_hidden_parameter_names()
+    assert names[-1] == "hidden_weights_chi" and "hidden_weights_1" in names
+    hidden = tile.get_hidden_parameters()
+    hidden["hidden_weights_chi"] = torch.full((OUT, IN), -0.0025)
+    tile.set_hidden_parameters(hidden)
+    tile.transfer()  # k = -2 everywhere: W increases by 2 steps, through g+ only
+    torch.testing.assert_close(tile.get_weights(), torch.full((OUT, IN), 0.002), atol=1e-6, rtol=0)
+    assert torch.count_nonzero(tile.inner.g_minus.weight) == 0
+    state = tile.state_dict()
+    with torch.random.fork_rng():
+        torch.manual_seed(1)
+        twin = create_tile(cfg, OUT, IN)
+    twin.load_state_dict(state)
+    x, d = torch.ones(2, IN), torch.ones(2, OUT)
+    for t in (tile, twin):
+        for _ in range(3):
+            t.update(x, d, 0.01)
+    assert torch.equal(tile.get_weights(), twin.get_weights())
+    vector = MixedPrecisionCompound(device=VectorUnitCell(unit_cell_devices=[quiet(), quiet()]))
+    tile = create_tile(DigitalRankUpdateRPUConfig(device=vector), OUT, IN)
+    assert tile.weight_granularity == pytest.approx(0.001)

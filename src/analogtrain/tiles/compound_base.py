@@ -168,9 +168,9 @@ class CompoundTile(AnalogTileBase):
     # ------------------------------------------------------------------ update frame
     def update(self, x: Tensor, d: Tensor, lr: float | None = None) -> None:
         rate = self._check_update(x, d, lr)
-        self.last_update_m_batch = int(x.shape[0])
         if rate == 0.0 or x.shape[0] == 0:
             return  # nothing happens, no counter advances (spec 3.0)
+        self.last_update_m_batch = int(x.shape[0])
         with torch.no_grad():
             self._update(x.detach(), d.detach(), rate)
 

@@ -16,6 +16,9 @@ optional stochastic rounding (``n_bins = 0``: no quantisation). The transfer wri
 main ``update`` parameters with update and bit-length management forced on, so each element
 receives about ``|k|`` pulses (at most ``desired_bl``).
 
+The analog device is a pulsed device or a vector, reference or one-sided unit cell; a unit
+cell is simulated by its own compound tile inside this one, updated only by the transfers.
+
 The whole call is accumulated before the transfer (aihwkit's CUDA semantics; its CPU engine
 transfers at the first vector of a call). The first call never transfers. The analog
 device's weight is the visible weight. ``construction_seed`` is taken from the compound or,
@@ -34,11 +37,18 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from analogtrain.configs.compounds import MixedPrecisionCompound
-from analogtrain.errors import ConfigError
+from analogtrain.configs.compounds import (
+    MixedPrecisionCompound,
+    OneSidedUnitCell,
+    UnitCell,
+    VectorUnitCell,
+)
+from analogtrain.configs.rpu_configs import UnitCellRPUConfig
+from analogtrain.errors import ConfigError, NotSimulatedError
+from analogtrain.rng import derive_seed
 from analogtrain.tiles.base import TensorState
 from analogtrain.tiles.compound_base import CompoundTile
-from analogtrain.tiles.factory import register_tile
+from analogtrain.tiles.factory import create_tile, register_tile
 from analogtrain.tiles.transfer_schedule import cycle_indices
 
 __all__ = ["MixedPrecisionCompoundTile", "quantize_rows"]
@@ -89,22 +99,59 @@ class MixedPrecisionCompoundTile(CompoundTile):
                 raise ConfigError(f"device.{name} must be 0 (off) or >= 2, got 1")
         if mp.transfer_every < 0:
             raise ConfigError(f"device.transfer_every must be >= 0, got {mp.transfer_every!r}")
-        self.arrays = self._make_arrays([mp.device], self.construction_generator(), "device.device")
-        g = float(mp.granularity) if mp.granularity > 0 else self.array.granularity
-        if not g > 0:
-            raise ConfigError(f"Cannot establish granularity (got {g!r})")
-        self.granularity = g
         self.transfer_update = dataclasses.replace(
             self.rpu_config.update, update_management=True, update_bl_management=True
         )
+        self.inner = None
+        if isinstance(mp.device, UnitCell):
+            self.inner = self._inner_tile(mp.device)
+            device_granularity = self.inner.weight_granularity
+        else:
+            self.arrays = self._make_arrays(
+                [mp.device], self.construction_generator(), "device.device"
+            )
+            device_granularity = self.array.granularity
+        g = float(mp.granularity) if mp.granularity > 0 else device_granularity
+        if not g > 0:
+            raise ConfigError(f"Cannot establish granularity (got {g!r})")
+        self.granularity = g
         zeros = torch.zeros((self.out_size, self.in_size), device=self.device, dtype=self.dtype)
         self.digital = TensorState({"chi": zeros})
         self.vec_count = 0
         self.row_index = 0
 
+    def _inner_tile(self, cell: Any) -> CompoundTile:
+        """The compound tile of an analog unit cell, written only by the transfers."""
+        if not isinstance(cell, (VectorUnitCell, OneSidedUnitCell)):
+            raise NotSimulatedError(
+                f"device.device is a {type(cell).__name__}; mixed precision needs a pulsed "
+                "device or a vector, reference or one-sided unit cell"
+            )
+        cell = dataclasses.replace(
+            cell, construction_seed=derive_seed(self.construction_seed, "analog")
+        )
+        cfg = UnitCellRPUConfig(
+            device=cell,
+            forward=self.rpu_config.forward,
+            backward=self.rpu_config.backward,
+            update=self.transfer_update,
+        )
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(derive_seed(self.seed, "analog"))  # its runtime seed
+            return create_tile(
+                cfg, self.out_size, self.in_size, device=self.device, dtype=self.dtype
+            )
+
+    def _maintained_arrays(self) -> list[Any]:
+        return list(self.inner.arrays if self.inner is not None else self.arrays)
+
+    @property
+    def n_states(self) -> float:
+        return self.inner.n_states if self.inner is not None else self.array.n_states
+
     @property
     def array(self) -> Any:
-        """The analog device array (its weight is the visible weight)."""
+        """The analog device array of a single device (its weight is the visible weight)."""
         return self.arrays[0]
 
     @property
@@ -114,6 +161,8 @@ class MixedPrecisionCompoundTile(CompoundTile):
 
     # ------------------------------------------------------------------ weights
     def visible_weight(self) -> Tensor:
+        if self.inner is not None:
+            return self.inner.visible_weight()
         return self.array.weight
 
     def set_weights(self, weight: Tensor) -> None:
@@ -122,7 +171,10 @@ class MixedPrecisionCompoundTile(CompoundTile):
         self.chi.zero_()
         self.vec_count = 0
         self.row_index = 0
-        self.array.set_weights(w, self.generator)
+        if self.inner is not None:
+            self.inner.set_weights(w)
+        else:
+            self.array.set_weights(w, self.generator)
 
     # ------------------------------------------------------------------ update
     def _update(self, x: Tensor, d: Tensor, lr: float) -> None:
@@ -153,14 +205,16 @@ class MixedPrecisionCompoundTile(CompoundTile):
         self.chi[index] -= steps * self.granularity
         self.row_index = (start + n) % d_size
         if bool((steps != 0).any()):
-            self._write(
-                self.array,
-                steps,
-                self._one_hot(rows, d_size),
-                float(mp.transfer_lr) * self.granularity,
-                self.transfer_update,
-                self.array.granularity,
-            )
+            lr_w = float(mp.transfer_lr) * self.granularity
+            one_hot = self._one_hot(rows, d_size)
+            if self.inner is not None:  # its update parameters are the transfer's
+                if lr_w < 0:
+                    one_hot, lr_w = -one_hot, -lr_w
+                self.inner._update(steps, one_hot, lr_w)
+            else:
+                self._write(
+                    self.array, steps, one_hot, lr_w, self.transfer_update, self.array.granularity
+                )
 
     # ------------------------------------------------------------------ hidden parameters
     @property
@@ -168,15 +222,22 @@ class MixedPrecisionCompoundTile(CompoundTile):
         return self.granularity
 
     def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:
-        out = self.array.get_hidden_parameters()
+        inner = self.inner
+        out = (
+            inner.get_hidden_parameters()
+            if inner is not None
+            else self.array.get_hidden_parameters()
+        )
         out["hidden_weights_chi"] = self.chi.detach().clone()
         return out
 
     def set_hidden_parameters(self, params: Mapping[str, Tensor]) -> None:
         self._check_hidden_names(params)
-        self.array.set_hidden_parameters(
-            {name: params[name] for name in self.array.hidden_parameter_names()}
-        )
+        device = {name: value for name, value in params.items() if name != "hidden_weights_chi"}
+        if self.inner is not None:
+            self.inner.set_hidden_parameters(device)
+        else:
+            self.array.set_hidden_parameters(device)
         self.chi.copy_(self._check_weights(params["hidden_weights_chi"]))
 
     # ------------------------------------------------------------------ checkpoints
