@@ -63,6 +63,18 @@ class OurTile:
     def backward(self, d: Tensor) -> Tensor:
         return self.tile.backward_mvm(d)
 
+    def decay_weights(self, alpha: float) -> None:
+        self.tile.decay_weights(alpha)
+
+    def diffuse_weights(self) -> None:
+        self.tile.diffuse_weights()
+
+    def reset_columns(self, start: int, n: int, prob: float) -> None:
+        self.tile.reset_columns(start, n, prob)
+
+    def drift_weights(self, delta_t: float) -> None:
+        self.tile.drift_weights(delta_t)
+
     def hidden(self) -> dict[str, Tensor]:
         return dict(self.tile.get_hidden_parameters())
 

@@ -41,6 +41,10 @@ class TileAdapter(Protocol):
     def forward(self, x: Tensor) -> Tensor: ...
     def backward(self, d: Tensor) -> Tensor: ...
     def hidden(self) -> dict[str, Tensor]: ...
+    def decay_weights(self, alpha: float) -> None: ...
+    def diffuse_weights(self) -> None: ...
+    def reset_columns(self, start: int, n: int, prob: float) -> None: ...
+    def drift_weights(self, delta_t: float) -> None: ...
 
 
 class LayerAdapter(Protocol):
@@ -111,6 +115,32 @@ def update_ratios(tile: TileAdapter, case: Mapping[str, Any]) -> dict[str, np.nd
     return {"ratio": _np(torch.stack(ratios))}
 
 
+def weight_operations(tile: TileAdapter, case: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Weights after each of a sequence of device operations (spec single-tile 2.8, 2.9).
+
+    ``case["operations"]`` is a list of ``[name, *args]`` with names ``set`` (a constant
+    weight), ``decay`` (alpha), ``diffuse``, ``reset`` (start, n, prob) and ``drift``
+    (delta_t). Returns ``hidden.<name>`` at construction and ``w.<k>`` after operation ``k``.
+    """
+    result = {f"hidden.{name}": _np(value) for name, value in tile.hidden().items()}
+    shape = (case["out_size"], case["in_size"])
+    for k, (name, *args) in enumerate(case["operations"]):
+        if name == "set":
+            tile.set_weights(torch.full(shape, float(args[0])))
+        elif name == "decay":
+            tile.decay_weights(float(args[0]))
+        elif name == "diffuse":
+            tile.diffuse_weights()
+        elif name == "reset":
+            tile.reset_columns(int(args[0]), int(args[1]), float(args[2]))
+        elif name == "drift":
+            tile.drift_weights(float(args[0]))
+        else:
+            raise ValueError(f"unknown weight operation {name!r}")
+        result[f"w.{k}"] = _np(tile.get_weights())
+    return result
+
+
 def visible_changes(tile: TileAdapter, case: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """Which of ``case["vectors"]`` single-sample updates ``(x, d)`` change the visible weight.
 
@@ -152,6 +182,7 @@ PROTOCOLS = {
     "mvm_outputs": mvm_outputs,
     "update_ratios": update_ratios,
     "visible_changes": visible_changes,
+    "weight_operations": weight_operations,
 }
 
 

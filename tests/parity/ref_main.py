@@ -63,6 +63,18 @@ class ReferenceTile:
     def backward(self, d: torch.Tensor) -> torch.Tensor:
         return self.tile.backward(d, False)
 
+    def decay_weights(self, alpha: float) -> None:
+        self.tile.decay_weights(alpha)
+
+    def diffuse_weights(self) -> None:
+        self.tile.diffuse_weights()
+
+    def reset_columns(self, start: int, n: int, prob: float) -> None:
+        self.tile.reset_columns(start, n, prob)
+
+    def drift_weights(self, delta_t: float) -> None:
+        self.tile.drift_weights(delta_t)
+
     def hidden(self) -> dict[str, torch.Tensor]:
         names = self.tile.get_hidden_parameter_names()
         values = self.tile.get_hidden_parameters()

@@ -7,6 +7,10 @@ the second half only down pulses, a known number per cross-point (see
 mean and std of the device-to-device parameters (``get_hidden_parameters``), mean and std of
 the weights after 10, 100, 500 and 1500 pulses, and the fraction of cross-points whose weight
 did not move during the last stretch (saturated at a bound, or a vanishing step).
+
+The same subprocess also runs the explicit weight operations (spec 2.8, 2.9: decay towards
+the reset bias, diffusion, column resets, drift, write-noise redraws) on 40x40 tiles and
+compares the weight statistics after each operation and the fraction of changed elements.
 """
 
 from __future__ import annotations
@@ -110,12 +114,76 @@ CASES = {
 }
 
 
+OPS_SIZE = 40
+
+
+def _ops(device: dict[str, Any], *operations: list[Any]) -> dict[str, Any]:
+    return {
+        "protocol": "weight_operations",
+        "config": cls("SingleRPUConfig", device=device),
+        "out_size": OPS_SIZE,
+        "in_size": OPS_SIZE,
+        "operations": [list(op) for op in operations],
+    }
+
+
+OPERATION_CASES = {
+    "ops_decay": _ops(
+        _dev("ConstantStepDevice", lifetime=20.0, lifetime_dtod=0.3, reset=0.2, reset_dtod=0.05),
+        ["set", 0.5],
+        ["decay", 1.0],
+        ["decay", 1.0],
+        ["decay", 0.5],
+    ),
+    "ops_diffusion": _ops(
+        _dev("ConstantStepDevice", diffusion=0.01, diffusion_dtod=0.5),
+        ["set", 0.1],
+        ["diffuse"],
+        ["diffuse"],
+        ["diffuse"],
+    ),
+    "ops_reset": _ops(
+        _dev("ConstantStepDevice", reset=0.1, reset_dtod=0.05, reset_std=0.01),
+        ["set", -0.3],
+        ["reset", 0, -1, 1.0],
+        ["set", -0.3],
+        ["reset", 30, 20, 0.5],
+    ),
+    "ops_write_noise": _ops(
+        _dev("LinearStepDevice", write_noise_std=5.0, lifetime=50.0, diffusion=0.002),
+        ["set", 0.2],
+        ["decay", 1.0],
+        ["diffuse"],
+        ["reset", 0, 10, 1.0],
+    ),
+    "ops_drift": _ops(
+        _dev(
+            "ConstantStepDevice",
+            drift=cls("DriftParameter", nu=0.1, nu_dtod=0.2, nu_std=0.05, w_noise_std=0.001),
+        ),
+        ["set", 0.4],
+        ["drift", 1.0],
+        ["drift", 10.0],
+        ["drift", 100.0],
+    ),
+    "ops_ideal_device": _ops(
+        cls("IdealDevice", lifetime=10.0, diffusion=0.01, reset_std=0.05),
+        ["set", 0.5],
+        ["decay", 1.0],
+        ["diffuse"],
+        ["reset", 0, -1, 1.0],
+    ),
+}
+
+
 @pytest.fixture(scope="module")
 def reference(reference_runner: Any) -> dict[str, dict[str, np.ndarray]]:
-    return reference_runner(CASES)
+    return reference_runner({**CASES, **OPERATION_CASES})
 
 
-def _compare(report: Report, ref: dict[str, np.ndarray], ours: dict[str, np.ndarray]) -> None:
+def _compare_hidden(
+    report: Report, ref: dict[str, np.ndarray], ours: dict[str, np.ndarray]
+) -> None:
     ref_hidden = [k.split(".", 1)[1] for k in ref if k.startswith("hidden.")]
     our_hidden = [k.split(".", 1)[1] for k in ours if k.startswith("hidden.")]
     if ref_hidden != our_hidden:
@@ -124,6 +192,10 @@ def _compare(report: Report, ref: dict[str, np.ndarray], ours: dict[str, np.ndar
         if name in our_hidden:
             key = f"hidden.{name}"
             report.samples(key, ref[key].reshape(-1), ours[key].reshape(-1))
+
+
+def _compare(report: Report, ref: dict[str, np.ndarray], ours: dict[str, np.ndarray]) -> None:
+    _compare_hidden(report, ref, ours)
     halves = {"up rows": slice(0, SIZE // 2), "down rows": slice(SIZE // 2, SIZE)}
     checkpoints = ["init"] + [str(k) for k in range(len(SAMPLES))]
     pulses = np.cumsum([0] + [BL * m for m in SAMPLES])
@@ -161,4 +233,25 @@ def test_pulse_response_matches_aihwkit(
     ours = run_tile_case(OurTile, CASES[name])
     report = Report(f"device case {name!r}")
     _compare(report, reference[name], ours)
+    report.check()
+
+
+@pytest.mark.parametrize("name", sorted(OPERATION_CASES))
+def test_weight_operations_match_aihwkit(
+    name: str, reference: dict[str, dict[str, np.ndarray]]
+) -> None:
+    case = OPERATION_CASES[name]
+    ours = run_tile_case(OurTile, case)
+    ref = reference[name]
+    report = Report(f"weight-operation case {name!r}")
+    _compare_hidden(report, ref, ours)
+    for k, (op, *args) in enumerate(case["operations"]):
+        what = f"after operation {k} {op}{tuple(args)}"
+        report.samples(f"w {what}", ref[f"w.{k}"].reshape(-1), ours[f"w.{k}"].reshape(-1))
+        if k > 0:
+            report.fraction(
+                f"elements changed by operation {k} {op}{tuple(args)}",
+                ref[f"w.{k}"] != ref[f"w.{k - 1}"],
+                ours[f"w.{k}"] != ours[f"w.{k - 1}"],
+            )
     report.check()
