@@ -14,7 +14,7 @@ import analogtrain.configs as cfgs  # noqa: E402
 from analogtrain.configs.update import UpdateParameters  # noqa: E402
 from analogtrain.devices import create_device_array  # noqa: E402
 from analogtrain.kernels import use_reference  # noqa: E402
-from analogtrain.kernels.fast_cpu import fast_pulsed_update  # noqa: E402
+from analogtrain.kernels.fast_cpu import fast_apply_pulse_counts, fast_pulsed_update  # noqa: E402
 from analogtrain.kernels.update import pulsed_update  # noqa: E402
 
 NO_DTOD = dict(dw_min_dtod=0.0, up_down_dtod=0.0, w_max_dtod=0.0, w_min_dtod=0.0)
@@ -213,3 +213,48 @@ def test_probability_resolution_is_applied() -> None:
     assert totals[:, 20:].abs().max() == 0
     expected = 10 * 31 * 0.5 * 1.0
     assert abs(totals[:, :20].mean() - expected) < 5 * math.sqrt(expected * 0.5 / 80)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_given_counts_noise_free_equal_reference(name: str) -> None:
+    """``fast_apply_pulse_counts`` equals ``apply_pulse_counts`` without c2c noise."""
+    out_size, in_size = 7, 9
+    w0 = torch.linspace(0.55, -0.55, out_size * in_size).reshape(out_size, in_size)
+    fast, ref = _pair(name, out_size, in_size, w0, dw_min_std=0.0)
+    g = torch.Generator().manual_seed(4)
+    for _ in range(2):
+        counts = torch.randint(0, 40, (out_size, in_size), generator=g, dtype=torch.int32)
+        counts[0] = 0
+        down = torch.rand(out_size, in_size, generator=g) < 0.5
+        assert fast_apply_pulse_counts(fast, counts, down, torch.Generator().manual_seed(1))
+        ref.apply_pulse_counts(counts, down, torch.Generator().manual_seed(1))
+        torch.testing.assert_close(fast.weight, ref.weight, rtol=0, atol=2e-6)
+
+
+def test_given_counts_noise_and_write_noise_match_reference_in_distribution() -> None:
+    fields = dict(dw_min_std=0.5, write_noise_std=2.0, **NO_DTOD)
+    fast, ref = _pair("soft_bounds", 40, 50, 0.5, **fields)
+    counts = torch.full((40, 50), 25, dtype=torch.int32)
+    counts[:, :10] = 0
+    down = torch.zeros(40, 50, dtype=torch.bool)
+    before = fast.weight.clone()
+    assert fast_apply_pulse_counts(fast, counts, down, torch.Generator().manual_seed(3))
+    ref.apply_pulse_counts(counts, down, torch.Generator().manual_seed(3))
+    assert torch.equal(fast.weight[:, :10], before[:, :10])  # not pulsed: no redraw
+    for attr in ("persistent_weight", "weight"):
+        z_mean, z_var = _z_mean_and_var(getattr(fast, attr)[:, 10:], getattr(ref, attr)[:, 10:])
+        assert abs(z_mean) < 5.0 and abs(z_var) < 5.0, (attr, z_mean, z_var)
+
+
+def test_given_counts_fall_back_under_the_reference_backend() -> None:
+    array = _array("constant", 3, 4)
+    counts = torch.ones(3, 4, dtype=torch.int32)
+    down = torch.zeros(3, 4, dtype=torch.bool)
+    gen = torch.Generator().manual_seed(0)
+    state = gen.get_state().clone()
+    before = array.weight.clone()
+    with use_reference():
+        assert not fast_apply_pulse_counts(array, counts, down, gen)
+    assert not fast_apply_pulse_counts(array, -counts, down, gen)  # the reference raises
+    assert not fast_apply_pulse_counts(array, counts[:2], down[:2], gen)
+    assert torch.equal(array.weight, before) and torch.equal(gen.get_state(), state)

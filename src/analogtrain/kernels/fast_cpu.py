@@ -5,7 +5,9 @@ Importing this module registers :func:`fast_pulsed_update` with
 class (:data:`analogtrain.kernels.fast_cpu_inputs.SUPPORTED_ARRAYS`), provided numba is
 installed; otherwise nothing is registered and the reference path runs. numba itself is only
 imported, and the kernels only compiled (with ``cache=True``, so once per machine), on the
-first update that uses them.
+first update that uses them. Development note: numba's on-disk cache only tracks the file
+that defines a kernel; after editing ``fast_cpu_models.py`` or ``fast_cpu_rng.py`` also touch
+``fast_cpu_kernels.py`` (or delete its ``__pycache__/*.nbi``/``*.nbc`` files).
 
 The update is the same process as the reference
 (:func:`analogtrain.kernels.update.pulsed_update`): per sample, in batch order, stochastic
@@ -16,6 +18,10 @@ then the write-noise redraw (2.7). It equals the reference in distribution, not 
 the random numbers come from a counter-based generator (:mod:`.fast_cpu_rng`) keyed by one
 seed per call drawn from the tile's ``torch.Generator``, so the generator remains the single
 source of reproducibility and results do not depend on the thread count.
+
+:func:`fast_apply_pulse_counts` is the same kernel for one given matrix of coincidence counts
+(compounds that share coincidences between arrays call it instead of
+``array.apply_pulse_counts``).
 
 Falls back (returns ``False`` with nothing changed, not even the generator) for pulse types
 other than ``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC``, arrays that are not float32 on the
@@ -34,14 +40,19 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from analogtrain.kernels.backend import register_fast_update
+from analogtrain.kernels.backend import get_backend, register_fast_update
 from analogtrain.kernels.fast_cpu_inputs import SUPPORTED_ARRAYS, kernel_inputs
 from analogtrain.kernels.pulses import STOCHASTIC_TYPES, update_scales
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import UpdateParameters
 
-__all__ = ["fast_pulsed_update", "numba_available", "register_fast_cpu_updates"]
+__all__ = [
+    "fast_apply_pulse_counts",
+    "fast_pulsed_update",
+    "numba_available",
+    "register_fast_cpu_updates",
+]
 
 _MASK64 = (1 << 64) - 1
 _GAMMA = 0x9E3779B97F4A7C15
@@ -147,6 +158,70 @@ def fast_pulsed_update(
         col_masks,
         _signs(d, lr < 0),
         _signs(x, False),
+        inputs.model,
+        inputs.b_max,
+        inputs.b_min,
+        inputs.dw_up,
+        inputs.dw_dn,
+        inputs.e_up,
+        inputs.e_dn,
+        inputs.ref,
+        inputs.has_ref,
+        inputs.consts,
+        inputs.nodes_up,
+        inputs.nodes_dn,
+        c2c_key,
+        inputs.wn_sigma,
+        wn_key,
+    )
+    return True
+
+
+def fast_apply_pulse_counts(
+    array: Any, counts: Tensor, down: Tensor, generator: torch.Generator
+) -> bool:
+    """``array.apply_pulse_counts(counts, down, generator)`` with the numba kernel.
+
+    For compounds that route one sample's coincidences (``counts [out, in] >= 0``, ``down``
+    True = decrease) to several arrays themselves, e.g.::
+
+        if not fast_apply_pulse_counts(array, counts, down, generator):
+            array.apply_pulse_counts(counts, down, generator)
+
+    Same rules as the reference (pulses one after the other with c2c noise and clip, then the
+    write-noise redraw of the pulsed cross-points), equal in distribution. Returns ``False``
+    with nothing changed when the fast path does not apply: the backend is ``"reference"``,
+    numba is missing, the array is not supported (see :func:`fast_pulsed_update`), or the
+    inputs are not what the reference accepts (it then raises the proper error).
+    """
+    if get_backend() != "auto" or not isinstance(generator, torch.Generator):
+        return False
+    if not (isinstance(counts, Tensor) and isinstance(down, Tensor)):
+        return False
+    shape = (array.out_size, array.in_size)
+    if tuple(counts.shape) != shape or tuple(down.shape) != shape:
+        return False
+    if counts.device.type != "cpu" or down.device.type != "cpu":
+        return False
+    if counts.is_floating_point() or counts.is_complex():
+        return False
+    inputs = kernel_inputs(array)
+    if inputs is None:
+        return False
+    kernels = _kernels()
+    if kernels is None:
+        return False
+    counts64 = counts.detach().to(torch.int64)
+    if counts64.numel() and int(counts64.min()) < 0:
+        return False
+    if counts64.numel() == 0 or int(counts64.max()) == 0:
+        return True  # as the reference: nothing to do, nothing drawn
+    _, _, c2c_key, wn_key = _stream_keys(generator)
+    kernels.apply_counts(
+        inputs.w_p,
+        inputs.w_a,
+        np.ascontiguousarray(counts64.numpy()),
+        np.ascontiguousarray(down.detach().to(torch.bool).numpy()),
         inputs.model,
         inputs.b_max,
         inputs.b_min,

@@ -1,6 +1,6 @@
 """The numba kernels of the fast CPU pulsed update (compiled lazily, cached on disk).
 
-Two kernels, each compiled once per dtype signature:
+Three kernels, each compiled once per dtype signature:
 
 * :func:`bit_masks` draws the stochastic pulse trains (spec single-tile 4.5.2): for every
   line (column ``j`` with probability ``p^x_j``, or row ``i`` with ``p^d_i``) and every
@@ -14,6 +14,8 @@ Two kernels, each compiled once per dtype signature:
   ``[b_min, b_max]`` (spec 2.5, 4.6). The row's weights stay in a float64 buffer for the
   whole batch. Cross-points that received a pulse get their apparent weight redrawn once,
   after their last pulse (spec 2.7 rule 1: only the last redraw is observable).
+* :func:`apply_counts` applies one given matrix of coincidence counts (the fast version of
+  ``PulsedDeviceArray.apply_pulse_counts``), one cross-point per iteration, rows in parallel.
 
 All random numbers are counter-based (:mod:`.fast_cpu_rng`), keyed by the call's seeds and
 the coordinates ``(sample, row, column, pulse)``: the result is independent of the number of
@@ -31,7 +33,7 @@ from analogtrain.kernels.fast_cpu_ids import C_SIGMA
 from analogtrain.kernels.fast_cpu_models import pulse_rule
 from analogtrain.kernels.fast_cpu_rng import split_uniforms, standard_normal, stream_key
 
-__all__ = ["bit_masks", "apply_pulses"]
+__all__ = ["bit_masks", "apply_pulses", "apply_counts"]
 
 _ONE = np.uint64(1)
 
@@ -46,6 +48,18 @@ def _popcount(typingctx, value):  # type: ignore[no-untyped-def]
         return builder.ctpop(args[0])
 
     return types.uint64(types.uint64), codegen
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _pulse_train(model, g, down, count, key, hi, lo, up, dn, eu, ed, consts, nodes_up, nodes_dn):
+    """``count`` same-direction pulses on one cross-point, each with its own c2c sample
+    (number ``t`` of stream ``key``) and the clip to ``[lo, hi]``; returns the new value."""
+    sigma = consts[C_SIGMA]
+    for t in range(count):
+        xi = standard_normal(key, np.uint64(t)) if sigma > 0.0 else 0.0
+        g = pulse_rule(model, g, down, xi, hi, lo, up, dn, eu, ed, consts, nodes_up, nodes_dn)
+        g = min(max(g, lo), hi)
+    return g
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
@@ -116,7 +130,6 @@ def apply_pulses(  # type: ignore[no-untyped-def]
     out_size, in_size = w_p.shape
     m = sign_d.shape[0]
     n_words = row_masks.shape[2]
-    sigma = consts[C_SIGMA]
     for i in numba.prange(out_size):
         active = np.empty(m, np.int64)
         n_active = 0
@@ -160,21 +173,25 @@ def apply_pulses(  # type: ignore[no-untyped-def]
                 touched[j] = True
                 down = sign_row * sign_x[s, j] > 0
                 g = g_row[j]
-                hi = b_max[i, j]
-                lo = b_min[i, j]
-                up = dw_up[i, j]
-                dn = dw_dn[i, j]
-                eu = e_up[i, j]
-                ed = e_dn[i, j]
+                hi, lo, up, dn = b_max[i, j], b_min[i, j], dw_up[i, j], dw_dn[i, j]
+                eu, ed = e_up[i, j], e_dn[i, j]
                 key = stream_key(c2c_key, np.uint64((s * out_size + i) * in_size + j))
-                for t in range(counts[h]):
-                    xi = 0.0
-                    if sigma > 0.0:
-                        xi = standard_normal(key, np.uint64(t))
-                    g = pulse_rule(
-                        model, g, down, xi, hi, lo, up, dn, eu, ed, consts, nodes_up, nodes_dn
-                    )
-                    g = min(max(g, lo), hi)
+                g = _pulse_train(
+                    model,
+                    g,
+                    down,
+                    counts[h],
+                    key,
+                    hi,
+                    lo,
+                    up,
+                    dn,
+                    eu,
+                    ed,
+                    consts,
+                    nodes_up,
+                    nodes_dn,
+                )
                 g_row[j] = g
         for j in range(in_size):
             if not touched[j]:
@@ -183,6 +200,62 @@ def apply_pulses(  # type: ignore[no-untyped-def]
             if has_ref:
                 v -= ref[i, j]
             w_p[i, j] = v
+            if wn_sigma > 0.0:
+                z = standard_normal(wn_key, np.uint64(i * in_size + j))
+                w_a[i, j] = w_p[i, j] + wn_sigma * z
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def apply_counts(  # type: ignore[no-untyped-def]
+    w_p,
+    w_a,
+    counts,
+    down,
+    model,
+    b_max,
+    b_min,
+    dw_up,
+    dw_dn,
+    e_up,
+    e_dn,
+    ref,
+    has_ref,
+    consts,
+    nodes_up,
+    nodes_dn,
+    c2c_key,
+    wn_sigma,
+    wn_key,
+):
+    """Apply ``counts [out, in]`` (int64 >= 0) pulses in direction ``down [out, in]`` (True =
+    decrease) to every cross-point of ``w_p``, in place; the arguments as in
+    :func:`apply_pulses`. This is one sample's coincidences given from outside (compounds
+    that route shared coincidences to several arrays)."""
+    out_size, in_size = w_p.shape
+    for i in numba.prange(out_size):
+        for j in range(in_size):
+            count = counts[i, j]
+            if count <= 0:
+                continue
+            offset = ref[i, j] if has_ref else 0.0
+            key = stream_key(c2c_key, np.uint64(i * in_size + j))
+            g = _pulse_train(
+                model,
+                w_p[i, j] + offset,
+                down[i, j],
+                count,
+                key,
+                b_max[i, j],
+                b_min[i, j],
+                dw_up[i, j],
+                dw_dn[i, j],
+                e_up[i, j],
+                e_dn[i, j],
+                consts,
+                nodes_up,
+                nodes_dn,
+            )
+            w_p[i, j] = g - offset
             if wn_sigma > 0.0:
                 z = standard_normal(wn_key, np.uint64(i * in_size + j))
                 w_a[i, j] = w_p[i, j] + wn_sigma * z
