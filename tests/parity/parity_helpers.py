@@ -84,12 +84,20 @@ class OurLayer:
 
     def __init__(self, case: Mapping[str, Any]) -> None:
         config = build(case["config"], lookup)
-        self.layer = AnalogLinear(case["in_size"], case["out_size"], bias=False, rpu_config=config)
-        self.optimizer = AnalogSGD(self.layer.parameters(), lr=case["lr"])
+        self.layer = AnalogLinear(
+            case["in_size"], case["out_size"], bias=case.get("bias") is not None, rpu_config=config
+        )
+        self.optimizer = AnalogSGD(self.layer.parameters(), lr=case.get("lr", 0.1))
         self.tile = next(iter(self.layer.analog_tiles())).tile
 
-    def set_weights(self, w: Tensor) -> None:
-        self.layer.set_weights(w)
+    def set_weights(self, w: Tensor, b: Tensor | None = None) -> None:
+        self.layer.set_weights(w, b)
+
+    def forward_backward(self, x: Tensor, grad: Tensor) -> tuple[Tensor, Tensor]:
+        x = x.clone().requires_grad_(True)
+        y = self.layer(x)
+        y.backward(grad)
+        return y.detach(), x.grad
 
     def train_step(self, x: Tensor) -> None:
         self.optimizer.zero_grad()

@@ -22,9 +22,11 @@ import torch
 from torch import Tensor
 
 __all__ = [
+    "LAYER_PROTOCOLS",
     "PROTOCOLS",
     "LayerAdapter",
     "TileAdapter",
+    "layer_mvm",
     "layer_training",
     "mvm_outputs",
     "visible_changes",
@@ -48,7 +50,8 @@ class TileAdapter(Protocol):
 
 
 class LayerAdapter(Protocol):
-    def set_weights(self, w: Tensor) -> None: ...
+    def set_weights(self, w: Tensor, b: Tensor | None = None) -> None: ...
+    def forward_backward(self, x: Tensor, grad: Tensor) -> tuple[Tensor, Tensor]: ...
     def train_step(self, x: Tensor) -> None: ...
     def counters(self) -> dict[str, Any]: ...
 
@@ -177,6 +180,29 @@ def layer_training(layer: LayerAdapter, case: Mapping[str, Any]) -> dict[str, np
     }
 
 
+def layer_mvm(layer: LayerAdapter, case: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Forward and input gradient of a layer (digital periphery included, spec 3.9).
+
+    Sets ``case["weight"]`` (and ``case["bias"]``), repeats the vectors ``case["x"]``
+    ``case["repeats"]`` times (interleaved) and back-propagates ``case["grad"]`` (one output
+    gradient row per vector). Returns ``y`` ``[repeats, v, out]`` and ``x_grad``
+    ``[repeats, v, in]``.
+    """
+    bias = case.get("bias")
+    layer.set_weights(
+        torch.tensor(case["weight"], dtype=torch.float32),
+        None if bias is None else torch.tensor(bias, dtype=torch.float32),
+    )
+    x = torch.tensor(case["x"], dtype=torch.float32)
+    grad = torch.tensor(case["grad"], dtype=torch.float32)
+    repeats = case["repeats"]
+    y, x_grad = layer.forward_backward(x.repeat(repeats, 1), grad.repeat(repeats, 1))
+    return {
+        "y": _np(y).reshape(repeats, x.shape[0], -1),
+        "x_grad": _np(x_grad).reshape(repeats, x.shape[0], -1),
+    }
+
+
 PROTOCOLS = {
     "pulse_response": pulse_response,
     "mvm_outputs": mvm_outputs,
@@ -184,6 +210,9 @@ PROTOCOLS = {
     "visible_changes": visible_changes,
     "weight_operations": weight_operations,
 }
+
+#: protocols that drive a layer adapter instead of a tile adapter
+LAYER_PROTOCOLS = {"layer_mvm": layer_mvm, "layer_training": layer_training}
 
 
 def run_tile_case(

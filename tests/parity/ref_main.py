@@ -27,7 +27,7 @@ import torch
 from aihwkit.nn import AnalogLinear
 from aihwkit.optim import AnalogSGD
 from aihwkit.simulator.tiles import AnalogTile
-from parity_protocols import layer_training, run_tile_case
+from parity_protocols import LAYER_PROTOCOLS, run_tile_case
 from parity_spec import build
 
 _MODULES = (configs_module, parameters_module, enums_module, presets_module)
@@ -86,12 +86,22 @@ class ReferenceLayer:
 
     def __init__(self, case: Mapping[str, Any]) -> None:
         config = build(case["config"], lookup)
-        self.layer = AnalogLinear(case["in_size"], case["out_size"], bias=False, rpu_config=config)
-        self.optimizer = AnalogSGD(self.layer.parameters(), lr=case["lr"])
+        self.layer = AnalogLinear(
+            case["in_size"], case["out_size"], bias=case.get("bias") is not None, rpu_config=config
+        )
+        self.optimizer = AnalogSGD(self.layer.parameters(), lr=case.get("lr", 0.1))
         self.tile = next(iter(self.layer.analog_tiles())).tile
 
-    def set_weights(self, w: torch.Tensor) -> None:
-        self.layer.set_weights(w)
+    def set_weights(self, w: torch.Tensor, b: torch.Tensor | None = None) -> None:
+        self.layer.set_weights(w, b)
+
+    def forward_backward(
+        self, x: torch.Tensor, grad: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        x = x.clone().requires_grad_(True)
+        y = self.layer(x)
+        y.backward(grad)
+        return y.detach(), x.grad
 
     def train_step(self, x: torch.Tensor) -> None:
         self.optimizer.zero_grad()
@@ -122,8 +132,8 @@ def main(request_path: str, result_path: str) -> None:
         request = json.load(f)
     arrays: dict[str, np.ndarray] = {}
     for name, case in request["cases"].items():
-        if case["protocol"] == "layer_training":
-            result = layer_training(ReferenceLayer(case), case)
+        if case["protocol"] in LAYER_PROTOCOLS:
+            result = LAYER_PROTOCOLS[case["protocol"]](ReferenceLayer(case), case)
         else:
             result = run_tile_case(ReferenceTile, case)
         arrays.update({f"{name}::{key}": value for key, value in result.items()})

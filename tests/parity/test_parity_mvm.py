@@ -6,6 +6,10 @@ element the mean and std of the output over the repeats are compared. Variants c
 defaults, output/input/weight noise, DAC/ADC grids with and without stochastic rounding,
 every noise-management type, bound management in saturation, MV types, asymmetries, IR
 drop, output non-linearity, series resistance and the backward pass.
+
+The same subprocess runs ``AnalogLinear`` layers (spec 3.9, compounds 4.4-4.7): outputs and
+input gradients with digital and analog bias, mapping scales (``weight_scaling_omega``, also
+per column), a split into a tile grid and the output-bound gradient mask.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from parity_helpers import OurTile, Report, seeded
-from parity_protocols import run_tile_case
+from parity_helpers import OurLayer, OurTile, Report, seeded
+from parity_protocols import layer_mvm, run_tile_case
 from parity_spec import cls, enum
 
 OUT, IN = 8, 16
@@ -136,9 +140,48 @@ CASES = {
 }
 
 
+def _layer_case(
+    mapping: dict[str, Any] | None = None, *, saturating: bool = False, **io: Any
+) -> dict[str, Any]:
+    config = cls(
+        "SingleRPUConfig",
+        device=cls("IdealDevice"),
+        forward=cls("IOParameters", **io),
+        mapping=cls("MappingParameter", **(mapping or {})),
+    )
+    gen = seeded(47)
+    weight = torch.tensor(INPUTS["positive_weight" if saturating else "weight"])
+    x = torch.tensor(INPUTS["x"])
+    if saturating:  # |x| up to 10 and positive weights: outputs beyond the ADC's ±12
+        x = 10.0 * x.abs()
+    return {
+        "protocol": "layer_mvm",
+        "config": config,
+        "in_size": IN,
+        "out_size": OUT,
+        "weight": (weight if saturating else 2.5 * weight).tolist(),
+        "bias": (torch.rand(OUT, generator=gen) - 0.5).tolist(),
+        "x": x.tolist(),
+        "grad": (torch.rand(3, OUT, generator=gen) * 2 - 1).tolist(),
+        "repeats": REPEATS,
+    }
+
+
+LAYER_CASES = {
+    "layer_default": _layer_case(),
+    "layer_mapping_omega": _layer_case({"weight_scaling_omega": 0.6}),
+    "layer_mapping_columnwise": _layer_case(
+        {"weight_scaling_omega": 0.6, "weight_scaling_columnwise": True}
+    ),
+    "layer_analog_bias": _layer_case({"digital_bias": False}, out_noise=0.1),
+    "layer_split_into_tiles": _layer_case({"max_input_size": 6, "max_output_size": 5}),
+    "layer_out_bound_gradient_mask": _layer_case(saturating=True),
+}
+
+
 @pytest.fixture(scope="module")
 def reference(reference_runner: Any) -> dict[str, dict[str, np.ndarray]]:
-    return reference_runner(CASES)
+    return reference_runner({**CASES, **LAYER_CASES})
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -149,4 +192,16 @@ def test_mvm_output_statistics_match_aihwkit(
     report = Report(f"MVM case {name!r}")
     # element [v, i]: vector v, output i; statistics over the repeats
     report.samples("output", reference[name]["y"], ours["y"])
+    report.check()
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_CASES))
+def test_layer_forward_and_input_gradient_match_aihwkit(
+    name: str, reference: dict[str, dict[str, np.ndarray]]
+) -> None:
+    case = LAYER_CASES[name]
+    ours = layer_mvm(OurLayer(case), case)
+    report = Report(f"layer case {name!r}")
+    report.samples("output", reference[name]["y"], ours["y"])
+    report.samples("input gradient", reference[name]["x_grad"], ours["x_grad"])
     report.check()
