@@ -13,7 +13,8 @@ from torch import Tensor
 
 from analogtrain.configs import BoundManagementType, ConstantStepDevice, SingleRPUConfig
 from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
-from analogtrain.tiles.base import AnalogTileBase, TensorState
+from analogtrain.tiles.base import AnalogTileBase
+from analogtrain.tiles.io_states import TensorState
 
 
 class _ToyTile(AnalogTileBase):

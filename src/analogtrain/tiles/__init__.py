@@ -6,8 +6,9 @@ transfer compounds and mixed precision.
 """
 
 from analogtrain.tiles.analog import AnalogTile
-from analogtrain.tiles.base import AnalogTileBase, TensorState
+from analogtrain.tiles.base import AnalogTileBase
 from analogtrain.tiles.factory import create_tile, register_tile, tile_class_for
+from analogtrain.tiles.io_states import TensorState
 
 __all__ = [
     "AnalogTile",

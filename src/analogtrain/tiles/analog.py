@@ -36,10 +36,9 @@ from analogtrain.configs import (
 )
 from analogtrain.configs.enums import PulseType
 from analogtrain.devices import create_device_array
-from analogtrain.kernels.io_management import AVERAGE_ABS_MAX_KEY
-from analogtrain.kernels.mvm import analog_mvm, init_io_state
 from analogtrain.kernels.update import pulsed_update
-from analogtrain.tiles.base import AnalogTileBase, TensorState
+from analogtrain.tiles.base import AnalogTileBase
+from analogtrain.tiles.io_states import TensorState, build_io_states, stateful_mvm
 
 __all__ = ["AnalogTile", "effective_device_config"]
 
@@ -112,34 +111,18 @@ class AnalogTile(AnalogTileBase):
             device=self.device,
             dtype=self.dtype,
         )
-        self.shared_running_abs_max = False
         if self.exact_mvm:
-            self.forward_io = TensorState({})
-            self.backward_io = TensorState({})
+            self.forward_io, self.backward_io = TensorState({}), TensorState({})
+            self.shared_running_abs_max = False
             return
-        fwd = init_io_state(
-            cfg.forward,
+        self.forward_io, self.backward_io, self.shared_running_abs_max = build_io_states(
+            cfg,
             self.out_size,
             self.in_size,
-            self.construction_generator("forward"),
+            self.construction_generator,
             device=self.device,
             dtype=self.dtype,
         )
-        bwd = init_io_state(
-            cfg.backward,
-            self.in_size,
-            self.out_size,
-            self.construction_generator("backward"),
-            device=self.device,
-            dtype=self.dtype,
-        )
-        # aihwkit CPU quirk (spec 3.4): one AVERAGE_ABS_MAX running value serves both
-        # directions; it lives in forward_io and is lent to the backward pass.
-        self.shared_running_abs_max = AVERAGE_ABS_MAX_KEY in fwd and AVERAGE_ABS_MAX_KEY in bwd
-        if self.shared_running_abs_max:
-            del bwd[AVERAGE_ABS_MAX_KEY]
-        self.forward_io = TensorState(fwd)
-        self.backward_io = TensorState(bwd)
 
     def _rebuild(self) -> None:
         self._build()
@@ -150,28 +133,24 @@ class AnalogTile(AnalogTileBase):
         w = self.array.weight
         if self.exact_mvm:
             return x.detach() @ w.t()
-        state = self.forward_io.as_dict()
         with torch.no_grad():  # the analog product is not differentiated (autograd: nn layer)
-            y = analog_mvm(w, x, self.rpu_config.forward, state, self.generator)
-        self.forward_io.store(state)
-        return y
+            return stateful_mvm(w, x, self.rpu_config.forward, self.forward_io, self.generator)
 
     def backward_mvm(self, d: Tensor) -> Tensor:
         d = self._check_error(d)
         w = self.array.weight
         if self.exact_mvm:
             return d.detach() @ w
-        state = self.backward_io.as_dict()
-        if self.shared_running_abs_max:
-            state[AVERAGE_ABS_MAX_KEY] = self.forward_io.as_dict()[AVERAGE_ABS_MAX_KEY]
         with torch.no_grad():
-            z = analog_mvm(
-                w.t(), d, self.rpu_config.backward, state, self.generator, is_backward=True
+            return stateful_mvm(
+                w.t(),
+                d,
+                self.rpu_config.backward,
+                self.backward_io,
+                self.generator,
+                is_backward=True,
+                running_from=self.forward_io if self.shared_running_abs_max else None,
             )
-        if self.shared_running_abs_max:
-            self.forward_io.store({AVERAGE_ABS_MAX_KEY: state.pop(AVERAGE_ABS_MAX_KEY)})
-        self.backward_io.store(state)
-        return z
 
     def update(self, x: Tensor, d: Tensor, lr: float | None = None) -> None:
         rate = self._check_update(x, d, lr)

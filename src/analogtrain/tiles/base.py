@@ -42,63 +42,13 @@ from analogtrain.configs.serialization import from_dict, to_dict
 from analogtrain.errors import ArgumentError, ConfigError, TileError
 from analogtrain.rng import derive_seed, make_generator, resolve_seed
 
-__all__ = ["AnalogTileBase", "TensorState"]
+__all__ = ["AnalogTileBase"]
 
 #: version of the dict written by :meth:`AnalogTileBase.get_extra_state`
 EXTRA_STATE_FORMAT = 1
 
 #: tile learning rate right after construction (aihwkit's engine default, spec compounds 4.1)
 DEFAULT_LEARNING_RATE = 0.1
-
-
-class TensorState(nn.Module):
-    """A named set of tensors kept as buffers, exchanged with kernels as a plain dict.
-
-    Holds, e.g., the systematic per-tile IO draws of :func:`analogtrain.kernels.mvm.init_io_state`
-    so that they move with ``.to()`` and are saved in ``state_dict``. Kernels may replace or add
-    entries of the dict they get; :meth:`store` writes them back.
-    """
-
-    def __init__(self, values: Mapping[str, Tensor]) -> None:
-        super().__init__()
-        self.store(values)
-
-    def as_dict(self) -> dict[str, Tensor]:
-        """The tensors by name (the buffers themselves, not copies)."""
-        return {name: buf for name, buf in self._buffers.items() if buf is not None}
-
-    def snapshot(self) -> dict[str, Tensor]:
-        """Detached copies of the tensors by name."""
-        return {name: value.detach().clone() for name, value in self.as_dict().items()}
-
-    def overwrite(self, values: Mapping[str, Tensor], what: str) -> None:
-        """Copy ``values`` into the existing tensors (same names and shapes, else TileError)."""
-        current = self.as_dict()
-        if sorted(values) != sorted(current):
-            raise TileError(f"{what} names must be {sorted(current)}, got {sorted(values)}")
-        converted = {}
-        for name, target in current.items():
-            value = torch.as_tensor(values[name]).to(device=target.device, dtype=target.dtype)
-            if value.shape != target.shape:
-                raise TileError(
-                    f"{what} {name!r} must have shape {tuple(target.shape)}, "
-                    f"got {tuple(value.shape)}"
-                )
-            converted[name] = value
-        with torch.no_grad():
-            for name, value in converted.items():
-                current[name].copy_(value)
-
-    def store(self, values: Mapping[str, Tensor]) -> None:
-        """Take over the entries of ``values`` (new names become new buffers)."""
-        for name, value in values.items():
-            if not isinstance(value, Tensor):
-                raise TileError(f"state entry {name!r} must be a tensor, got {type(value)}")
-            if name in self._buffers:
-                if self._buffers[name] is not value:
-                    self._buffers[name] = value
-            else:
-                self.register_buffer(name, value)
 
 
 class AnalogTileBase(nn.Module, abc.ABC):

@@ -44,8 +44,8 @@ from torch import Tensor
 
 from analogtrain.configs.compounds import ChoppedTransferCompound
 from analogtrain.errors import ConfigError, NotSimulatedError
-from analogtrain.tiles.base import TensorState
 from analogtrain.tiles.factory import register_tile
+from analogtrain.tiles.io_states import TensorState
 from analogtrain.tiles.transfer import TransferCompoundTile
 from analogtrain.tiles.transfer_schedule import auto_transfer_period, transfer_period
 

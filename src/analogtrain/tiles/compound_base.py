@@ -28,10 +28,9 @@ from analogtrain.configs.enums import BoundManagementType, NoiseManagementType, 
 from analogtrain.devices.base import DeviceArray
 from analogtrain.devices.registry import create_device_array
 from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
-from analogtrain.kernels.io_management import AVERAGE_ABS_MAX_KEY
-from analogtrain.kernels.mvm import analog_mvm, init_io_state
 from analogtrain.kernels.update import pulsed_update
-from analogtrain.tiles.base import AnalogTileBase, TensorState
+from analogtrain.tiles.base import AnalogTileBase
+from analogtrain.tiles.io_states import TensorState, build_io_states, stateful_mvm
 
 __all__ = ["CompoundTile", "transfer_io"]
 
@@ -74,29 +73,14 @@ class CompoundTile(AnalogTileBase):
                 f"{type(cfg.device).__name__} with update.pulse_type=PulseType.NONE: a compound "
                 "is then replaced by a floating-point tile; use FloatingPointRPUConfig"
             )
-        fwd = init_io_state(
-            cfg.forward,
+        self.forward_io, self.backward_io, self.shared_running_abs_max = build_io_states(
+            cfg,
             self.out_size,
             self.in_size,
-            self.construction_generator("forward"),
+            self.construction_generator,
             device=self.device,
             dtype=self.dtype,
         )
-        bwd = init_io_state(
-            cfg.backward,
-            self.in_size,
-            self.out_size,
-            self.construction_generator("backward"),
-            device=self.device,
-            dtype=self.dtype,
-        )
-        # as the single tile (aihwkit CPU quirk, spec single-tile 3.4): one AVERAGE_ABS_MAX
-        # running value serves both directions; it lives in forward_io.
-        self.shared_running_abs_max = AVERAGE_ABS_MAX_KEY in fwd and AVERAGE_ABS_MAX_KEY in bwd
-        if self.shared_running_abs_max:
-            del bwd[AVERAGE_ABS_MAX_KEY]
-        self.forward_io = TensorState(fwd)
-        self.backward_io = TensorState(bwd)
         self._build_compound()
 
     def _rebuild(self) -> None:
@@ -142,28 +126,21 @@ class CompoundTile(AnalogTileBase):
 
     def forward_mvm(self, x: Tensor) -> Tensor:
         x = self._check_input(x)
-        state = self.forward_io.as_dict()
-        y = analog_mvm(self.visible_weight(), x, self.rpu_config.forward, state, self.generator)
-        self.forward_io.store(state)
-        return y
+        return stateful_mvm(
+            self.visible_weight(), x, self.rpu_config.forward, self.forward_io, self.generator
+        )
 
     def backward_mvm(self, d: Tensor) -> Tensor:
         d = self._check_error(d)
-        state = self.backward_io.as_dict()
-        if self.shared_running_abs_max:
-            state[AVERAGE_ABS_MAX_KEY] = self.forward_io.as_dict()[AVERAGE_ABS_MAX_KEY]
-        z = analog_mvm(
+        return stateful_mvm(
             self.visible_weight().T,
             d,
             self.rpu_config.backward,
-            state,
+            self.backward_io,
             self.generator,
             is_backward=True,
+            running_from=self.forward_io if self.shared_running_abs_max else None,
         )
-        if self.shared_running_abs_max:
-            self.forward_io.store({AVERAGE_ABS_MAX_KEY: state.pop(AVERAGE_ABS_MAX_KEY)})
-        self.backward_io.store(state)
-        return z
 
     # ------------------------------------------------------------------ update frame
     def update(self, x: Tensor, d: Tensor, lr: float | None = None) -> None:
@@ -203,13 +180,9 @@ class CompoundTile(AnalogTileBase):
         ``[len(indices), x_size]`` for rows (backward MVMs ``W^T e_j``).
         """
         eye = self._one_hot(indices, self.in_size if columns else self.out_size)
-        values = state.as_dict()
         if columns:
-            y = analog_mvm(weight, eye, io, values, self.generator)
-        else:
-            y = analog_mvm(weight.T, eye, io, values, self.generator, is_backward=True)
-        state.store(values)
-        return y
+            return stateful_mvm(weight, eye, io, state, self.generator)
+        return stateful_mvm(weight.T, eye, io, state, self.generator, is_backward=True)
 
     def _one_hot(self, indices: Sequence[int], size: int) -> Tensor:
         """Rows ``e_i`` of the identity for each index, ``[len(indices), size]``."""
@@ -293,9 +266,6 @@ class CompoundTile(AnalogTileBase):
                 "hidden parameter names do not match this tile: got "
                 f"{list(params.keys())}, expected {expected}"
             )
-
-    def get_hidden_parameter_names(self) -> list[str]:
-        return list(self.get_hidden_parameters().keys())
 
     # ------------------------------------------------------------------ misc
     @property

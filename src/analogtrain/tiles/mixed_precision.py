@@ -46,9 +46,9 @@ from analogtrain.configs.compounds import (
 from analogtrain.configs.rpu_configs import UnitCellRPUConfig
 from analogtrain.errors import ConfigError, NotSimulatedError
 from analogtrain.rng import derive_seed
-from analogtrain.tiles.base import TensorState
 from analogtrain.tiles.compound_base import CompoundTile
 from analogtrain.tiles.factory import create_tile, register_tile
+from analogtrain.tiles.io_states import TensorState
 from analogtrain.tiles.transfer_schedule import cycle_indices
 
 __all__ = ["MixedPrecisionCompoundTile", "quantize_rows"]

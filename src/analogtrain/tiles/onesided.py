@@ -31,9 +31,9 @@ from analogtrain.devices.base import DeviceArray
 from analogtrain.errors import ConfigError
 from analogtrain.kernels.mvm import init_io_state
 from analogtrain.kernels.update import iter_coincidences
-from analogtrain.tiles.base import TensorState
 from analogtrain.tiles.compound_base import CompoundTile, transfer_io
 from analogtrain.tiles.factory import register_tile
+from analogtrain.tiles.io_states import TensorState
 
 __all__ = ["OneSidedUnitCellTile"]
 

@@ -36,9 +36,9 @@ from torch import Tensor
 from analogtrain.configs.compounds import BufferedTransferCompound, TransferCompound
 from analogtrain.errors import ConfigError
 from analogtrain.kernels.mvm import init_io_state
-from analogtrain.tiles.base import TensorState
 from analogtrain.tiles.compound_base import CompoundTile, transfer_io
 from analogtrain.tiles.factory import register_tile
+from analogtrain.tiles.io_states import TensorState
 from analogtrain.tiles.transfer_schedule import (
     cycle_indices,
     firing_offsets,
