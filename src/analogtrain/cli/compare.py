@@ -30,6 +30,7 @@ from analogtrain.cli.run_setup import (
     DEFAULTS,
     RunSettings,
     add_training_options,
+    device_choice,
     load_data,
     make_run,
     settings_from_args,
@@ -85,7 +86,7 @@ def _configs(args: argparse.Namespace, algorithms: list[str], seed: int) -> dict
     """Build (and check) every algorithm's config before any training starts."""
     from analogtrain.configs import FloatingPointRPUConfig, build_config
 
-    device = resolve_device(args.device)
+    device = resolve_device(args.device_name)
     if args.device_sets:
         apply_overrides(device, args.device_sets, validate=False)
     configs = {}
@@ -126,12 +127,13 @@ def run(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise ArgumentError(f"--seeds must be >= 1, got {args.seeds}")
     settings = settings_from_args(args, DEFAULTS)
+    args.device_name, args.device_sets, device_label = device_choice(args.device, args.device_sets)
     seeds = list(range(1, args.seeds + 1))
     _configs(args, algorithms, seeds[0])  # fail fast on bad names / overrides
     data = load_data(settings)
     stream = None if args.quiet else sys.stderr
     header = (
-        f"device {args.device}, data {data.name} ({len(data.y_train)} train / "
+        f"device {device_label}, data {data.name} ({len(data.y_train)} train / "
         f"{len(data.y_test)} test), {settings.model}, {settings.epochs} epochs, batch "
         f"{settings.batch_size}, lr {settings.lr}, seeds {len(seeds)}"
     )
@@ -219,7 +221,7 @@ def _write_outputs(
     write_json(
         out / "results.json",
         {
-            "device": args.device,
+            "device": args.device_name,
             "device_sets": args.device_sets,
             "sets": args.sets,
             "settings": settings.as_dict(),
@@ -235,6 +237,6 @@ def _write_outputs(
     )
     curves = {alg: [r["history"].test_accuracies for r in runs] for alg, runs in results.items()}
     finals = {alg: s["final_test_accuracy"] for alg, s in summary.items()}
-    title = f"{args.device}: {settings.model} on {data_name}"
+    title = f"{args.device_name}: {settings.model} on {data_name}"
     save_figure(plot_comparison(curves, finals, title=title), out / "compare.png")
     info(f"wrote {out}/results.csv, results.json, compare.png")

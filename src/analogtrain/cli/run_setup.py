@@ -10,13 +10,23 @@ import torch
 
 from analogtrain.errors import ArgumentError
 
-__all__ = ["DEFAULTS", "RunSettings", "add_training_options", "load_data", "make_run"]
+__all__ = [
+    "DEFAULTS",
+    "RunSettings",
+    "add_training_options",
+    "device_choice",
+    "load_data",
+    "make_run",
+]
 
 #: Defaults of the main job (``analogtrain compare`` without options): the digits MLP on a
-#: soft-bounds device with a device-to-device spread of its reference (symmetry-point
-#: offsets), where plain SGD suffers and the Tiki-taka family's corrections show.
+#: soft-bounds device with 240 states (``dw_min = 0.005``) whose reference conductances vary
+#: from device to device (``reference_std = 0.1``, i.e. symmetry points offset from zero),
+#: the situation in which plain SGD and TTv1/TTv2 suffer and c-TTv2/AGAD are meant to help.
+#: The device overrides apply only when ``--device`` is not given.
 DEFAULTS: dict[str, Any] = {
     "device": "SoftBoundsReference",
+    "device_sets": ("dw_min=0.005", "reference_std=0.1"),
     "dataset": None,  # digits, or MNIST-format files when --data is given
     "model": "mlp",
     "epochs": 8,
@@ -77,6 +87,15 @@ def add_training_options(p: argparse.ArgumentParser, *, defaults: dict[str, Any]
     )
     p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--max-batches", type=int, default=None, help=argparse.SUPPRESS)
+
+
+def device_choice(device: str | None, device_sets: list[str]) -> tuple[str, list[str], str]:
+    """``(device name, device overrides, label)``: the default device and its overrides when
+    ``device`` is None, else the user's."""
+    if device is None:
+        device, device_sets = DEFAULTS["device"], [*DEFAULTS["device_sets"], *device_sets]
+    label = f"{device} ({', '.join(device_sets)})" if device_sets else device
+    return device, list(device_sets), label
 
 
 def settings_from_args(args: argparse.Namespace, base: dict[str, Any]) -> RunSettings:

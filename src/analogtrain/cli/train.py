@@ -17,6 +17,7 @@ from analogtrain.cli.common import add_set_option, build_rpu_config, info, write
 from analogtrain.cli.run_setup import (
     DEFAULTS,
     add_training_options,
+    device_choice,
     load_data,
     make_run,
     settings_from_args,
@@ -60,7 +61,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--device",
         "-d",
         default=None,
-        help=f"device class or preset name, or JSON device file (default {DEFAULTS['device']})",
+        help=f"device class or preset name, or JSON device file (default {DEFAULTS['device']} "
+        f"with {', '.join(DEFAULTS['device_sets'])})",
     )
     p.add_argument(
         "--config",
@@ -144,20 +146,23 @@ def run(args: argparse.Namespace) -> int:
         out = args.out if args.out is not None else args.resume.parent
     else:
         seed = 1 if args.seed is None else args.seed
-        device = args.device if args.device is not None or args.config else DEFAULTS["device"]
+        if args.config:
+            device, device_sets, device_label = None, args.device_sets, "config file"
+        else:
+            device, device_sets, device_label = device_choice(args.device, args.device_sets)
         config = build_rpu_config(
             args.algorithm,
             device,
             args.sets,
             config_file=args.config,
             construction_seed=seed,
-            device_sets=args.device_sets,
+            device_sets=device_sets,
         )
         settings = settings_from_args(args, DEFAULTS)
         out = args.out if args.out is not None else Path("runs/train")
         meta = {
             "algorithm": args.algorithm,
-            "device": device if args.config is None else None,
+            "device": device_label if args.config is None else None,
             "config": to_dict(config),
             "settings": settings.as_dict(),
             "seed": seed,
