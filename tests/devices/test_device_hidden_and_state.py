@@ -78,6 +78,25 @@ def test_hidden_parameter_mismatch_raises_tile_error():
         array.set_hidden_parameters(hidden)
 
 
+def test_nan_hidden_parameters_and_weights_are_rejected_unchanged():
+    array = build_array(ConstantStepDevice())
+    gen = torch.Generator().manual_seed(3)
+    before = array.get_hidden_parameters()
+    weights = array.get_weights()
+    hidden = array.get_hidden_parameters()
+    hidden["dwmin_up"][1, 2] = float("nan")
+    with pytest.raises(TileError, match="'dwmin_up' contains NaN"):
+        array.set_hidden_parameters(hidden)
+    for name, value in array.get_hidden_parameters().items():
+        assert torch.equal(value, before[name]), name
+    for bad in (float("nan"), float("inf")):
+        w = torch.zeros(array.shape)
+        w[0, 0] = bad
+        with pytest.raises(TileError, match="weights contains non-finite"):
+            array.set_weights(w, gen)
+    assert torch.equal(array.get_weights(), weights)
+
+
 def test_state_dict_and_deepcopy_carry_everything(gen):
     a = build_array(SoftBoundsReferenceDevice(reference_std=0.1), seed=5)
     b = build_array(SoftBoundsReferenceDevice(reference_std=0.1), seed=6)

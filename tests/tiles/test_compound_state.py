@@ -118,6 +118,16 @@ def test_hidden_parameters_round_trip(name: str) -> None:
         assert torch.equal(other.get_weights(), weights)
     with pytest.raises(TileError):
         other.set_hidden_parameters({"max_bound_0": hidden[next(iter(hidden))]})
+    # a NaN in the last array's hidden weights is rejected before any array changes
+    last = [key for key in hidden if key.startswith("hidden_weights")][-1]
+    poisoned = {key: value.clone() for key, value in hidden.items()}
+    for value in poisoned.values():
+        value.add_(0.01)
+    poisoned[last][0, 0] = float("nan")
+    with pytest.raises(TileError, match=last):
+        other.set_hidden_parameters(poisoned)
+    for key, value in other.get_hidden_parameters().items():
+        assert torch.equal(value, hidden[key]), key
 
 
 @pytest.mark.parametrize(

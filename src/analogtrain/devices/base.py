@@ -91,9 +91,18 @@ class DeviceArray(nn.Module, abc.ABC):
             )
         return value.to(device=self.weight.device)
 
-    def _check_matrix(self, value: Tensor, what: str) -> Tensor:
-        """``value`` on this array's device and dtype, or TileError if the shape is off."""
-        return self._check_shape(value, what).to(dtype=self.weight.dtype)
+    def check_matrix(self, value: Tensor, what: str, *, finite: bool = False) -> Tensor:
+        """``value`` as an ``[out, in]`` tensor on this array's device and dtype.
+
+        Raises TileError if the shape is off or ``value`` holds NaN (with ``finite=True``,
+        also if it holds an infinity, as weights must not).
+        """
+        value = self._check_shape(value, what).to(dtype=self.weight.dtype)
+        bad = ~torch.isfinite(value) if finite else torch.isnan(value)
+        if bool(bad.any()):
+            kind = "non-finite values (NaN or inf)" if finite else "NaN"
+            raise TileError(f"{what} contains {kind} ({int(bad.sum())} of {value.numel()})")
+        return value
 
     def get_weights(self) -> Tensor:
         """A copy of the apparent weight ``[out, in]``."""
@@ -136,8 +145,7 @@ class DeviceArray(nn.Module, abc.ABC):
                 f"got names {list(params.keys())}, expected {expected}"
             )
         checked = {
-            name: self._check_matrix(params[name], f"hidden parameter {name!r}")
-            for name in expected
+            name: self.check_matrix(params[name], f"hidden parameter {name!r}") for name in expected
         }
         with torch.no_grad():
             for name, value in checked.items():

@@ -91,7 +91,7 @@ class FloatingPointDeviceArray(DeviceArray):
 
     def set_weights(self, w: Tensor, generator: torch.Generator | None) -> None:
         with torch.no_grad():
-            self.weight.copy_(self._check_matrix(w, "weights"))
+            self.weight.copy_(self.check_matrix(w, "weights", finite=True))
 
     def clip_weights(self, c: float, generator: torch.Generator | None) -> None:
         if c >= 0.0:

@@ -179,7 +179,7 @@ class PulsedDeviceArray(DeviceArray):
 
     # ------------------------------------------------------------------ other operations
     def set_weights(self, w: Tensor, generator: torch.Generator | None) -> None:
-        w = self._check_matrix(w, "weights")
+        w = self.check_matrix(w, "weights", finite=True)
         self._store(self._clip(w), generator, noisy=self.apply_write_noise_on_set)
 
     def clip_weights(self, c: float, generator: torch.Generator | None) -> None:

@@ -189,16 +189,16 @@ class AnalogTileBase(nn.Module, abc.ABC):
             )
         return rate
 
-    def _check_weights(self, w: Tensor) -> Tensor:
+    def _check_weights(self, w: Tensor, what: str = "weights") -> Tensor:
         """``w`` as a finite ``[out, in]`` tensor on the tile's device and dtype."""
         if not isinstance(w, Tensor):
             w = torch.as_tensor(w)
         shape = (self.out_size, self.in_size)
         if tuple(w.shape) != shape:
-            raise TileError(f"weights must have shape {shape}, got {tuple(w.shape)}")
+            raise TileError(f"{what} must have shape {shape}, got {tuple(w.shape)}")
         w = w.detach().to(device=self.device, dtype=self.dtype)
         if not bool(torch.isfinite(w).all()):
-            raise TileError("weights contain non-finite values (NaN or inf)")
+            raise TileError(f"{what} contain non-finite values (NaN or inf)")
         return w
 
     # ------------------------------------------------------------------ the tile operations

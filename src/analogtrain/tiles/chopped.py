@@ -284,8 +284,9 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
 
     def set_hidden_parameters(self, params: Mapping[str, Tensor]) -> None:
         self._check_hidden_names(params)
+        buffer = self._check_weights(params["buffered_FP_weight_0"], "'buffered_FP_weight_0'")
         self._set_array_hidden(params, "_")
-        self.buffer.copy_(self._check_weights(params["buffered_FP_weight_0"]))
+        self.buffer.copy_(buffer)
 
     # ------------------------------------------------------------------ checkpoints
     def _state_extra(self) -> dict[str, Any]:

@@ -250,14 +250,24 @@ class CompoundTile(AnalogTileBase):
         return out
 
     def _set_array_hidden(self, params: Mapping[str, Tensor], suffix: str) -> None:
-        """Inverse of :meth:`_array_hidden` (hidden weights written exactly, no clipping)."""
+        """Inverse of :meth:`_array_hidden` (hidden weights written exactly, no clipping).
+
+        Every value is checked before any array changes, so a rejected call changes nothing.
+        """
+        checked = []
         for k, array in enumerate(self.arrays):
             tag = f"{suffix}{k}"
-            array.set_hidden_parameters(
-                {name: params[name + tag] for name in array.hidden_parameter_names()}
-            )
-            with torch.no_grad():
-                array.weight.copy_(array._check_matrix(params["hidden_weights" + tag], "weights"))
+            hidden = {
+                name: array.check_matrix(params[name + tag], f"hidden parameter {name + tag!r}")
+                for name in array.hidden_parameter_names()
+            }
+            name = "hidden_weights" + tag
+            weight = array.check_matrix(params[name], f"hidden parameter {name!r}", finite=True)
+            checked.append((array, hidden, weight))
+        with torch.no_grad():
+            for array, hidden, weight in checked:
+                array.set_hidden_parameters(hidden)
+                array.weight.copy_(weight)
 
     def _check_hidden_names(self, params: Mapping[str, Tensor]) -> None:
         expected = self.get_hidden_parameter_names()

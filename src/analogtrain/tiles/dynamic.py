@@ -138,6 +138,9 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
 
     def set_hidden_parameters(self, params: Mapping[str, Tensor]) -> None:
         self._check_hidden_names(params)
+        extras = {
+            attr: self._check_weights(params[name], repr(name)) for name, attr in _EXTRA_NAMES
+        }
         self._set_array_hidden(params, "_")
-        for name, attr in _EXTRA_NAMES:
-            getattr(self, attr).copy_(self._check_weights(params[name]))
+        for attr, value in extras.items():
+            getattr(self, attr).copy_(value)

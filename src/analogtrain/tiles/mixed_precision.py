@@ -233,12 +233,13 @@ class MixedPrecisionCompoundTile(CompoundTile):
 
     def set_hidden_parameters(self, params: Mapping[str, Tensor]) -> None:
         self._check_hidden_names(params)
+        chi = self._check_weights(params["hidden_weights_chi"], "'hidden_weights_chi'")
         device = {name: value for name, value in params.items() if name != "hidden_weights_chi"}
         if self.inner is not None:
             self.inner.set_hidden_parameters(device)
         else:
             self.array.set_hidden_parameters(device)
-        self.chi.copy_(self._check_weights(params["hidden_weights_chi"]))
+        self.chi.copy_(chi)
 
     # ------------------------------------------------------------------ checkpoints
     def _state_extra(self) -> dict[str, Any]:

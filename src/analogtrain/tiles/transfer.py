@@ -356,6 +356,8 @@ class BufferedTransferCompoundTile(TransferCompoundTile):
 
     def set_hidden_parameters(self, params: Mapping[str, Tensor]) -> None:
         self._check_hidden_names(params)
+        names = [f"buffered_FP_weight_{k}" for k in range(len(self.arrays) - 1)]
+        buffers = [self._check_weights(params[name], repr(name)) for name in names]
         self._set_array_hidden(params, "_")
-        for k in range(len(self.arrays) - 1):
-            self.buffer(k).copy_(self._check_weights(params[f"buffered_FP_weight_{k}"]))
+        for k, value in enumerate(buffers):
+            self.buffer(k).copy_(value)
