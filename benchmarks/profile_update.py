@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="SoftBoundsReferenceDevice")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--reference-steps", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2, help="torch and numba threads")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--numba-threads", type=int, default=None, help="default: --threads")
     args = parser.parse_args(argv)
 
     import numba
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     from analogtrain.kernels.update import pulsed_update
 
     torch.set_num_threads(args.threads)
-    numba.set_num_threads(args.threads)
+    numba.set_num_threads(args.numba_threads or args.threads)
     torch.manual_seed(0)
     config = getattr(configs, args.device)()
     array = create_device_array(config, args.size, args.size, torch.Generator().manual_seed(1))
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
             "batch": args.batch,
             "d_scale": args.d_scale,
             "threads": args.threads,
+            "numba_threads": args.numba_threads or args.threads,
             "pulses_per_crosspoint": round(expected, 3),
             "median_ms": round(statistics.median(times), 2),
             "q1_ms": round(q[0], 2),

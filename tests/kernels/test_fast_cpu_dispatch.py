@@ -138,8 +138,11 @@ def test_same_seed_same_result_and_generator_advanced_consistently() -> None:
     assert not torch.equal(other.weight, runs[0][0])
 
 
-def test_result_does_not_depend_on_the_thread_count() -> None:
+def test_result_does_not_depend_on_the_thread_count(monkeypatch) -> None:
+    monkeypatch.setattr(fast_cpu, "_SERIAL_WORK", 0)  # small calls would run serially
     x, d = _batch()
+    counts = torch.randint(0, 5, (12, 20), generator=torch.Generator().manual_seed(0))
+    down = counts % 2 == 0
     previous = numba.get_num_threads()
     results = []
     try:
@@ -148,12 +151,23 @@ def test_result_does_not_depend_on_the_thread_count() -> None:
             array, gen = _array(), torch.Generator().manual_seed(8)
             for _ in range(2):
                 fast_pulsed_update(array, x, d, 0.05, array.granularity, UpdateParameters(), gen)
+            assert fast_cpu.fast_apply_pulse_counts(array, counts, down, gen)
+            assert numba.get_num_threads() == threads
             results.append((array.weight.clone(), array.persistent_weight.clone()))
     finally:
         numba.set_num_threads(previous)
     assert torch.equal(results[0][0], results[1][0])
     assert torch.equal(results[0][1], results[1][1])
     assert not torch.equal(results[0][0], _array().weight)  # something happened
+
+
+def test_small_calls_run_on_one_thread_and_restore_the_setting() -> None:
+    previous = numba.get_num_threads()
+    with fast_cpu._threads_for(10):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == previous
+    with fast_cpu._threads_for(fast_cpu._SERIAL_WORK):
+        assert numba.get_num_threads() == previous
 
 
 def test_stochastic_pulse_type_and_empty_batches() -> None:

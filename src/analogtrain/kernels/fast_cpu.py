@@ -33,6 +33,8 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +58,8 @@ __all__ = [
 
 _MASK64 = (1 << 64) - 1
 _GAMMA = 0x9E3779B97F4A7C15
+#: below this many cross-point visits a call runs single-threaded (see ``_threads_for``)
+_SERIAL_WORK = 1 << 19
 #: the four independent streams of one call: column trains, row trains, c2c, write noise
 _N_STREAMS = 4
 
@@ -72,6 +76,30 @@ def _kernels() -> ModuleType | None:
         return importlib.import_module("analogtrain.kernels.fast_cpu_kernels")
     except ImportError:
         return None
+
+
+@contextmanager
+def _threads_for(work: int) -> Iterator[None]:
+    """Run small calls on the calling thread only (``work`` ~ cross-point visits).
+
+    Waking numba's worker threads costs tens of microseconds on an idle machine and up to a
+    scheduler tick (milliseconds) on a busy one; below :data:`_SERIAL_WORK` that is more than
+    the work itself. The result does not depend on the thread count.
+    """
+    if work >= _SERIAL_WORK:
+        yield
+        return
+    import numba
+
+    previous = numba.get_num_threads()
+    if previous == 1:
+        yield
+        return
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def _mix64(z: int) -> int:
@@ -149,31 +177,31 @@ def fast_pulsed_update(
     bl_np = np.ascontiguousarray(bl.to(torch.int64).numpy())
     col_masks = np.empty((m, x.shape[1], n_words), dtype=np.uint64)
     row_masks = np.empty((m, d.shape[1], n_words), dtype=np.uint64)
-    kernels.bit_masks(p_x, bl_np, col_key, col_masks)
-    kernels.bit_masks(p_d, bl_np, row_key, row_masks)
-    kernels.apply_pulses(
-        inputs.w_p,
-        inputs.w_a,
-        row_masks,
-        col_masks,
-        _signs(d, lr < 0),
-        _signs(x, False),
-        inputs.model,
-        inputs.b_max,
-        inputs.b_min,
-        inputs.dw_up,
-        inputs.dw_dn,
-        inputs.e_up,
-        inputs.e_dn,
-        inputs.ref,
-        inputs.has_ref,
-        inputs.consts,
-        inputs.nodes_up,
-        inputs.nodes_dn,
-        c2c_key,
-        inputs.wn_sigma,
-        wn_key,
-    )
+    with _threads_for(m * x.shape[1] * d.shape[1]):
+        kernels.bit_masks(p_x, p_d, bl_np, col_key, row_key, col_masks, row_masks)
+        kernels.apply_pulses(
+            inputs.w_p,
+            inputs.w_a,
+            row_masks,
+            col_masks,
+            _signs(d, lr < 0),
+            _signs(x, False),
+            inputs.model,
+            inputs.b_max,
+            inputs.b_min,
+            inputs.dw_up,
+            inputs.dw_dn,
+            inputs.e_up,
+            inputs.e_dn,
+            inputs.ref,
+            inputs.has_ref,
+            inputs.consts,
+            inputs.nodes_up,
+            inputs.nodes_dn,
+            c2c_key,
+            inputs.wn_sigma,
+            wn_key,
+        )
     return True
 
 
@@ -217,27 +245,29 @@ def fast_apply_pulse_counts(
     if counts64.numel() == 0 or int(counts64.max()) == 0:
         return True  # as the reference: nothing to do, nothing drawn
     _, _, c2c_key, wn_key = _stream_keys(generator)
-    kernels.apply_counts(
-        inputs.w_p,
-        inputs.w_a,
-        np.ascontiguousarray(counts64.numpy()),
-        np.ascontiguousarray(down.detach().to(torch.bool).numpy()),
-        inputs.model,
-        inputs.b_max,
-        inputs.b_min,
-        inputs.dw_up,
-        inputs.dw_dn,
-        inputs.e_up,
-        inputs.e_dn,
-        inputs.ref,
-        inputs.has_ref,
-        inputs.consts,
-        inputs.nodes_up,
-        inputs.nodes_dn,
-        c2c_key,
-        inputs.wn_sigma,
-        wn_key,
-    )
+    work = counts64.numel() + 4 * int(counts64.sum())
+    with _threads_for(work):
+        kernels.apply_counts(
+            inputs.w_p,
+            inputs.w_a,
+            np.ascontiguousarray(counts64.numpy()),
+            np.ascontiguousarray(down.detach().to(torch.bool).numpy()),
+            inputs.model,
+            inputs.b_max,
+            inputs.b_min,
+            inputs.dw_up,
+            inputs.dw_dn,
+            inputs.e_up,
+            inputs.e_dn,
+            inputs.ref,
+            inputs.has_ref,
+            inputs.consts,
+            inputs.nodes_up,
+            inputs.nodes_dn,
+            c2c_key,
+            inputs.wn_sigma,
+            wn_key,
+        )
     return True
 
 

@@ -2,11 +2,12 @@
 
 Three kernels, each compiled once per dtype signature:
 
-* :func:`bit_masks` draws the stochastic pulse trains (spec single-tile 4.5.2): for every
-  line (column ``j`` with probability ``p^x_j``, or row ``i`` with ``p^d_i``) and every
-  sample ``s``, slot ``k < BL_s`` fires when ``P > U``. The slots of one line and sample are
-  the bits of ``n_words`` 64-bit words, so the coincidence count of cross-point ``(i, j)`` is
-  ``popcount(row_i & col_j)``, distributed ``Binomial(BL_s, p^d_i p^x_j)``.
+* :func:`bit_masks` draws the stochastic pulse trains of rows and columns in one launch
+  (spec single-tile 4.5.2): for every line (column ``j`` with probability ``p^x_j``, or row
+  ``i`` with ``p^d_i``) and every sample ``s``, slot ``k < BL_s`` fires when ``P > U``. The
+  slots of one line and sample are the bits of ``n_words`` 64-bit words, so the coincidence
+  count of cross-point ``(i, j)`` is ``popcount(row_i & col_j)``, distributed
+  ``Binomial(BL_s, p^d_i p^x_j)``.
 * :func:`apply_pulses` walks the rows in parallel. For row ``i`` it visits only the samples
   in which the row fires at all, in batch order; per sample it counts the coincidences of the
   whole row (vectorisable ``and`` + popcount) and applies each cross-point's ``count`` pulses
@@ -62,37 +63,48 @@ def _pulse_train(model, g, down, count, key, hi, lo, up, dn, eu, ed, consts, nod
     return g
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def bit_masks(prob, bl, key, masks):  # type: ignore[no-untyped-def]
-    """Fill ``masks [m, n, n_words]`` (uint64) with the pulse trains of ``prob [m, n]``.
-
-    ``bl [m]`` (int64) is each sample's train length, ``key`` (uint64) the stream key. Slot
-    ``k`` of line ``j`` in sample ``s`` is bit ``k % 64`` of word ``k // 64``; it is set when
-    ``prob[s, j] > U`` with ``U`` the counter-based uniform of ``(s, j, k)``.
-    """
-    m, n = prob.shape
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _line_train(prob, bl, key, masks, s, j):  # type: ignore[no-untyped-def]
+    """The pulse train of line ``j`` in sample ``s`` into ``masks[s, j, :]``."""
+    n = prob.shape[1]
     n_words = masks.shape[2]
-    n_pairs = (n_words * 64 + 1) // 2
-    for j in numba.prange(n):
+    for q in range(n_words):
+        masks[s, j, q] = np.uint64(0)
+    p = prob[s, j]
+    length = bl[s]
+    if p <= 0.0 or length <= 0:
+        return
+    if p >= 1.0:  # P > U for every U in [0, 1)
+        for k in range(length):
+            masks[s, j, k >> 6] |= _ONE << np.uint64(k & 63)
+        return
+    base = np.uint64((s * n + j) * ((n_words * 64 + 1) // 2))
+    for pair in range((length + 1) // 2):
+        u0, u1 = split_uniforms(stream_key(key, base + np.uint64(pair)))
+        k = 2 * pair
+        if p > u0:
+            masks[s, j, k >> 6] |= _ONE << np.uint64(k & 63)
+        if k + 1 < length and p > u1:
+            masks[s, j, (k + 1) >> 6] |= _ONE << np.uint64((k + 1) & 63)
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def bit_masks(p_x, p_d, bl, key_x, key_d, col_masks, row_masks):  # type: ignore[no-untyped-def]
+    """Fill the column trains ``col_masks [m, in, n_words]`` (uint64) of ``p_x [m, in]`` and
+    the row trains ``row_masks [m, out, n_words]`` of ``p_d [m, out]``, in one launch.
+
+    ``bl [m]`` (int64) is each sample's train length, ``key_x``/``key_d`` (uint64) the stream
+    keys. Slot ``k`` of line ``j`` in sample ``s`` is bit ``k % 64`` of word ``k // 64``; it is
+    set when ``P > U`` with ``U`` the counter-based uniform of ``(s, j, k)``.
+    """
+    m, n_in = p_x.shape
+    n_out = p_d.shape[1]
+    for line in numba.prange(n_in + n_out):
         for s in range(m):
-            for q in range(n_words):
-                masks[s, j, q] = np.uint64(0)
-            p = prob[s, j]
-            length = bl[s]
-            if p <= 0.0 or length <= 0:
-                continue
-            if p >= 1.0:  # P > U for every U in [0, 1)
-                for k in range(length):
-                    masks[s, j, k >> 6] |= _ONE << np.uint64(k & 63)
-                continue
-            base = np.uint64((s * n + j) * n_pairs)
-            for pair in range((length + 1) // 2):
-                u0, u1 = split_uniforms(stream_key(key, base + np.uint64(pair)))
-                k = 2 * pair
-                if p > u0:
-                    masks[s, j, k >> 6] |= _ONE << np.uint64(k & 63)
-                if k + 1 < length and p > u1:
-                    masks[s, j, (k + 1) >> 6] |= _ONE << np.uint64((k + 1) & 63)
+            if line < n_in:
+                _line_train(p_x, bl, key_x, col_masks, s, line)
+            else:
+                _line_train(p_d, bl, key_d, row_masks, s, line - n_in)
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
