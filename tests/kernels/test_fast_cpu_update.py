@@ -143,23 +143,39 @@ def test_noisy_pulses_match_reference_in_distribution(name: str) -> None:
     assert abs(z_var) < 5.0, (z_var, fast.weight.var(), ref.weight.var())
 
 
-def test_coincidence_counts_are_binomial() -> None:
+# (lr, update parameters, BL, p_x at |x| = 0.5, p_d at |d| = 0.6)
+_TRAINS = {
+    # UBLM (spec 4.4): k = lr/g = 12.3 -> BL = 13, p = sqrt(k/BL) |v| / v_max
+    "managed": (0.0123, UpdateParameters(), 13, *(math.sqrt(12.3 / 13) * v for v in (0.5, 0.6))),
+    # no management, fixed_bl=False (spec 4.3): BL = ceil(lr/g) = 100 > 64 slots (two words)
+    "long": (
+        0.1,
+        UpdateParameters(update_management=False, update_bl_management=False, fixed_bl=False),
+        100,
+        0.5,
+        0.6,
+    ),
+}
+
+
+@pytest.mark.parametrize("train", sorted(_TRAINS))
+def test_coincidence_counts_are_binomial(train: str) -> None:
     """ConstantStep without noise, far from the bounds: ``-Δw / dw_min`` counts the pulses.
     Diagonal cross-points share neither row nor column trains, so they are independent
     Binomial(BL, p_x p_d) draws (spec 4.5.2)."""
-    n, trials, lr, bl = 48, 40, 0.0123, 13
+    lr, up, bl, p_x, p_d = _TRAINS[train]
+    n, trials = 48, 40
     x = torch.full((1, n), 0.5)
     x[0, 0] = 1.0  # x_max = 1
     d = torch.full((1, n), 0.6)
-    d[0, 0] = 1.0  # d_max = 1, so k = lr / g = 12.3 and BL = 13 (spec 4.4)
-    scale = math.sqrt(lr / 0.001 / bl)  # p = sqrt(k / BL) |v| / v_max on both sides
-    q = (scale * 0.5) * (scale * 0.6)
+    d[0, 0] = 1.0  # d_max = 1
+    q = p_x * p_d
     counts = []
     array = _array("constant", n, n, dw_min=0.001, dw_min_std=0.0, **NO_DTOD)
     gen = torch.Generator().manual_seed(5)
     for _ in range(trials):
         array.set_weights(torch.zeros(n, n), gen)
-        assert fast_pulsed_update(array, x, d, lr, array.granularity, UpdateParameters(), gen)
+        assert fast_pulsed_update(array, x, d, lr, array.granularity, up, gen)
         counts.append(torch.round(-array.weight.diagonal()[1:] / 0.001))
     c = torch.cat(counts).double()
     mean, var = bl * q, bl * q * (1 - q)
@@ -167,6 +183,19 @@ def test_coincidence_counts_are_binomial() -> None:
     assert abs(c.mean() - mean) < 5 * math.sqrt(var / n_obs)
     fourth = var * (1 + 3 * (bl - 2) * q * (1 - q))  # central 4th moment of the binomial
     assert abs(c.var() - var) < 5 * math.sqrt((fourth - var**2) / n_obs)
+    assert c.max() <= bl
+
+
+def test_trains_longer_than_one_word_equal_reference() -> None:
+    """BL = 100 slots (two 64-bit words) with every line firing in every slot."""
+    up = UpdateParameters(update_management=False, update_bl_management=False, fixed_bl=False)
+    fast, ref = _pair("soft_bounds", 5, 6, 0.3, dw_min_std=0.0)
+    x, d = _saturating_batch(3, 5, 6, seed=2)
+    gen_f, gen_r = torch.Generator().manual_seed(0), torch.Generator().manual_seed(0)
+    assert fast_pulsed_update(fast, x, d, 100 * fast.granularity, fast.granularity, up, gen_f)
+    with use_reference():
+        pulsed_update(ref, x, d, 100 * ref.granularity, up, gen_r)
+    torch.testing.assert_close(fast.weight, ref.weight, rtol=0, atol=2e-6)
 
 
 def test_weights_stay_within_bounds_under_heavy_noise() -> None:
