@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from analogtrain.devices.sampling import uniform
-from analogtrain.errors import ArgumentError, TileError
+from analogtrain.errors import ArgumentError, TileError, check_positive_int
 
 
 class DeviceArray(nn.Module, abc.ABC):
@@ -53,9 +53,8 @@ class DeviceArray(nn.Module, abc.ABC):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
-        for name, value in (("out_size", out_size), ("in_size", in_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ArgumentError(f"{name} must be a positive int, got {value!r}")
+        check_positive_int(out_size, "out_size")
+        check_positive_int(in_size, "in_size")
         if not dtype.is_floating_point:
             raise ArgumentError(f"dtype must be a floating point dtype, got {dtype}")
         self.config = config

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from analogtrain.configs.enums import PulseType
-from analogtrain.errors import ArgumentError, NotSimulatedError, TileError
+from analogtrain.errors import ArgumentError, NotSimulatedError, TileError, check_batch
 from analogtrain.kernels.backend import fast_update_for
 from analogtrain.kernels.pulses import sample_coincidences_batch, update_scales
 
@@ -45,25 +45,12 @@ def validate_update_inputs(x: Tensor, d: Tensor, weight: Tensor, lr: float) -> N
     :class:`~analogtrain.errors.ArgumentError` (bad ``lr``).
     """
     out_size, in_size = weight.shape
-    if x.dim() != 2 or x.shape[1] != in_size:
-        raise TileError(f"update input x must be [m, {in_size}]; got shape {tuple(x.shape)}")
-    if d.dim() != 2 or d.shape[1] != out_size:
-        raise TileError(f"update error d must be [m, {out_size}]; got shape {tuple(d.shape)}")
+    check_batch(x, in_size, "update input x", like=weight)
+    check_batch(d, out_size, "update error d", like=weight)
     if x.shape[0] != d.shape[0]:
         raise TileError(
             f"update x and d must have the same number of rows; got {x.shape[0]} and {d.shape[0]}"
         )
-    for name, t in (("x", x), ("d", d)):
-        if t.device != weight.device:
-            raise TileError(
-                f"update tensor {name} is on {t.device}, the weights are on {weight.device}"
-            )
-        if t.dtype != weight.dtype:
-            raise TileError(
-                f"update tensor {name} has dtype {t.dtype}, the weights have {weight.dtype}"
-            )
-        if not bool(torch.isfinite(t).all()):
-            raise TileError(f"update tensor {name} contains NaN or infinite values")
     if not math.isfinite(lr):
         raise ArgumentError(f"learning rate must be finite; got {lr!r}")
 

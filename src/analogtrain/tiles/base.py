@@ -39,7 +39,13 @@ from torch import Tensor, nn
 
 from analogtrain.configs.not_simulated import check_simulated
 from analogtrain.configs.serialization import from_dict, to_dict
-from analogtrain.errors import ArgumentError, ConfigError, TileError
+from analogtrain.errors import (
+    ArgumentError,
+    ConfigError,
+    TileError,
+    check_batch,
+    check_positive_int,
+)
 from analogtrain.rng import derive_seed, make_generator, resolve_seed
 
 __all__ = ["AnalogTileBase"]
@@ -73,9 +79,8 @@ class AnalogTileBase(nn.Module, abc.ABC):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
-        for name, value in (("out_size", out_size), ("in_size", in_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ArgumentError(f"{name} must be a positive int, got {value!r}")
+        check_positive_int(out_size, "out_size")
+        check_positive_int(in_size, "in_size")
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise ArgumentError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
         self.out_size = out_size
@@ -155,22 +160,8 @@ class AnalogTileBase(nn.Module, abc.ABC):
     # ------------------------------------------------------------------ input checks
     def _check_batch(self, t: Tensor, width: int, what: str) -> Tensor:
         """``t`` if it is a finite ``[m, width]`` tensor of the tile's dtype and device."""
-        if not isinstance(t, Tensor):
-            raise TileError(f"{what} must be a torch.Tensor, got {type(t).__name__}")
-        if t.dim() != 2:
-            raise TileError(f"{what} must be 2-D [m, {width}], got shape {tuple(t.shape)}")
-        if t.shape[1] != width:
-            raise TileError(
-                f"{what} must have {width} columns, got shape {tuple(t.shape)} "
-                f"(tile out_size={self.out_size}, in_size={self.in_size})"
-            )
-        if t.dtype != self.dtype:
-            raise TileError(f"{what} has dtype {t.dtype}, the tile uses {self.dtype}")
-        if t.device != self.device:
-            raise TileError(f"{what} is on {t.device}, the tile is on {self.device}")
-        if not bool(torch.isfinite(t).all()):
-            raise TileError(f"{what} contains non-finite values (NaN or inf)")
-        return t
+        context = f"tile out_size={self.out_size}, in_size={self.in_size}"
+        return check_batch(t, width, what, like=self._anchor, context=context)
 
     def _check_input(self, x: Tensor) -> Tensor:
         return self._check_batch(x, self.in_size, "input x")
