@@ -28,6 +28,7 @@ from analogtrain.configs.enums import BoundManagementType, NoiseManagementType, 
 from analogtrain.devices.base import DeviceArray
 from analogtrain.devices.registry import create_device_array
 from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
+from analogtrain.kernels.mvm import init_io_state
 from analogtrain.kernels.update import pulsed_update
 from analogtrain.tiles.base import AnalogTileBase
 from analogtrain.tiles.io_states import TensorState, build_io_states, stateful_mvm
@@ -183,6 +184,22 @@ class CompoundTile(AnalogTileBase):
         if columns:
             return stateful_mvm(weight, eye, io, state, self.generator)
         return stateful_mvm(weight.T, eye, io, state, self.generator, is_backward=True)
+
+    def _internal_read_io(
+        self, io: Any, out_size: int, in_size: int, stream: str
+    ) -> tuple[Any, TensorState]:
+        """The IO of internal reads (:func:`transfer_io` of ``io``) and its per-tile draws for
+        an ``[out_size, in_size]`` read, from the construction stream named ``stream``."""
+        read_io = transfer_io(io)
+        state = init_io_state(
+            read_io,
+            out_size,
+            in_size,
+            self.construction_generator(stream),
+            device=self.device,
+            dtype=self.dtype,
+        )
+        return read_io, TensorState(state)
 
     def _one_hot(self, indices: Sequence[int], size: int) -> Tensor:
         """Rows ``e_i`` of the identity for each index, ``[len(indices), size]``."""

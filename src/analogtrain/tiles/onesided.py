@@ -29,11 +29,9 @@ from torch import Tensor
 from analogtrain.configs.compounds import DifferenceUnitCell, OneSidedUnitCell
 from analogtrain.devices.base import DeviceArray
 from analogtrain.errors import ConfigError
-from analogtrain.kernels.mvm import init_io_state
 from analogtrain.kernels.update import iter_coincidences
-from analogtrain.tiles.compound_base import CompoundTile, transfer_io
+from analogtrain.tiles.compound_base import CompoundTile
 from analogtrain.tiles.factory import register_tile
-from analogtrain.tiles.io_states import TensorState
 
 __all__ = ["OneSidedUnitCellTile"]
 
@@ -63,16 +61,8 @@ class OneSidedUnitCellTile(CompoundTile):
         )
         if cfg.copy_inverted:
             self._copy_inverted()
-        self.refresh_io = transfer_io(cfg.refresh_forward)
-        self.refresh_io_state = TensorState(
-            init_io_state(
-                self.refresh_io,
-                self.out_size,
-                self.in_size,
-                self.construction_generator("refresh"),
-                device=self.device,
-                dtype=self.dtype,
-            )
+        self.refresh_io, self.refresh_io_state = self._internal_read_io(
+            cfg.refresh_forward, self.out_size, self.in_size, "refresh"
         )
         self.update_count = 0
         self.refresh_count = 0  # number of refreshed cross-points so far

@@ -35,8 +35,7 @@ from torch import Tensor
 
 from analogtrain.configs.compounds import BufferedTransferCompound, TransferCompound
 from analogtrain.errors import ConfigError
-from analogtrain.kernels.mvm import init_io_state
-from analogtrain.tiles.compound_base import CompoundTile, transfer_io
+from analogtrain.tiles.compound_base import CompoundTile
 from analogtrain.tiles.factory import register_tile
 from analogtrain.tiles.io_states import TensorState
 from analogtrain.tiles.transfer_schedule import (
@@ -100,16 +99,8 @@ class TransferCompoundTile(CompoundTile):
         )
         if cfg.with_reset_prob > 0 and not self.transfer_columns:
             raise ConfigError("device.with_reset_prob > 0 needs transfer_columns=True")
-        self.transfer_io = transfer_io(cfg.transfer_forward)
-        self.transfer_io_state = TensorState(
-            init_io_state(
-                self.transfer_io,
-                self.t_out,
-                self.t_in,
-                self.construction_generator("transfer"),
-                device=self.device,
-                dtype=self.dtype,
-            )
+        self.transfer_io, self.transfer_io_state = self._internal_read_io(
+            cfg.transfer_forward, self.t_out, self.t_in, "transfer"
         )
         self.slice_index = [0] * n
         self.update_count = 0
