@@ -186,6 +186,38 @@ def test_coincidence_counts_are_binomial(train: str) -> None:
     assert c.max() <= bl
 
 
+def test_stochastic_trains_with_noise_match_reference_in_distribution() -> None:
+    """End to end with random trains (p < 1), mixed directions over a batch of 4 and c2c
+    noise: the diagonal cross-points are i.i.d. (identical devices, inputs and errors, no
+    shared row or column), so their final weights compare as two samples."""
+    n, trials, lr = 40, 30, 0.02
+    x = torch.full((4, n), 0.5)
+    x[:, 0] = 1.0
+    x[1] = -x[1]
+    d = torch.full((4, n), 0.4)
+    d[:, 0] = 1.0
+    d[2] = -d[2]
+    up = UpdateParameters()
+    fields = dict(dw_min=0.002, dw_min_std=0.3, reference_std=0.0, **NO_DTOD)
+    samples = {}
+    for path in ("fast", "reference"):
+        array = _array("sb_reference", n, n, **fields)
+        gen = torch.Generator().manual_seed(17)
+        values = []
+        for _ in range(trials):
+            array.set_weights(torch.full((n, n), 0.4), gen)
+            if path == "fast":
+                assert fast_pulsed_update(array, x, d, lr, array.granularity, up, gen)
+            else:
+                with use_reference():
+                    pulsed_update(array, x, d, lr, up, gen)
+            values.append(array.weight.diagonal()[1:].clone())
+        samples[path] = torch.cat(values)
+    z_mean, z_var = _z_mean_and_var(samples["fast"], samples["reference"])
+    assert abs(z_mean) < 5.0 and abs(z_var) < 5.0, (z_mean, z_var)
+    assert samples["fast"].std() > 0
+
+
 def test_trains_longer_than_one_word_equal_reference() -> None:
     """BL = 100 slots (two 64-bit words) with every line firing in every slot."""
     up = UpdateParameters(update_management=False, update_bl_management=False, fixed_bl=False)

@@ -71,10 +71,14 @@ def numba_available() -> bool:
 
 @functools.cache
 def _kernels() -> ModuleType | None:
-    """The compiled-on-demand kernel module, or None if numba does not import."""
+    """The compiled-on-demand kernel module, or None if numba is unusable here.
+
+    ``ImportError``: numba (or its llvmlite) is missing or broken. ``RuntimeError``/``OSError``:
+    numba found no writable cache location for ``cache=True`` kernels.
+    """
     try:
         return importlib.import_module("analogtrain.kernels.fast_cpu_kernels")
-    except ImportError:
+    except (ImportError, RuntimeError, OSError):
         return None
 
 
