@@ -22,8 +22,9 @@ import torch
 from torch import Tensor
 
 from analogtrain.configs.enums import PulseType
-from analogtrain.errors import ArgumentError, NotSimulatedError, TileError, check_batch
+from analogtrain.errors import ArgumentError, NotSimulatedError, TileError
 from analogtrain.kernels.backend import fast_update_for
+from analogtrain.kernels.io_checks import check_batch
 from analogtrain.kernels.pulses import sample_coincidences_batch, update_scales
 
 if TYPE_CHECKING:

@@ -43,9 +43,9 @@ from analogtrain.errors import (
     ArgumentError,
     ConfigError,
     TileError,
-    check_batch,
     check_positive_int,
 )
+from analogtrain.kernels.io_checks import check_batch
 from analogtrain.rng import derive_seed, make_generator, resolve_seed
 
 __all__ = ["AnalogTileBase"]
