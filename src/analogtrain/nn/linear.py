@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from analogtrain.configs import SingleRPUConfig
 from analogtrain.nn.layer_base import AnalogLayer
 from analogtrain.nn.tile_array import default_tile_module_class
 
@@ -16,8 +17,6 @@ __all__ = ["AnalogLinear", "default_rpu_config"]
 
 def default_rpu_config() -> Any:
     """``SingleRPUConfig()``: a ConstantStep device with default IO and update."""
-    from analogtrain.configs import SingleRPUConfig
-
     return SingleRPUConfig()
 
 

@@ -29,22 +29,18 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from analogtrain.errors import ArgumentError, NotSimulatedError
+from analogtrain.configs.enums import RPUDataType
+from analogtrain.errors import ArgumentError, NotSimulatedError, check_positive_int
 from analogtrain.nn.context import AnalogContext
 from analogtrain.nn.function import AnalogFunction
 from analogtrain.rng import make_generator, resolve_seed
+from analogtrain.tiles import create_tile
 
 __all__ = ["AnalogTileModule"]
 
 
-def _mapping(rpu_config: Any) -> Any:
-    return rpu_config.mapping
-
-
 def tile_dtype(rpu_config: Any) -> torch.dtype:
     """The torch dtype of ``rpu_config.runtime.data_type`` (float32 or float64)."""
-    from analogtrain.configs.enums import RPUDataType
-
     data_type = rpu_config.runtime.data_type
     if data_type == RPUDataType.DOUBLE:
         return torch.float64
@@ -95,12 +91,10 @@ class AnalogTileModule(nn.Module):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
-        from analogtrain.tiles import create_tile  # tiles import nothing from nn
-
-        if out_size < 1 or in_size < 1:
-            raise ArgumentError(f"tile sizes must be positive, got ({out_size}, {in_size})")
+        check_positive_int(out_size, "out_size")
+        check_positive_int(in_size, "in_size")
         rpu_config = copy.deepcopy(rpu_config)
-        mapping = _mapping(rpu_config)
+        mapping = rpu_config.mapping
         pre_post = getattr(rpu_config, "pre_post", None)
         if pre_post is not None and pre_post.input_range.enable:
             raise NotSimulatedError(
@@ -179,7 +173,7 @@ class AnalogTileModule(nn.Module):
         """``1 / mean(s)`` with ``weight_scaling_lr_compensation``, else 1."""
         if (
             self.mapping_scales is None
-            or not _mapping(self.rpu_config).weight_scaling_lr_compensation
+            or not self.rpu_config.mapping.weight_scaling_lr_compensation
         ):
             return 1.0
         return 1.0 / float(self.mapping_scales.mean())
@@ -276,7 +270,7 @@ class AnalogTileModule(nn.Module):
             col = bias if bias is not None else self.get_weights(apply_weight_scaling)[1]
             wc = torch.cat([wc, col.to(wc).reshape(-1, 1)], dim=1)
         if apply_weight_scaling:
-            mapping = _mapping(self.rpu_config)
+            mapping = self.rpu_config.mapping
             omega = (
                 mapping.weight_scaling_omega
                 if weight_scaling_omega is None
