@@ -35,70 +35,58 @@ __all__ = [
 
 
 @dataclass
-class ReRamESPreset(SingleRPUConfig):
-    """One ReRAM tile (exponential-step fit) with the preset periphery."""
+class _PresetPeriphery(SingleRPUConfig):
+    """The preset IO (forward and backward) and update parameters the presets share."""
 
     forward: IOParameters = field(default_factory=PresetIOParameters)
     backward: IOParameters = field(default_factory=PresetIOParameters)
     update: UpdateParameters = field(default_factory=PresetUpdateParameters)
+
+
+@dataclass
+class ReRamESPreset(_PresetPeriphery):
+    """One ReRAM tile (exponential-step fit) with the preset periphery."""
+
     device: PulsedDevice | IdealDevice = field(default_factory=ReRamESPresetDevice)
 
 
 @dataclass
-class ReRamSBPreset(SingleRPUConfig):
+class ReRamSBPreset(_PresetPeriphery):
     """One ReRAM tile (soft-bounds fit) with the preset periphery."""
 
-    forward: IOParameters = field(default_factory=PresetIOParameters)
-    backward: IOParameters = field(default_factory=PresetIOParameters)
-    update: UpdateParameters = field(default_factory=PresetUpdateParameters)
     device: PulsedDevice | IdealDevice = field(default_factory=ReRamSBPresetDevice)
 
 
 @dataclass
-class CapacitorPreset(SingleRPUConfig):
+class CapacitorPreset(_PresetPeriphery):
     """One capacitor-cell tile with the preset periphery."""
 
-    forward: IOParameters = field(default_factory=PresetIOParameters)
-    backward: IOParameters = field(default_factory=PresetIOParameters)
-    update: UpdateParameters = field(default_factory=PresetUpdateParameters)
     device: PulsedDevice | IdealDevice = field(default_factory=CapacitorPresetDevice)
 
 
 @dataclass
-class EcRamPreset(SingleRPUConfig):
+class EcRamPreset(_PresetPeriphery):
     """One ECRAM tile with the preset periphery."""
 
-    forward: IOParameters = field(default_factory=PresetIOParameters)
-    backward: IOParameters = field(default_factory=PresetIOParameters)
-    update: UpdateParameters = field(default_factory=PresetUpdateParameters)
     device: PulsedDevice | IdealDevice = field(default_factory=EcRamPresetDevice)
 
 
 @dataclass
-class EcRamMOPreset(SingleRPUConfig):
+class EcRamMOPreset(_PresetPeriphery):
     """One metal-oxide ECRAM tile with the preset periphery."""
 
-    forward: IOParameters = field(default_factory=PresetIOParameters)
-    backward: IOParameters = field(default_factory=PresetIOParameters)
-    update: UpdateParameters = field(default_factory=PresetUpdateParameters)
     device: PulsedDevice | IdealDevice = field(default_factory=EcRamMOPresetDevice)
 
 
 @dataclass
-class IdealizedPreset(SingleRPUConfig):
+class IdealizedPreset(_PresetPeriphery):
     """One tile of the idealised constant-step device with the preset periphery."""
 
-    forward: IOParameters = field(default_factory=PresetIOParameters)
-    backward: IOParameters = field(default_factory=PresetIOParameters)
-    update: UpdateParameters = field(default_factory=PresetUpdateParameters)
     device: PulsedDevice | IdealDevice = field(default_factory=IdealizedPresetDevice)
 
 
 @dataclass
-class GokmenVlasovPreset(SingleRPUConfig):
+class GokmenVlasovPreset(_PresetPeriphery):
     """One tile of the Gokmen-Vlasov constant-step device with the preset periphery."""
 
-    forward: IOParameters = field(default_factory=PresetIOParameters)
-    backward: IOParameters = field(default_factory=PresetIOParameters)
-    update: UpdateParameters = field(default_factory=PresetUpdateParameters)
     device: PulsedDevice | IdealDevice = field(default_factory=GokmenVlasovPresetDevice)
