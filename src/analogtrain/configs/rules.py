@@ -40,10 +40,12 @@ Rule = Callable[[Any, str], None]
 
 
 def fail(path: str, name: str, text: str, value: Any) -> None:
+    """Raise ConfigError ``"<path>.<name> <text>, got <value>"``."""
     raise ConfigError(f"{join_path(path, name)} {text}, got {value!r}")
 
 
 def greater(obj: Any, path: str, bound: float, *names: str) -> None:
+    """Each field ``names`` of ``obj`` (unless None) must be ``> bound``."""
     for n in names:
         v = getattr(obj, n)
         if v is not None and not v > bound:
@@ -51,6 +53,7 @@ def greater(obj: Any, path: str, bound: float, *names: str) -> None:
 
 
 def at_least(obj: Any, path: str, bound: float, *names: str) -> None:
+    """Each field ``names`` of ``obj`` (unless None) must be ``>= bound``."""
     for n in names:
         v = getattr(obj, n)
         if v is not None and not v >= bound:
@@ -58,6 +61,7 @@ def at_least(obj: Any, path: str, bound: float, *names: str) -> None:
 
 
 def probability(obj: Any, path: str, *names: str) -> None:
+    """Each field ``names`` of ``obj`` must lie in ``[0, 1]``."""
     for n in names:
         v = getattr(obj, n)
         if not 0.0 <= v <= 1.0:
@@ -72,6 +76,7 @@ def non_negative_spreads(obj: Any, path: str) -> None:
 
 
 def lengths(obj: Any, path: str, name: str, n: int, what: str) -> None:
+    """The list field ``name`` must be empty or hold ``n`` entries (one per ``what``)."""
     v = getattr(obj, name)
     if v and len(v) != n:
         fail(path, name, f"must be empty or have one entry per {what} ({n})", v)
@@ -83,11 +88,12 @@ def lengths(obj: Any, path: str, name: str, n: int, what: str) -> None:
 def pulsed(d: dv.PulsedDevice, path: str) -> None:
     if isinstance(d, dv.SoftBoundsPmaxDevice):
         return  # bounds and step are derived; see soft_bounds_pmax
-    bounds_contain_zero(d, path, d.w_min, d.w_max)
+    bounds_contain_zero(path, d.w_min, d.w_max)
     greater(d, path, 0, "dw_min")
 
 
-def bounds_contain_zero(d: Any, path: str, w_min: float, w_max: float) -> None:
+def bounds_contain_zero(path: str, w_min: float, w_max: float) -> None:
+    """``w_min < w_max`` and ``w_min <= 0 <= w_max`` (the bounds of a pulsed device at ``path``)."""
     where = join_path(path, "w_min")
     if not w_min < w_max:
         raise ConfigError(f"{where} must be < w_max, got w_min={w_min!r}, w_max={w_max!r}")
@@ -123,7 +129,7 @@ def soft_bounds_pmax(d: dv.SoftBoundsPmaxDevice, path: str) -> None:
             f"got range_min={d.range_min!r}, range_max={d.range_max!r}"
         )
     derived = d.derived_parameters()
-    bounds_contain_zero(d, path, derived["w_min"], derived["w_max"])
+    bounds_contain_zero(path, derived["w_min"], derived["w_max"])
 
 
 def reverse_needs_mult_noise(d: Any, path: str) -> None:
