@@ -30,8 +30,7 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-from analogtrain.kernels.fast_cpu_ids import C_SIGMA
-from analogtrain.kernels.fast_cpu_models import pulse_rule
+from analogtrain.kernels.fast_cpu_models import pulse_train
 from analogtrain.kernels.fast_cpu_rng import split_uniforms, standard_normal, stream_key
 
 __all__ = ["bit_masks", "apply_pulses", "apply_counts"]
@@ -49,18 +48,6 @@ def _popcount(typingctx, value):  # type: ignore[no-untyped-def]
         return builder.ctpop(args[0])
 
     return types.uint64(types.uint64), codegen
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _pulse_train(model, g, down, count, key, hi, lo, up, dn, eu, ed, consts, nodes_up, nodes_dn):
-    """``count`` same-direction pulses on one cross-point, each with its own c2c sample
-    (number ``t`` of stream ``key``) and the clip to ``[lo, hi]``; returns the new value."""
-    sigma = consts[C_SIGMA]
-    for t in range(count):
-        xi = standard_normal(key, np.uint64(t)) if sigma > 0.0 else 0.0
-        g = pulse_rule(model, g, down, xi, hi, lo, up, dn, eu, ed, consts, nodes_up, nodes_dn)
-        g = min(max(g, lo), hi)
-    return g
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -188,7 +175,7 @@ def apply_pulses(  # type: ignore[no-untyped-def]
                 hi, lo, up, dn = b_max[i, j], b_min[i, j], dw_up[i, j], dw_dn[i, j]
                 eu, ed = e_up[i, j], e_dn[i, j]
                 key = stream_key(c2c_key, np.uint64((s * out_size + i) * in_size + j))
-                g = _pulse_train(
+                g = pulse_train(
                     model,
                     g,
                     down,
@@ -251,7 +238,7 @@ def apply_counts(  # type: ignore[no-untyped-def]
                 continue
             offset = ref[i, j] if has_ref else 0.0
             key = stream_key(c2c_key, np.uint64(i * in_size + j))
-            g = _pulse_train(
+            g = pulse_train(
                 model,
                 w_p[i, j] + offset,
                 down[i, j],

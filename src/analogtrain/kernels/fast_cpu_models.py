@@ -1,16 +1,19 @@
-"""Scalar update-once rules of the pulsed device models, for the numba update kernel.
+"""Scalar update-once rules of the pulsed device models, for the numba update kernels.
 
 Each rule returns the new, *unclipped* weight of one cross-point after one pulse, exactly as
 the model's ``_update_once`` in :mod:`analogtrain.devices` (the equations and citations are
-stated there and in spec single-tile 2.6); the kernel clips to ``[b_min, b_max]`` after every
-pulse. ``xi`` is the pulse's cycle-to-cycle N(0, 1) sample (0 when ``dw_min_std == 0``, which
-makes every noise term vanish exactly as the reference's "no draw").
+stated there and in spec single-tile 2.6). :func:`pulse_train` applies ``count`` pulses of
+one model, clipping to ``[b_min, b_max]`` after every pulse (spec 2.5). ``xi`` is the
+pulse's cycle-to-cycle N(0, 1) sample (0 when ``dw_min_std == 0``, which makes every noise
+term vanish exactly as the reference's "no draw").
 
 Arguments per cross-point: ``b_max, b_min`` bounds, ``up, dn`` the step sizes ``Δ⁺, Δ⁻``,
 ``e_up, e_dn`` the model's two extra per-device values (LinearStep slopes, PowStep
 exponents; unused otherwise). Tile-global values come in ``consts`` (see the ``C_*`` indices)
 and the PiecewiseStep nodes in ``nodes_up`` / ``nodes_dn``. The reference-read models
-(SoftBoundsReference, PowStepReference) receive the physical value ``g = v + ref``.
+(SoftBoundsReference, and PowStepReference through the PowStep rule) receive the physical
+value ``g = v + ref``. Models without a rule here are not registered for the fast path
+(:data:`analogtrain.kernels.fast_cpu_inputs.SUPPORTED_ARRAYS`) and take the reference path.
 
 This module imports numba; only :mod:`analogtrain.kernels.fast_cpu` imports it, lazily.
 """
@@ -41,8 +44,9 @@ from analogtrain.kernels.fast_cpu_ids import (
     POW_STEP,
     SOFT_BOUNDS_REFERENCE,
 )
+from analogtrain.kernels.fast_cpu_rng import standard_normal
 
-__all__ = ["pulse_rule"]
+__all__ = ["pulse_train"]
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -114,21 +118,48 @@ def _piecewise_step(w, down, xi, sigma, b_max, b_min, up, dn, nodes_up, nodes_dn
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def pulse_rule(model, w, down, xi, b_max, b_min, up, dn, e_up, e_dn, consts, nodes_up, nodes_dn):
-    """One pulse of device ``model`` (a ``fast_cpu_ids`` model id); unclipped new weight."""
+def _noise(key, t, sigma):  # type: ignore[no-untyped-def]
+    """The c2c sample of pulse ``t`` (0 without c2c noise: no draw, as the reference)."""
+    return standard_normal(key, np.uint64(t)) if sigma > 0.0 else 0.0
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def pulse_train(model, g, down, count, key, hi, lo, up, dn, eu, ed, consts, nodes_up, nodes_dn):
+    """``count`` same-direction pulses of device ``model`` (a ``fast_cpu_ids`` model id) on one
+    cross-point, each with its own c2c sample (number ``t`` of stream ``key``) and the clip to
+    ``[lo, hi]``; returns the new weight. The model is chosen once per train, outside the
+    pulse loop, so that each loop is a tight, specialised one."""
     sigma = consts[C_SIGMA]
+    mult = consts[C_MULT_NOISE] != 0.0
     if model == SOFT_BOUNDS_REFERENCE:
-        return _soft_bounds_reference(
-            w, down, xi, sigma, b_max, b_min, up, dn, consts[C_MULT_NOISE] != 0.0
-        )
-    if model == CONSTANT_STEP:
-        return w + (-dn if down else up) * (1.0 + sigma * xi)
-    if model == LINEAR_STEP:
-        return _linear_step(w, down, xi, sigma, up, dn, e_up, e_dn, consts[C_MULT_NOISE] != 0.0)
-    if model == EXP_STEP:
-        return _exp_step(w, down, xi, sigma, b_max, b_min, up, dn, consts)
-    if model == POW_STEP:
-        return _pow_step(w, down, xi, sigma, b_max, b_min, up, dn, e_up, e_dn)
-    if model == PIECEWISE_STEP:
-        return _piecewise_step(w, down, xi, sigma, b_max, b_min, up, dn, nodes_up, nodes_dn)
-    return np.nan  # unknown model: never registered, poisons the result visibly
+        for t in range(count):
+            g = _soft_bounds_reference(g, down, _noise(key, t, sigma), sigma, hi, lo, up, dn, mult)
+            g = min(max(g, lo), hi)
+    elif model == CONSTANT_STEP:
+        step = -dn if down else up
+        for t in range(count):
+            g = min(max(g + step * (1.0 + sigma * _noise(key, t, sigma)), lo), hi)
+    elif model == LINEAR_STEP:
+        for t in range(count):
+            g = _linear_step(g, down, _noise(key, t, sigma), sigma, up, dn, eu, ed, mult)
+            g = min(max(g, lo), hi)
+    elif model == EXP_STEP:
+        for t in range(count):
+            g = min(
+                max(_exp_step(g, down, _noise(key, t, sigma), sigma, hi, lo, up, dn, consts), lo),
+                hi,
+            )
+    elif model == POW_STEP:
+        for t in range(count):
+            g = min(
+                max(_pow_step(g, down, _noise(key, t, sigma), sigma, hi, lo, up, dn, eu, ed), lo),
+                hi,
+            )
+    elif model == PIECEWISE_STEP:
+        for t in range(count):
+            xi = _noise(key, t, sigma)
+            g = _piecewise_step(g, down, xi, sigma, hi, lo, up, dn, nodes_up, nodes_dn)
+            g = min(max(g, lo), hi)
+    else:
+        g = np.nan  # unknown model: never registered, poisons the result visibly
+    return g
