@@ -276,6 +276,26 @@ def test_probability_resolution_is_applied() -> None:
     assert abs(totals[:, :20].mean() - expected) < 5 * math.sqrt(expected * 0.5 / 80)
 
 
+def test_stochastic_rounding_of_probabilities_is_unbiased() -> None:
+    """``res = 0.5`` with ``sto_round``: p = 0.3 becomes 0.5 with probability 0.6, else 0."""
+    array = _array("constant", 1, 200, dw_min=0.001, dw_min_std=0.0, **NO_DTOD)
+    up = UpdateParameters(
+        res=0.5, sto_round=True, update_management=False, update_bl_management=False
+    )
+    x = torch.full((1, 200), 0.3)
+    d = torch.ones(1, 1)
+    gen = torch.Generator().manual_seed(6)
+    array.set_weights(torch.zeros(1, 200), gen)
+    assert fast_pulsed_update(array, x, d, 0.031, array.granularity, up, gen)
+    counts = (-array.weight / 0.001).round().flatten().double()
+    # each column: 0 pulses (p rounded to 0) or Binomial(31, 0.5)
+    mean, second = 31 * 0.5 * 0.6, 0.6 * (31 * 0.25 + (31 * 0.5) ** 2)
+    var = second - mean**2
+    assert abs(counts.mean() - mean) < 5 * math.sqrt(var / counts.numel())
+    fired = (counts > 0).double().mean()  # P(Binomial(31, 0.5) = 0) is negligible
+    assert abs(fired - 0.6) < 5 * math.sqrt(0.24 / counts.numel())
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_given_counts_noise_free_equal_reference(name: str) -> None:
     """``fast_apply_pulse_counts`` equals ``apply_pulse_counts`` without c2c noise."""

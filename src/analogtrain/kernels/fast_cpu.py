@@ -131,8 +131,10 @@ def _probabilities(
     if res > 0.0:
         scaled = p / res
         if sto_round:
-            noise = torch.rand(p.shape, generator=generator, dtype=torch.float64)
-            scaled = scaled + (noise - 0.5)
+            noise = torch.rand(
+                p.shape, generator=generator, dtype=torch.float64, device=generator.device
+            )
+            scaled = scaled + (noise.to(p.device) - 0.5)
         p = torch.round(scaled) * res
     return np.ascontiguousarray(p.numpy())
 
