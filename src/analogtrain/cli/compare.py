@@ -51,8 +51,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--device",
-        default=DEFAULTS["device"],
-        help=f"device class or preset name, or JSON device file (default {DEFAULTS['device']})",
+        default=None,
+        help=f"device class or preset name, or JSON device file (default {DEFAULTS['device']} "
+        f"with {', '.join(DEFAULTS['device_sets'])})",
     )
     p.add_argument(
         "--algorithms",

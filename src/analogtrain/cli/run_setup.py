@@ -29,7 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "device_sets": ("dw_min=0.005", "reference_std=0.1"),
     "dataset": None,  # digits, or MNIST-format files when --data is given
     "model": "mlp",
-    "epochs": 8,
+    "epochs": 6,
     "lr": 0.1,
     "batch_size": 16,
 }
