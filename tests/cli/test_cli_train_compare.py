@@ -164,6 +164,10 @@ def test_compare_same_seed_same_result(tmp_path, capsys):
     ]
     assert main(args + ["--out", str(tmp_path / "a")]) == 0
     assert main(args + ["--out", str(tmp_path / "b")]) == 0
-    a = json.loads((tmp_path / "a" / "results.json").read_text())["histories"]
+    data = json.loads((tmp_path / "a" / "results.json").read_text())
+    # without --device: the default device with its overrides, recorded in the results
+    assert data["device"] == "SoftBoundsReference"
+    assert data["device_sets"] == ["dw_min=0.005", "reference_std=0.1"]
+    a = data["histories"]
     b = json.loads((tmp_path / "b" / "results.json").read_text())["histories"]
     assert a["ttv2"][0]["epochs"][0]["test_loss"] == b["ttv2"][0]["epochs"][0]["test_loss"]

@@ -129,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         raise ArgumentError(f"--seeds must be >= 1, got {args.seeds}")
     settings = settings_from_args(args, DEFAULTS)
     args.device_name, args.device_sets, device_label = device_choice(args.device, args.device_sets)
+    args.device_label = device_label
     seeds = list(range(1, args.seeds + 1))
     _configs(args, algorithms, seeds[0])  # fail fast on bad names / overrides
     data = load_data(settings)
@@ -238,6 +239,6 @@ def _write_outputs(
     )
     curves = {alg: [r["history"].test_accuracies for r in runs] for alg, runs in results.items()}
     finals = {alg: s["final_test_accuracy"] for alg, s in summary.items()}
-    title = f"{args.device_name}: {settings.model} on {data_name}"
+    title = f"{args.device_label}: {settings.model} on {data_name}"
     save_figure(plot_comparison(curves, finals, title=title), out / "compare.png")
     info(f"wrote {out}/results.csv, results.json, compare.png")
