@@ -13,3 +13,6 @@ from analogtrain.kernels.backend import (
 )
 
 __all__ = ["get_backend", "register_fast_update", "set_backend", "use_reference"]
+
+# Registers the numba update (compiled lazily on first use; numba is optional).
+from analogtrain.kernels import fast_cpu as _fast_cpu  # noqa: E402,F401
