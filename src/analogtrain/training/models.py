@@ -17,16 +17,31 @@ __all__ = ["MODELS", "build_model", "lenet", "mlp"]
 MODELS: tuple[str, ...] = ("mlp", "lenet")
 
 
+ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+
+
 def mlp(
-    in_features: int, n_classes: int, rpu_config: Any, *, hidden: tuple[int, ...] = (32,)
+    in_features: int,
+    n_classes: int,
+    rpu_config: Any,
+    *,
+    hidden: tuple[int, ...] = (32,),
+    activation: str = "tanh",
 ) -> nn.Sequential:
-    """``flatten -> [AnalogLinear -> tanh] * len(hidden) -> AnalogLinear``."""
+    """``flatten -> [AnalogLinear -> activation] * len(hidden) -> AnalogLinear``."""
     from analogtrain.nn import AnalogLinear, AnalogSequential
 
+    if activation not in ACTIVATIONS:
+        raise ArgumentError(
+            f"unknown activation {activation!r}; known: {', '.join(sorted(ACTIVATIONS))}"
+        )
     layers: list[nn.Module] = [nn.Flatten()]
     width = in_features
     for h in hidden:
-        layers += [AnalogLinear(width, h, bias=True, rpu_config=rpu_config), nn.Tanh()]
+        layers += [
+            AnalogLinear(width, h, bias=True, rpu_config=rpu_config),
+            ACTIVATIONS[activation](),
+        ]
         width = h
     layers.append(AnalogLinear(width, n_classes, bias=True, rpu_config=rpu_config))
     return AnalogSequential(*layers)
