@@ -35,6 +35,7 @@ import importlib
 import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "fast_apply_pulse_counts",
     "fast_pulsed_update",
+    "fast_pulsed_update_capture",
     "numba_available",
     "register_fast_cpu_updates",
 ]
@@ -144,40 +146,36 @@ def _signs(v: Tensor, flip: bool) -> np.ndarray:
     return np.ascontiguousarray((-s if flip else s).numpy())
 
 
-def fast_pulsed_update(
-    array: Any,
+@dataclass(frozen=True)
+class _Trains:
+    """The drawn pulse trains of one call and the keys of its device-noise streams."""
+
+    row_masks: np.ndarray
+    col_masks: np.ndarray
+    sign_d: np.ndarray
+    sign_x: np.ndarray
+    c2c_key: np.uint64
+    wn_key: np.uint64
+
+
+def _draw_trains(
     x: Tensor,
     d: Tensor,
-    lr: float,
+    lr: float | Tensor,
     granularity: float,
     up: UpdateParameters,
     generator: torch.Generator,
-) -> bool:
-    """The numba pulsed update of ``array`` (see the module docstring); ``False`` = not done.
-
-    Called by :func:`analogtrain.kernels.update.pulsed_update` after it validated the inputs
-    (``x [m, in]``, ``d [m, out]`` on the weights' device and dtype, finite, ``lr != 0``).
-    """
-    if up.pulse_type not in STOCHASTIC_TYPES:
-        return False
-    if x.device.type != "cpu" or not isinstance(generator, torch.Generator):
-        return False
-    inputs = kernel_inputs(array)
-    if inputs is None:
-        return False
-    kernels = _kernels()
-    if kernels is None:
-        return False
-
+    kernels: ModuleType,
+) -> _Trains | None:
+    """Scales, probabilities and bit trains of a call (None: no sample pulses at all)."""
     bl, a, b = update_scales(x, d, lr, granularity, up)
     max_bl = int(bl.max()) if bl.numel() else 0
     if max_bl == 0:
-        return True
+        return None
     res, sto_round = float(up.res), bool(up.sto_round)
     p_x = _probabilities(x, b, res, sto_round, generator)  # [m, in]
     p_d = _probabilities(d, a, res, sto_round, generator)  # [m, out]
     col_key, row_key, c2c_key, wn_key = _stream_keys(generator)
-
     m = x.shape[0]
     n_words = (max_bl + 63) // 64
     bl_np = np.ascontiguousarray(bl.to(torch.int64).numpy())
@@ -185,30 +183,140 @@ def fast_pulsed_update(
     row_masks = np.empty((m, d.shape[1], n_words), dtype=np.uint64)
     with _threads_for(m * x.shape[1] * d.shape[1]):
         kernels.bit_masks(p_x, p_d, bl_np, col_key, row_key, col_masks, row_masks)
+    if isinstance(lr, Tensor):
+        direction = torch.where(lr < 0, -1.0, 1.0).to(d.dtype).unsqueeze(1)
+        sign_d = _signs(d * direction, False)
+    else:
+        sign_d = _signs(d, lr < 0)
+    return _Trains(row_masks, col_masks, sign_d, _signs(x, False), c2c_key, wn_key)
+
+
+def _usable(x: Tensor, generator: torch.Generator, up: UpdateParameters) -> bool:
+    return (
+        up.pulse_type in STOCHASTIC_TYPES
+        and x.device.type == "cpu"
+        and isinstance(generator, torch.Generator)
+    )
+
+
+def fast_pulsed_update(
+    array: Any,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    granularity: float,
+    up: UpdateParameters,
+    generator: torch.Generator,
+) -> bool:
+    """The numba pulsed update of ``array`` (see the module docstring); ``False`` = not done.
+
+    Called by :func:`analogtrain.kernels.update.pulsed_update` after it validated the inputs
+    (``x [m, in]``, ``d [m, out]`` on the weights' device and dtype, finite, ``lr != 0``;
+    ``lr`` may be a per-sample tensor ``[m]``).
+    """
+    if not _usable(x, generator, up):
+        return False
+    inputs = kernel_inputs(array)
+    if inputs is None:
+        return False
+    kernels = _kernels()
+    if kernels is None:
+        return False
+    trains = _draw_trains(x, d, lr, granularity, up, generator, kernels)
+    if trains is None:
+        return True
+    with _threads_for(x.shape[0] * x.shape[1] * d.shape[1]):
         kernels.apply_pulses(
             inputs.w_p,
             inputs.w_a,
-            row_masks,
-            col_masks,
-            _signs(d, lr < 0),
-            _signs(x, False),
-            inputs.model,
-            inputs.b_max,
-            inputs.b_min,
-            inputs.dw_up,
-            inputs.dw_dn,
-            inputs.e_up,
-            inputs.e_dn,
-            inputs.ref,
-            inputs.has_ref,
-            inputs.consts,
-            inputs.nodes_up,
-            inputs.nodes_dn,
-            c2c_key,
+            trains.row_masks,
+            trains.col_masks,
+            trains.sign_d,
+            trains.sign_x,
+            *_model_args(inputs),
+            trains.c2c_key,
             inputs.wn_sigma,
-            wn_key,
+            trains.wn_key,
         )
     return True
+
+
+def _model_args(inputs: Any) -> tuple[Any, ...]:
+    """The model arguments of the kernels, in their order (``model`` .. ``nodes_dn``)."""
+    return (
+        inputs.model,
+        inputs.b_max,
+        inputs.b_min,
+        inputs.dw_up,
+        inputs.dw_dn,
+        inputs.e_up,
+        inputs.e_dn,
+        inputs.ref,
+        inputs.has_ref,
+        inputs.consts,
+        inputs.nodes_up,
+        inputs.nodes_dn,
+    )
+
+
+def fast_pulsed_update_capture(
+    array: Any,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    granularity: float,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    read_after: list[int],
+    read_columns: list[int],
+    captured: Tensor,
+) -> bool:
+    """:func:`fast_pulsed_update` that also fills ``captured [R, out]`` with the apparent
+    weight column ``read_columns[r]`` right after sample ``read_after[r]`` (non-decreasing).
+
+    The fast path of :func:`analogtrain.kernels.update.pulsed_update_capture` (same
+    arguments, already validated); ``False`` = not done, nothing changed. Every row walks its
+    samples in order and records its weight at the read points; the write noise of a pulsed
+    cross-point is keyed by its last pulsed sample, so a read sees the same noisy value the
+    array keeps if no later pulse hits that cross-point.
+    """
+    if not _usable(x, generator, up) or captured.dtype != torch.float32:
+        return False
+    inputs = kernel_inputs(array)
+    if inputs is None:
+        return False
+    kernels = _kernels()
+    if kernels is None:
+        return False
+    cols = torch.tensor(read_columns, dtype=torch.long)
+    trains = _draw_trains(x, d, lr, granularity, up, generator, kernels)
+    if trains is None:
+        captured.copy_(array.weight.detach()[:, cols].T)
+        return True
+    out = np.ascontiguousarray(np.empty((len(read_after), d.shape[1]), dtype=np.float32))
+    with _threads_for(x.shape[0] * x.shape[1] * d.shape[1]):
+        kernels.apply_pulses_capture(
+            inputs.w_p,
+            inputs.w_a,
+            trains.row_masks,
+            trains.col_masks,
+            trains.sign_d,
+            trains.sign_x,
+            *_model_args(inputs),
+            trains.c2c_key,
+            inputs.wn_sigma,
+            trains.wn_key,
+            np.asarray(read_after, dtype=np.int64),
+            np.asarray(read_columns, dtype=np.int64),
+            out,
+        )
+    captured.copy_(torch.from_numpy(out))
+    return True
+
+
+#: the fast update accepts per-sample rates and has a capturing variant (see
+#: :func:`analogtrain.kernels.update.pulsed_update_capture`)
+fast_pulsed_update.capture = fast_pulsed_update_capture  # type: ignore[attr-defined]
 
 
 def fast_apply_pulse_counts(

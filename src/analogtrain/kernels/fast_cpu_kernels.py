@@ -33,7 +33,7 @@ from numba.extending import intrinsic
 from analogtrain.kernels.fast_cpu_models import pulse_train
 from analogtrain.kernels.fast_cpu_rng import split_uniforms, standard_normal, stream_key
 
-__all__ = ["bit_masks", "apply_pulses", "apply_counts"]
+__all__ = ["bit_masks", "apply_pulses", "apply_pulses_capture", "apply_counts"]
 
 _ONE = np.uint64(1)
 
@@ -258,3 +258,124 @@ def apply_counts(  # type: ignore[no-untyped-def]
             if wn_sigma > 0.0:
                 z = standard_normal(wn_key, np.uint64(i * in_size + j))
                 w_a[i, j] = w_p[i, j] + wn_sigma * z
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def apply_pulses_capture(  # type: ignore[no-untyped-def]
+    w_p,
+    w_a,
+    row_masks,
+    col_masks,
+    sign_d,
+    sign_x,
+    model,
+    b_max,
+    b_min,
+    dw_up,
+    dw_dn,
+    e_up,
+    e_dn,
+    ref,
+    has_ref,
+    consts,
+    nodes_up,
+    nodes_dn,
+    c2c_key,
+    wn_sigma,
+    wn_key,
+    read_after,
+    read_col,
+    captured,
+):
+    """:func:`apply_pulses` that records ``captured[r, i]`` = the apparent weight
+    ``(i, read_col[r])`` right after sample ``read_after[r]`` (non-decreasing) was applied.
+
+    Each row merges its firing samples with the read points in batch order. The write noise of
+    a pulsed cross-point is keyed by ``(last pulsed sample, row, column)``: a read and the
+    final apparent weight see the same draw when no later pulse hits the cross-point.
+    """
+    out_size, in_size = w_p.shape
+    m = sign_d.shape[0]
+    n_words = row_masks.shape[2]
+    n_reads = read_after.shape[0]
+    for i in numba.prange(out_size):
+        g_row = np.empty(in_size, np.float64)
+        touched = np.zeros(in_size, np.bool_)
+        last = np.zeros(in_size, np.int64)
+        hits = np.empty(in_size, np.int64)
+        counts = np.empty(in_size, np.int64)
+        for j in range(in_size):
+            g_row[j] = w_p[i, j]
+            if has_ref:
+                g_row[j] += ref[i, j]
+        r = 0
+        for s in range(m + 1):
+            while r < n_reads and read_after[r] < s:
+                j = read_col[r]
+                if touched[j]:
+                    v = g_row[j]
+                    if has_ref:
+                        v -= ref[i, j]
+                    wp = np.float32(v)
+                    if wn_sigma > 0.0:
+                        z = standard_normal(
+                            wn_key, np.uint64((last[j] * out_size + i) * in_size + j)
+                        )
+                        captured[r, i] = np.float32(np.float64(wp) + wn_sigma * z)
+                    else:
+                        captured[r, i] = wp
+                else:
+                    captured[r, i] = w_a[i, j]
+                r += 1
+            if s == m:
+                break
+            fires = False
+            for q in range(n_words):
+                if row_masks[s, i, q] != 0:
+                    fires = True
+                    break
+            if not fires:
+                continue
+            n_hit = 0
+            for j in range(in_size):
+                c = np.uint64(0)
+                for q in range(n_words):
+                    c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
+                hits[n_hit] = j
+                counts[n_hit] = c
+                n_hit += c != 0
+            sign_row = sign_d[s, i]
+            for h in range(n_hit):
+                j = hits[h]
+                touched[j] = True
+                last[j] = s
+                down = sign_row * sign_x[s, j] > 0
+                key = stream_key(c2c_key, np.uint64((s * out_size + i) * in_size + j))
+                g_row[j] = pulse_train(
+                    model,
+                    g_row[j],
+                    down,
+                    counts[h],
+                    key,
+                    b_max[i, j],
+                    b_min[i, j],
+                    dw_up[i, j],
+                    dw_dn[i, j],
+                    e_up[i, j],
+                    e_dn[i, j],
+                    consts,
+                    nodes_up,
+                    nodes_dn,
+                )
+        for j in range(in_size):
+            if not touched[j]:
+                continue
+            v = g_row[j]
+            if has_ref:
+                v -= ref[i, j]
+            w_p[i, j] = v
+            if wn_sigma > 0.0:
+                z = standard_normal(wn_key, np.uint64((last[j] * out_size + i) * in_size + j))
+                w_a[i, j] = w_p[i, j] + wn_sigma * z
+            else:
+                w_a[i, j] = w_p[i, j]

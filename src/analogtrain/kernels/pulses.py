@@ -65,7 +65,7 @@ def _check_pair(x: Tensor, d: Tensor) -> None:
 
 
 def update_scales(
-    x: Tensor, d: Tensor, lr: float, granularity: float, up: UpdateParameters
+    x: Tensor, d: Tensor, lr: float | Tensor, granularity: float, up: UpdateParameters
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Pulse-train length ``BL`` and probability scales ``A`` (d side), ``B`` (x side) per sample.
 
@@ -89,7 +89,9 @@ def update_scales(
         x: inputs ``[m, in]``.
         d: errors ``[m, out]``.
         lr: learning rate (its sign only sets the pulse direction, see
-            :func:`analogtrain.kernels.update.iter_coincidences`).
+            :func:`analogtrain.kernels.update.iter_coincidences`), or one rate per sample
+            (a tensor ``[m]``, e.g. the per-vector rates of the chopped compounds); every
+            formula above then uses the sample's own ``lr``.
         granularity: the device weight granularity ``g > 0`` (spec 2.4).
         up: the update parameters.
 
@@ -99,19 +101,25 @@ def update_scales(
     _check_pair(x, d)
     if not (math.isfinite(granularity) and granularity > 0):
         raise ArgumentError(f"granularity must be a positive finite number; got {granularity!r}")
-    if not math.isfinite(lr):
-        raise ArgumentError(f"lr must be finite; got {lr!r}")
     m = x.shape[0]
     dtype = _scale_dtype(x.device)
-    lr = abs(float(lr))
+    per_sample = isinstance(lr, Tensor)
+    if per_sample:
+        lr = _per_sample_lr(lr, m, x.device, dtype)
+    elif not math.isfinite(lr):
+        raise ArgumentError(f"lr must be finite; got {lr!r}")
+    else:
+        lr = abs(float(lr))
     g = float(granularity)
     desired_bl = int(up.desired_bl)
     zeros = torch.zeros(m, dtype=dtype, device=x.device)
-    if lr == 0.0 or m == 0:
+    if m == 0 or (not per_sample and lr == 0.0):
         return torch.zeros(m, dtype=torch.long, device=x.device), zeros, zeros.clone()
 
     # spec 4.3 (calculateBlAB)
-    if up.fixed_bl or up.update_bl_management or g * desired_bl >= lr:
+    if per_sample:
+        base_bl, base_scale = _base_bl_scale(lr, g, desired_bl, up)
+    elif up.fixed_bl or up.update_bl_management or g * desired_bl >= lr:
         base_bl = desired_bl
         base_scale = math.sqrt(lr / (g * desired_bl)) if desired_bl > 0 else 0.0
     else:
@@ -123,8 +131,8 @@ def update_scales(
     for name, v_max in (("x", x_max), ("d", d_max)):
         if not bool(torch.isfinite(v_max).all()):
             raise ArgumentError(f"update tensor {name} contains NaN or infinite values")
-    bl = torch.full((m,), base_bl, dtype=torch.long, device=x.device)
-    a = torch.full((m,), base_scale, dtype=dtype, device=x.device)
+    bl = torch.full((m,), base_bl, dtype=torch.long, device=x.device) if not per_sample else base_bl
+    a = torch.full((m,), base_scale, dtype=dtype, device=x.device) if not per_sample else base_scale
     b = a.clone()
 
     if up.update_management or up.update_bl_management:
@@ -146,10 +154,43 @@ def update_scales(
         usable = (x_max > 0) & (d_max > 0)
 
     usable = usable & (bl > 0)
+    if per_sample:
+        usable = usable & (lr > 0)
     bl = torch.where(usable, bl, torch.zeros_like(bl))
     a = torch.where(usable, a, zeros)
     b = torch.where(usable, b, zeros)
     return bl, a, b
+
+
+def _per_sample_lr(lr: Tensor, m: int, device: torch.device, dtype: torch.dtype) -> Tensor:
+    """``|lr|`` of a per-sample rate tensor ``[m]`` in the scale dtype (checked finite)."""
+    if lr.dim() != 1 or lr.shape[0] != m:
+        raise ArgumentError(f"a per-sample lr must have shape [{m}]; got {tuple(lr.shape)}")
+    lr = lr.detach().to(device=device, dtype=dtype)
+    if not bool(torch.isfinite(lr).all()):
+        raise ArgumentError("lr contains NaN or infinite values")
+    return lr.abs()
+
+
+def _base_bl_scale(
+    lr: Tensor, g: float, desired_bl: int, up: UpdateParameters
+) -> tuple[Tensor, Tensor]:
+    """The base ``BL`` and ``A = B`` of spec 4.3 for per-sample rates ``lr >= 0`` ``[m]``.
+
+    The same formulas as for a scalar rate, elementwise (bit-identical per sample).
+    """
+    if desired_bl > 0:
+        short_scale = torch.sqrt(lr / (g * desired_bl))
+    else:
+        short_scale = torch.zeros_like(lr)
+    if up.fixed_bl or up.update_bl_management:
+        long_train = torch.zeros_like(lr, dtype=torch.bool)
+    else:
+        long_train = g * desired_bl < lr
+    long_bl = torch.ceil(lr / g).clamp(min=1).to(torch.long)
+    bl = torch.where(long_train, long_bl, torch.full_like(long_bl, desired_bl))
+    scale = torch.where(long_train, torch.ones_like(lr), short_scale)
+    return bl, scale
 
 
 def _discretize(v: Tensor, step: float, sto_round: bool, generator: torch.Generator) -> Tensor:

@@ -15,8 +15,8 @@ of coincidences to several arrays use :func:`iter_coincidences` directly.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -31,17 +31,23 @@ if TYPE_CHECKING:
     from analogtrain.configs.parameters import UpdateParameters
     from analogtrain.devices.base import DeviceArray
 
-__all__ = ["iter_coincidences", "pulsed_update", "validate_update_inputs"]
+__all__ = [
+    "iter_coincidences",
+    "pulsed_update",
+    "pulsed_update_capture",
+    "validate_update_inputs",
+]
 
 #: Upper bound on ``samples x out x in`` coincidence counts generated at once.
 _CHUNK_ELEMENTS = 1 << 22
 
 
-def validate_update_inputs(x: Tensor, d: Tensor, weight: Tensor, lr: float) -> None:
+def validate_update_inputs(x: Tensor, d: Tensor, weight: Tensor, lr: float | Tensor) -> None:
     """Reject an update before anything is touched.
 
     ``x`` must be ``[m, in]`` and ``d`` ``[m, out]`` for a ``weight`` of shape
-    ``[out, in]``, on the weight's device and with its dtype, and finite; ``lr`` finite.
+    ``[out, in]``, on the weight's device and with its dtype, and finite; ``lr`` finite (a
+    float, or one rate per sample: a tensor ``[m]``).
     Raises :class:`~analogtrain.errors.TileError` (bad tensors) or
     :class:`~analogtrain.errors.ArgumentError` (bad ``lr``).
     """
@@ -52,7 +58,14 @@ def validate_update_inputs(x: Tensor, d: Tensor, weight: Tensor, lr: float) -> N
         raise TileError(
             f"update x and d must have the same number of rows; got {x.shape[0]} and {d.shape[0]}"
         )
-    if not math.isfinite(lr):
+    if isinstance(lr, Tensor):
+        if lr.dim() != 1 or lr.shape[0] != x.shape[0]:
+            raise ArgumentError(
+                f"a per-sample learning rate must have shape [{x.shape[0]}]; got {tuple(lr.shape)}"
+            )
+        if lr.is_complex() or not bool(torch.isfinite(lr).all()):
+            raise ArgumentError("per-sample learning rates must be finite real numbers")
+    elif not math.isfinite(lr):
         raise ArgumentError(f"learning rate must be finite; got {lr!r}")
 
 
@@ -84,7 +97,8 @@ def iter_coincidences(
     Args:
         x: inputs ``[m, in]``.
         d: errors ``[m, out]``.
-        lr: learning rate; ``lr == 0`` yields nothing.
+        lr: learning rate; ``lr == 0`` yields nothing. A tensor ``[m]`` gives every sample
+            its own rate (and direction).
         granularity: the weight granularity ``g`` of the target device(s) (spec 2.4).
         up: update parameters; ``pulse_type`` must generate pulse trains.
         generator: random source of the pulse trains.
@@ -101,7 +115,8 @@ def iter_coincidences(
     bl, a, b = update_scales(x, d, lr, granularity, up)
     m = x.shape[0]
     out_size, in_size = d.shape[1], x.shape[1]
-    flip = lr < 0
+    negative = (lr < 0).to(x.device) if isinstance(lr, Tensor) else None
+    flip = bool(negative.any()) if negative is not None else lr < 0
     pulsing = torch.nonzero(bl > 0).squeeze(1).tolist()
     if not skip_empty:
         empty_counts = torch.zeros((out_size, in_size), dtype=torch.int32, device=x.device)
@@ -114,7 +129,9 @@ def iter_coincidences(
         counts, down = sample_coincidences_batch(
             x[index], d[index], bl[index], a[index], b[index], up, generator
         )
-        if flip:
+        if negative is not None and flip:
+            down = down ^ negative[index].view(-1, 1, 1)
+        elif flip:
             down = ~down
         nonzero = counts.flatten(1).any(dim=1).tolist()
         for k, s in enumerate(chunk):
@@ -140,11 +157,20 @@ def _exact_update_with_device(
         array.clip_weights(-1.0, generator)
 
 
+def _check_granularity(granularity: float | None) -> None:
+    if granularity is not None and not (math.isfinite(granularity) and granularity > 0):
+        raise ArgumentError(f"granularity must be a positive finite number; got {granularity!r}")
+
+
+def _all_zero(lr: float | Tensor) -> bool:
+    return bool((lr == 0).all()) if isinstance(lr, Tensor) else lr == 0
+
+
 def pulsed_update(
     array: DeviceArray,
     x: Tensor,
     d: Tensor,
-    lr: float,
+    lr: float | Tensor,
     up: UpdateParameters,
     generator: torch.Generator,
     *,
@@ -160,32 +186,49 @@ def pulsed_update(
         array: the device array; its ``weight`` is ``[out, in]``.
         x: inputs ``[m, in]``.
         d: errors ``[m, out]``.
-        lr: learning rate (0: nothing happens).
+        lr: learning rate (0: nothing happens), or a tensor ``[m]`` of per-sample rates
+            (sample ``s`` realises ``W <- W - lr[s] d_s x_s^T``).
         up: update parameters.
         generator: random source of the pulse trains and of the device noise.
         granularity: the ``g`` of the pulse-train scaling; defaults to
             ``array.granularity`` (compounds pass their own, spec compounds 3.0).
     """
     validate_update_inputs(x, d, array.weight, lr)
-    if granularity is not None and not (math.isfinite(granularity) and granularity > 0):
-        raise ArgumentError(f"granularity must be a positive finite number; got {granularity!r}")
-    if lr == 0 or x.shape[0] == 0:
+    _check_granularity(granularity)
+    if x.shape[0] == 0 or _all_zero(lr):
         return
     with torch.no_grad():
-        _dispatch(array, x.detach(), d.detach(), lr, up, generator, granularity)
+        x, d, lr = _normalise_rates(x.detach(), d.detach(), lr)
+        _dispatch(array, x, d, lr, up, generator, granularity)
+
+
+def _normalise_rates(x: Tensor, d: Tensor, lr: float | Tensor) -> tuple[Tensor, Tensor, Any]:
+    """Per-sample rates made non-negative (a negative rate flips its sample's ``d``)."""
+    if not isinstance(lr, Tensor):
+        return x, d, float(lr)
+    lr = lr.detach().to(device=x.device, dtype=torch.float64)
+    negative = lr < 0
+    if bool(negative.any()):
+        d = torch.where(negative.unsqueeze(1), -d, d)
+        lr = lr.abs()
+    return x, d, lr
 
 
 def _dispatch(
     array: DeviceArray,
     x: Tensor,
     d: Tensor,
-    lr: float,
+    lr: float | Tensor,
     up: UpdateParameters,
     generator: torch.Generator,
     granularity: float | None,
 ) -> None:
+    per_sample = isinstance(lr, Tensor)
     if array.is_floating_point:
-        array.float_update(x, d, lr)
+        if per_sample:
+            array.float_update(x, d * lr.to(d.dtype).unsqueeze(1), 1.0)
+        else:
+            array.float_update(x, d, lr)
         return
     if up.pulse_type == PulseType.NONE:
         raise NotSimulatedError(
@@ -193,11 +236,128 @@ def _dispatch(
             "array for it (spec 4.2 item 1)"
         )
     if up.pulse_type == PulseType.NONE_WITH_DEVICE:
-        _exact_update_with_device(array, x, d, lr, generator)
+        if per_sample:
+            _exact_update_with_device(array, x, d * lr.to(d.dtype).unsqueeze(1), 1.0, generator)
+        else:
+            _exact_update_with_device(array, x, d, lr, generator)
         return
     g = float(array.granularity if granularity is None else granularity)
     fast = fast_update_for(array, x.device.type)
-    if fast is not None and fast(array, x, d, lr, g, up, generator):
-        return
+    if fast is not None and (not per_sample or getattr(fast, "capture", None) is not None):
+        if fast(array, x, d, lr, g, up, generator):
+            return
     for _, counts, down in iter_coincidences(x, d, lr, g, up, generator):
         array.apply_pulse_counts(counts, down, generator)
+
+
+def pulsed_update_capture(
+    array: DeviceArray,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    read_after: Sequence[int],
+    read_columns: Sequence[int],
+    *,
+    granularity: float | None = None,
+) -> Tensor:
+    """:func:`pulsed_update` that also records columns of the weight during the update.
+
+    Read ``r`` records the apparent weight column ``array.weight[:, read_columns[r]]`` (what an
+    analog read of that column would see: the persistent weight plus its current write noise)
+    right after sample ``read_after[r]`` has been applied. ``read_after`` must be
+    non-decreasing, with entries in ``[0, m)``. This is how the transfer compounds take their
+    reads of the fast device at the exact vector counts inside one batched update (spec
+    compounds 3.12): the result equals updating in segments and copying the column between
+    them.
+
+    Returns:
+        ``[R, out]`` (``R = len(read_after)``) in the weight's dtype.
+    """
+    validate_update_inputs(x, d, array.weight, lr)
+    _check_granularity(granularity)
+    after = [int(b) for b in read_after]
+    cols = [int(i) for i in read_columns]
+    m = x.shape[0]
+    out_size, in_size = array.weight.shape
+    if len(after) != len(cols):
+        raise ArgumentError(
+            f"read_after and read_columns must have the same length; got {len(after)} "
+            f"and {len(cols)}"
+        )
+    if any(not 0 <= b < m for b in after) or any(b > c for b, c in zip(after, after[1:])):
+        raise ArgumentError(f"read_after must be non-decreasing in [0, {m}); got {after}")
+    if any(not 0 <= i < in_size for i in cols):
+        raise ArgumentError(f"read_columns must lie in [0, {in_size}); got {cols}")
+    captured = torch.empty((len(after), out_size), dtype=array.weight.dtype, device=x.device)
+    if m == 0:
+        return captured
+    with torch.no_grad():
+        x, d, lr = _normalise_rates(x.detach(), d.detach(), lr)
+        trains = up.pulse_type not in (PulseType.NONE, PulseType.NONE_WITH_DEVICE)
+        if trains and not array.is_floating_point and not _all_zero(lr):
+            g = float(array.granularity if granularity is None else granularity)
+            fast = fast_update_for(array, x.device.type)
+            capture = getattr(fast, "capture", None) if fast is not None else None
+            if capture is not None:
+                done = capture(array, x, d, lr, g, up, generator, after, cols, captured)
+                if done:
+                    return captured
+            _capture_by_sample(array, x, d, lr, g, up, generator, after, cols, captured)
+            return captured
+        _capture_by_segment(array, x, d, lr, up, generator, granularity, after, cols, captured)
+    return captured
+
+
+def _capture_by_sample(
+    array: DeviceArray,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    g: float,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    after: list[int],
+    cols: list[int],
+    captured: Tensor,
+) -> None:
+    """Reference capture: the coincidences of every sample applied in order, the reads taken
+    between them."""
+    r = 0
+    for s, counts, down in iter_coincidences(x, d, lr, g, up, generator):
+        while r < len(after) and after[r] < s:
+            captured[r] = array.weight[:, cols[r]]
+            r += 1
+        array.apply_pulse_counts(counts, down, generator)
+    for t in range(r, len(after)):
+        captured[t] = array.weight[:, cols[t]]
+
+
+def _capture_by_segment(
+    array: DeviceArray,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    granularity: float | None,
+    after: list[int],
+    cols: list[int],
+    captured: Tensor,
+) -> None:
+    """Capture for exact updates (no pulse trains): update in segments, read between them."""
+    start = 0
+    for r, b in enumerate(after):
+        if b + 1 > start:
+            seg_lr = lr[start : b + 1] if isinstance(lr, Tensor) else lr
+            if not _all_zero(seg_lr):
+                _dispatch(
+                    array, x[start : b + 1], d[start : b + 1], seg_lr, up, generator, granularity
+                )
+            start = b + 1
+        captured[r] = array.weight[:, cols[r]]
+    if start < x.shape[0]:
+        seg_lr = lr[start:] if isinstance(lr, Tensor) else lr
+        if not _all_zero(seg_lr):
+            _dispatch(array, x[start:], d[start:], seg_lr, up, generator, granularity)

@@ -44,17 +44,13 @@ from torch import Tensor
 
 from analogtrain.configs.compounds import ChoppedTransferCompound
 from analogtrain.errors import ConfigError, NotSimulatedError
+from analogtrain.tiles.chopped_batch import batched_path_applies, batched_update, chopper_signs
 from analogtrain.tiles.factory import register_tile
 from analogtrain.tiles.io_states import TensorState
 from analogtrain.tiles.transfer import TransferCompoundTile
 from analogtrain.tiles.transfer_schedule import auto_transfer_period, transfer_period
 
 __all__ = ["ChoppedTransferCompoundTile", "chopper_signs", "auto_scale_ema"]
-
-
-def chopper_signs(bits: Tensor, dtype: torch.dtype) -> Tensor:
-    """Chopper bits (False = +1, True = -1) as signs."""
-    return 1.0 - 2.0 * bits.to(dtype)
 
 
 def auto_scale_ema(running: float, value: float, m: int, momentum: float) -> float:
@@ -182,6 +178,63 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         # sign flips of x and d flip the pulse directions and leave the magnitudes unchanged.
         c_x, c_d = self._chopper_scales()
         super()._fast_update(x * c_x, d * c_d, lrs)
+
+    def _update(self, x: Tensor, d: Tensor, lr: float) -> None:
+        # The batched process (tiles/chopped_batch.py) where it applies; the per-vector
+        # process of the base class is the reference and the fallback.
+        if batched_path_applies(self):
+            batched_update(self, x, d, lr)
+        else:
+            super()._update(x, d, lr)
+
+    # ------------------------------------------------------------------ batched transfers
+    def _batch_in_flips(self, counters: Sequence[int]) -> list[bool]:
+        """Whether the input chopper of the read column flips right after each read of a
+        call (``counters``: the pass counter at each read); random decisions drawn at once."""
+        cfg = self.rpu_config.device
+        p = float(cfg.in_chop_prob)
+        if p <= 0 or not counters:
+            return [False] * len(counters)
+        if cfg.in_chop_random:
+            return [u < p for u in self._uniforms(len(counters))]
+        period = max(math.ceil(1.0 / p), 2)
+        return [(count % period) + 1 == period for count in counters]
+
+    def _uniforms(self, n: int) -> list[float]:
+        """``n`` U[0, 1) draws from the runtime generator (the stream of ``n`` single draws)."""
+        gen = self.generator
+        return torch.rand(n, generator=gen, device=gen.device, dtype=torch.float64).tolist()
+
+    def _batch_round(
+        self,
+        cols: Sequence[int],
+        values: Tensor,
+        c_in: Sequence[float],
+        c_out: Tensor,
+        counters: Sequence[int],
+        flips: Sequence[bool],
+        lr: float,
+    ) -> tuple[Tensor, Tensor]:
+        """The buffer step of reads of distinct columns ``cols`` (see :meth:`_transfer`).
+
+        ``values [n, t_out]`` are the raw reads, ``c_in`` the input chopper sign of each read
+        column and ``c_out [n, t_out]`` the output signs at each read. Returns the steps
+        ``n [n, t_out]`` and which reads may write.
+        """
+        cfg = self.rpu_config.device
+        s = self._buffer_scale(lr)
+        idx = torch.tensor(list(cols), dtype=torch.long, device=self.device)
+        coef = torch.tensor([c * s for c in c_in], dtype=self.dtype, device=self.device)
+        h_prev = torch.zeros_like(values) if cfg.no_buffer else self.buffer[:, idx].T
+        h = h_prev + coef.unsqueeze(1) * c_out * values
+        n_steps, crossed = self._threshold(h)
+        momentum = float(cfg.momentum)
+        if cfg.forget_buffer:
+            kept = momentum * h
+        else:
+            kept = h - (1.0 - min(max(momentum, 0.0), 1.0)) * n_steps
+        self.buffer[:, idx] = torch.where(crossed, kept, h).T
+        return n_steps, torch.ones(len(cols), dtype=torch.bool, device=self.device)
 
     # ------------------------------------------------------------------ transfer
     def _buffer_scale(self, lr: float) -> float:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -128,6 +128,58 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
         if i == self.t_in - 1:
             self._flip_out_choppers()
             self.transfer_counter += 1
+
+    # ------------------------------------------------------------------ batched transfers
+    def _batch_in_flips(self, counters: Sequence[int]) -> list[bool]:
+        cfg = self.rpu_config.device
+        n_phase = self.phase_length
+        flips = [count % n_phase + 1 == n_phase for count in counters]
+        p = float(cfg.in_chop_prob)
+        if cfg.in_chop_random and p > 0 and counters:
+            flips = [f or u < p for f, u in zip(flips, self._uniforms(len(counters)))]
+        return flips
+
+    def _batch_round(
+        self,
+        cols: Sequence[int],
+        values: Tensor,
+        c_in: Sequence[float],
+        c_out: Tensor,
+        counters: Sequence[int],
+        flips: Sequence[bool],
+        lr: float,
+    ) -> tuple[Tensor, Tensor]:
+        """:meth:`_transfer` for reads of distinct columns at once (see the base method)."""
+        cfg = self.rpu_config.device
+        dev = self.device
+        n_phase = self.phase_length
+        beta = min(float(cfg.tail_weightening) / n_phase, 1.0)
+        s = self._buffer_scale(lr)
+        scales = [s] * len(cols)
+        if cfg.experimental_correct_accumulation:
+            g_a = self.fast.granularity
+            scales = [s / min(count % n_phase + 1, 1.0 / g_a) for count in counters]
+        cap = float(cfg.transfer_update.desired_bl) * float(cfg.buffer_cap)
+        idx = torch.tensor(list(cols), dtype=torch.long, device=dev)
+        switched = self.switched[idx].unsqueeze(1)
+        self.switched[idx] = torch.tensor(list(flips), dtype=torch.bool, device=dev)
+        mean = self.running_mean[:, idx].T
+        reference = torch.where(switched, mean, self.past_mean[:, idx].T)
+        self.past_mean[:, idx] = reference.T
+        coef = torch.tensor([c * v for c, v in zip(c_in, scales)], dtype=self.dtype, device=dev)
+        h = self.buffer[:, idx].T + coef.unsqueeze(1) * c_out * (values - reference)
+        n_steps, crossed = self._threshold(h)
+        momentum = float(cfg.momentum)
+        if cfg.forget_buffer:
+            kept = momentum * h
+        else:
+            kept = h - (1.0 - momentum) * n_steps  # momentum not clamped here (as aihwkit)
+            if cap > 0:
+                kept = kept.clamp(-cap, cap)
+        self.buffer[:, idx] = torch.where(crossed, kept, h).T
+        self.running_mean[:, idx] = ((1.0 - beta) * mean + beta * values).T
+        write = torch.tensor([count > n_phase for count in counters], dtype=torch.bool, device=dev)
+        return n_steps, write
 
     # ------------------------------------------------------------------ hidden parameters
     def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:
