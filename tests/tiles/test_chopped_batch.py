@@ -1,0 +1,195 @@
+"""The batched update of the chopped compounds equals their per-vector process (spec 3.12).
+
+``tiles/chopped_batch.py`` runs one update call as one fast update with captured reads, one
+batched read, vectorised buffer rounds and one slow write. These tests hold it to the
+per-vector process (the ``"reference"`` backend): bit for bit where nothing random is drawn,
+in distribution (mean and spread of ``A``, ``C``, ``H`` over many runs) with all noise on.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from analogtrain.configs import (
+    ChoppedTransferCompound,
+    ConstantStepDevice,
+    DynamicTransferCompound,
+    IOParameters,
+    SoftBoundsReferenceDevice,
+    UnitCellRPUConfig,
+    UpdateParameters,
+    build_config,
+)
+from analogtrain.configs.enums import PulseType
+from analogtrain.kernels import backend
+from analogtrain.tiles import create_tile
+from analogtrain.tiles.chopped_batch import batched_path_applies, chopper_states
+
+PERFECT = IOParameters(is_perfect=True)
+MEAN = {"pulse_type": PulseType.MEAN_COUNT}
+
+
+def quiet(**kw: float) -> ConstantStepDevice:
+    """No cycle-to-cycle noise; device-to-device spread kept (fixed at construction)."""
+    return ConstantStepDevice(dw_min_std=0.0, dw_min_dtod=0.2, **kw)
+
+
+def deterministic_config(name: str) -> UnitCellRPUConfig:
+    """Nothing random at run time: mean-count pulses, no c2c noise, perfect reads, regular
+    choppers (random output choppers draw in the same order on both paths)."""
+    common = dict(
+        unit_cell_devices=[quiet(), quiet()],
+        transfer_forward=PERFECT,
+        transfer_update=UpdateParameters(desired_bl=2, **MEAN),
+        units_in_mbatch=False,
+        transfer_lr=0.3,
+        buffer_granularity=0.5,
+        construction_seed=4,
+    )
+    if name == "ttv2":
+        device = ChoppedTransferCompound(in_chop_prob=0.0, fast_lr=0.05, **common)
+    elif name == "c-ttv2":
+        device = ChoppedTransferCompound(
+            in_chop_prob=0.5,
+            in_chop_random=False,
+            out_chop_prob=0.3,
+            auto_scale=True,
+            fast_lr=0.2,
+            forget_buffer=False,
+            momentum=0.3,
+            **common,
+        )
+    else:
+        common["transfer_lr"] = 3.0  # the signal is A - P_ref: smaller than A
+        device = DynamicTransferCompound(
+            in_chop_prob=0.5,
+            out_chop_prob=0.3,
+            auto_scale=True,
+            fast_lr=0.2,
+            experimental_correct_accumulation=True,
+            **common,
+        )
+    update = UpdateParameters(desired_bl=7, **MEAN)
+    return UnitCellRPUConfig(device=device, forward=PERFECT, backward=PERFECT, update=update)
+
+
+def make(cfg, out_size: int, in_size: int, seed: int = 0):
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return create_tile(cfg, out_size, in_size)
+
+
+def drive(tile, sizes: list[int], seed: int = 0, lr: float = 0.1) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    for m in sizes:
+        x = torch.randn(m, tile.in_size, generator=gen)
+        d = torch.randn(m, tile.out_size, generator=gen)
+        tile.update(x, d, lr)
+
+
+def state(tile) -> dict[str, object]:
+    out: dict[str, object] = dict(tile.get_hidden_parameters())
+    out.update(tile._state_extra())
+    out["in_chopper"] = tile.in_chopper.clone()
+    out["out_chopper"] = tile.out_chopper.clone()
+    if hasattr(tile, "switched"):
+        out["switched"] = tile.switched.clone()
+    return out
+
+
+@pytest.mark.parametrize("name", ["ttv2", "c-ttv2", "agad"])
+def test_batched_equals_per_vector_bit_for_bit(name: str) -> None:
+    # 3 outputs, 4 inputs; calls of 10 and 7 rows (> in_size: several rounds per call)
+    batched, reference = (
+        make(deterministic_config(name), 3, 4),
+        make(deterministic_config(name), 3, 4),
+    )
+    assert batched_path_applies(batched)
+    sizes = [10, 7, 10, 1, 10, 10]
+    drive(batched, sizes)
+    with backend.use_reference():
+        assert not batched_path_applies(reference)
+        drive(reference, sizes)
+    a, b = state(batched), state(reference)
+    assert list(a) == list(b)
+    for key in a:
+        if isinstance(a[key], torch.Tensor):
+            assert torch.equal(a[key], b[key]), key
+        else:
+            assert a[key] == b[key], key
+    # the scenario is not trivial: both devices moved, the buffer holds values
+    assert a["hidden_weights_0"].abs().sum() > 0
+    assert a["hidden_weights_1"].abs().sum() > 0
+    assert batched.buffer.abs().sum() > 0
+    if name != "ttv2":
+        assert a["in_chopper"].any() or a["out_chopper"].any()
+
+
+def test_chopper_states_are_cumulative_flips() -> None:
+    initial = torch.tensor([1.0, -1.0, 1.0])
+    flips = torch.tensor([[True, False, False], [False, False, False], [True, True, False]])
+    states = chopper_states(initial, flips)
+    expected = [[1, -1, 1], [-1, -1, 1], [-1, -1, 1], [1, 1, 1]]
+    assert states.tolist() == expected
+
+
+def noisy_config(name: str) -> UnitCellRPUConfig:
+    """build_config's settings on a noisy device with write noise and noisy transfer reads,
+    made more active so that a few calls move every state."""
+    device = SoftBoundsReferenceDevice(write_noise_std=0.5, dw_min=0.01, dw_min_std=0.3)
+    io = IOParameters(out_noise=0.02, out_res=-1.0, inp_res=-1.0)
+    cfg = build_config(name, device, io_parameters=io, construction_seed=2)
+    # buffer increments of order 0.1-1 per read: H stays busy, C gets a few steps
+    cfg.device.transfer_lr = {"ttv2": 0.1, "c-ttv2": 0.5, "agad": 2.0}[name]
+    if name == "agad":
+        cfg.device.in_chop_prob = 0.5  # phases of 2 passes: writes start in pass 4
+    else:
+        cfg.device.in_chop_prob = 0.0 if name == "ttv2" else 0.3
+    return cfg
+
+
+def run_many(name: str, n_seeds: int, reference: bool) -> dict[str, torch.Tensor]:
+    """A, C, H after three calls of 12 rows on an 8 x 4 tile, for tile seeds 0..n-1."""
+    cfg = noisy_config(name)
+    out: dict[str, list[torch.Tensor]] = {"A": [], "C": [], "H": []}
+    for seed in range(n_seeds):
+        tile = make(cfg, 8, 4, seed=seed)
+        if reference:
+            with backend.use_reference():
+                drive(tile, [12, 12, 12], seed=123, lr=0.5)
+        else:
+            assert batched_path_applies(tile)
+            drive(tile, [12, 12, 12], seed=123, lr=0.5)
+        out["A"].append(tile.fast.weight.clone())
+        out["C"].append(tile.slow.weight.clone())
+        out["H"].append(tile.buffer.clone())
+    return {k: torch.stack(v).to(torch.float64) for k, v in out.items()}
+
+
+@pytest.mark.parametrize("name", ["ttv2", "c-ttv2", "agad"])
+def test_batched_matches_per_vector_in_distribution(name: str) -> None:
+    n = 40
+    fast, ref = run_many(name, n, False), run_many(name, n, True)
+    for key in ("A", "C", "H"):
+        a, b = fast[key], ref[key]
+        assert b.abs().sum() > 0, key  # every state moved
+        # per cross-point means: 5 standard errors of the difference
+        se = ((a.var(dim=0) + b.var(dim=0)) / n).sqrt()
+        diff = (a.mean(dim=0) - b.mean(dim=0)).abs()
+        assert bool((diff <= 5 * se + 1e-7).all()), (key, (diff / (se + 1e-12)).max())
+        # spread over runs, pooled over the cross-points: ratio of mean variances
+        va, vb = a.var(dim=0).mean(), b.var(dim=0).mean()
+        if vb > 0:
+            assert 0.6 < float(va / vb) < 1.6, (key, float(va / vb))
+        else:
+            assert va == 0, key
+
+
+def test_unsupported_reads_fall_back_to_the_per_vector_path() -> None:
+    cfg = build_config("c-ttv2", ConstantStepDevice)
+    cfg.device.transfer_forward.inp_noise = 0.01
+    tile = make(cfg, 3, 4)
+    assert not batched_path_applies(tile)
+    drive(tile, [5])
+    assert tile.update_count == 5
