@@ -337,13 +337,21 @@ def apply_pulses_capture(  # type: ignore[no-untyped-def]
             if not fires:
                 continue
             n_hit = 0
-            for j in range(in_size):
-                c = np.uint64(0)
-                for q in range(n_words):
-                    c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
-                hits[n_hit] = j
-                counts[n_hit] = c
-                n_hit += c != 0
+            if n_words == 1:
+                row = row_masks[s, i, 0]
+                for j in range(in_size):  # branch-free compaction
+                    c = _popcount(row & col_masks[s, j, 0])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
+            else:
+                for j in range(in_size):
+                    c = np.uint64(0)
+                    for q in range(n_words):
+                        c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
             sign_row = sign_d[s, i]
             for h in range(n_hit):
                 j = hits[h]
