@@ -94,6 +94,31 @@ def bit_masks(p_x, p_d, bl, key_x, key_d, col_masks, row_masks):  # type: ignore
                 _line_train(p_d, bl, key_d, row_masks, s, line - n_in)
 
 
+@numba.njit(cache=True, error_model="numpy")
+def _sparse_columns(col_masks):  # type: ignore[no-untyped-def]
+    """Per sample, the columns whose train fires at all, where they are few.
+
+    Returns ``cols [m, in]`` (the firing columns of sample ``s`` first, ascending) and
+    ``n [m]``: their number where it is below a quarter of the columns, else -1 (the kernel
+    then scans every column, which is faster for dense inputs). Skipping columns that never
+    fire changes no count.
+    """
+    m, in_size, n_words = col_masks.shape
+    cols = np.empty((m, in_size), np.int64)
+    n = np.full(m, -1, np.int64)
+    for s in range(m):
+        k = 0
+        for j in range(in_size):
+            for q in range(n_words):
+                if col_masks[s, j, q] != 0:
+                    cols[s, k] = j
+                    k += 1
+                    break
+        if 4 * k < in_size:
+            n[s] = k
+    return cols, n
+
+
 @numba.njit(cache=True, parallel=True, error_model="numpy")
 def apply_pulses(  # type: ignore[no-untyped-def]
     w_p,
@@ -129,6 +154,7 @@ def apply_pulses(  # type: ignore[no-untyped-def]
     out_size, in_size = w_p.shape
     m = sign_d.shape[0]
     n_words = row_masks.shape[2]
+    sparse_cols, n_sparse = _sparse_columns(col_masks)
     for i in numba.prange(out_size):
         active = np.empty(m, np.int64)
         n_active = 0
@@ -151,7 +177,16 @@ def apply_pulses(  # type: ignore[no-untyped-def]
         for a in range(n_active):
             s = active[a]
             n_hit = 0
-            if n_words == 1:
+            if n_sparse[s] >= 0:  # few firing columns (e.g. one-hot transfer writes)
+                for k in range(n_sparse[s]):
+                    j = sparse_cols[s, k]
+                    c = np.uint64(0)
+                    for q in range(n_words):
+                        c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
+            elif n_words == 1:
                 row = row_masks[s, i, 0]
                 for j in range(in_size):  # branch-free compaction
                     c = _popcount(row & col_masks[s, j, 0])
