@@ -25,9 +25,9 @@ OUT, IN = 5, 4
 FULL = UpdateParameters(desired_bl=1, update_management=False, update_bl_management=False)
 
 
-def exact_array(seed: int = 3):
+def exact_array(seed: int = 3, in_size: int = IN):
     device = ConstantStepDevice(dw_min=0.01, dw_min_std=0.0, dw_min_dtod=0.3)
-    return create_device_array(device, OUT, IN, torch.Generator().manual_seed(seed))
+    return create_device_array(device, OUT, in_size, torch.Generator().manual_seed(seed))
 
 
 def signs(m: int, n: int, gen: torch.Generator) -> torch.Tensor:
@@ -157,3 +157,19 @@ def test_bad_rates_and_read_points_are_rejected() -> None:
     with pytest.raises(ArgumentError, match="same length"):
         pulsed_update_capture(array, x, d, 0.1, FULL, gen, [0, 1], [0])
     assert torch.equal(array.weight, exact_array().weight)  # nothing changed
+
+
+def test_fast_update_of_one_hot_inputs_equals_reference() -> None:
+    # one-hot rows (as the transfer writes): the numba kernel visits only the firing column
+    gen = torch.Generator().manual_seed(6)
+    cols = [0, 2, 13, 2, 1, 0, 7]
+    x = torch.zeros(len(cols), 16)
+    x[torch.arange(len(cols)), cols] = 1.0
+    x[3, 5] = -1.0  # two columns: still sparse
+    d = signs(len(cols), OUT, gen)
+    fast, reference = exact_array(in_size=16), exact_array(in_size=16)
+    pulsed_update(fast, x, d, 0.03, FULL, torch.Generator())
+    with backend.use_reference():
+        pulsed_update(reference, x, d, 0.03, FULL, torch.Generator())
+    assert reference.weight.abs().sum() > 0
+    torch.testing.assert_close(fast.weight, reference.weight, atol=1e-6, rtol=0)
