@@ -49,6 +49,8 @@ def deterministic_config(name: str) -> UnitCellRPUConfig:
     )
     if name == "ttv2":
         device = ChoppedTransferCompound(in_chop_prob=0.0, fast_lr=0.05, **common)
+    elif name == "ttv2-gamma":  # A partly visible: W = gamma A + C
+        device = ChoppedTransferCompound(in_chop_prob=0.0, fast_lr=0.05, gamma=0.3, **common)
     elif name == "c-ttv2":
         device = ChoppedTransferCompound(
             in_chop_prob=0.5,
@@ -98,7 +100,7 @@ def state(tile) -> dict[str, object]:
     return out
 
 
-@pytest.mark.parametrize("name", ["ttv2", "c-ttv2", "agad"])
+@pytest.mark.parametrize("name", ["ttv2", "ttv2-gamma", "c-ttv2", "agad"])
 def test_batched_equals_per_vector_bit_for_bit(name: str) -> None:
     # 3 outputs, 4 inputs; calls of 10 and 7 rows (> in_size: several rounds per call)
     batched, reference = (
@@ -122,7 +124,8 @@ def test_batched_equals_per_vector_bit_for_bit(name: str) -> None:
     assert a["hidden_weights_0"].abs().sum() > 0
     assert a["hidden_weights_1"].abs().sum() > 0
     assert batched.buffer.abs().sum() > 0
-    if name != "ttv2":
+    assert torch.equal(batched.get_weights(), reference.get_weights())
+    if name.startswith("c-") or name == "agad":
         assert a["in_chopper"].any() or a["out_chopper"].any()
 
 
@@ -186,10 +189,20 @@ def test_batched_matches_per_vector_in_distribution(name: str) -> None:
             assert va == 0, key
 
 
-def test_unsupported_reads_fall_back_to_the_per_vector_path() -> None:
+@pytest.mark.parametrize("case", ["inp_noise", "ir_drop", "read_asymmetry", "rows"])
+def test_unsupported_cases_fall_back_to_the_per_vector_path(case: str) -> None:
     cfg = build_config("c-ttv2", ConstantStepDevice)
-    cfg.device.transfer_forward.inp_noise = 0.01
+    io = cfg.device.transfer_forward
+    if case == "inp_noise":
+        io.inp_noise = 0.01  # a one-hot read then sees the other columns
+    elif case == "ir_drop":
+        io.ir_drop = 0.1
+    elif case == "read_asymmetry":
+        io.w_read_asymmetry_dtod = 0.1
+    else:
+        cfg.device.transfer_columns = False
     tile = make(cfg, 3, 4)
     assert not batched_path_applies(tile)
     drive(tile, [5])
     assert tile.update_count == 5
+    assert tile.slice_index[0] == 5 % tile.t_in
