@@ -30,6 +30,10 @@ the CPU statistics (per vector, current vector included before ``lr_c``), which 
 stored ``count_lr`` equal ``fast_lr * desired_bl * g(A) / (m_x m_d)`` after every call; the
 regular chopper period is the CPU one (``max(ceil(1 / in_chop_prob), 2)`` passes, flipping in
 the last pass of each period); ``transfer_every < 0`` uses the CUDA ``floor``.
+
+An update call runs as one batched update (:mod:`.chopped_batch`: reads captured inside one
+fast update at the same vector counts, buffers and slow writes after it, spec 3.12); the
+per-vector process below is the reference and the fallback.
 """
 
 from __future__ import annotations
