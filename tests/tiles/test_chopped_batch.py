@@ -206,3 +206,18 @@ def test_unsupported_cases_fall_back_to_the_per_vector_path(case: str) -> None:
     drive(tile, [5])
     assert tile.update_count == 5
     assert tile.slice_index[0] == 5 % tile.t_in
+
+
+@pytest.mark.parametrize("algorithm", ["c-ttv2", "agad"])
+def test_conformance_counters_on_the_batched_path(algorithm: str) -> None:
+    # spec compounds 6 item 2 (tests/tiles/test_compound_conformance.py wraps _transfer to
+    # count reads, which selects the per-vector path): 5 calls of 10 rows on a 4-in tile
+    tile = make(build_config(algorithm, ConstantStepDevice, construction_seed=3), 3, 4, seed=1)
+    assert batched_path_applies(tile)
+    drive(tile, [10] * 5)
+    assert tile.update_count == 50
+    assert tile.transfer_counter == 12  # 50 reads = 12 complete passes over 4 columns + 2
+    assert tile.slice_index[0] == 2
+    if algorithm == "agad":
+        assert tile.in_chopper.tolist() == [True] * 4  # the regular switch of pass 9
+        assert tile.switched.tolist() == [False] * 4
