@@ -23,7 +23,14 @@ ALGORITHMS = ["sgd", "mp", "tt", "ttv2", "c-ttv2", "agad"]
 
 
 def run_one(
-    python: str, impl: str, algorithm: str, load: str, size: int, steps: int, conv: bool
+    python: str,
+    impl: str,
+    algorithm: str,
+    load: str,
+    size: int,
+    steps: int,
+    conv: bool,
+    warmup: int = 3,
 ) -> dict:
     cmd = [
         python,
@@ -38,6 +45,8 @@ def run_one(
         str(size),
         "--steps",
         str(steps),
+        "--warmup",
+        str(warmup),
     ]
     if conv:
         cmd.append("--conv")
@@ -54,20 +63,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="512")
     parser.add_argument("--conv", action="store_true", help="also time one AnalogConv2d layer")
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args(argv)
 
     shapes: list[tuple[int, bool]] = [(int(s), False) for s in args.sizes.split(",")]
     if args.conv:
         shapes.append((0, True))
-    rows = []
     for size, conv in shapes:
         for load in args.loads.split(","):
             for alg in args.algorithms.split(","):
-                ours = run_one(sys.executable, "analogtrain", alg, load, size, args.steps, conv)
+                common = (alg, load, size, args.steps, conv, args.warmup)
+                ours = run_one(sys.executable, "analogtrain", *common)
                 ref = None
                 if args.aihwkit_python:
-                    ref = run_one(args.aihwkit_python, "aihwkit", alg, load, size, args.steps, conv)
-                rows.append((ours, ref))
+                    ref = run_one(args.aihwkit_python, "aihwkit", *common)
                 label = "conv" if conv else str(size)
                 ratio = f"{ours['median_ms'] / ref['median_ms']:.2f}" if ref else "-"
                 ref_ms = f"{ref['median_ms']:.1f}" if ref else "-"
