@@ -46,7 +46,7 @@ from analogtrain.kernels.fast_cpu_ids import (
 )
 from analogtrain.kernels.fast_cpu_rng import standard_normal
 
-__all__ = ["pulse_train"]
+__all__ = ["pulse_train", "row_pulses"]
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -163,3 +163,260 @@ def pulse_train(model, g, down, count, key, hi, lo, up, dn, eu, ed, consts, node
     else:
         g = np.nan  # unknown model: never registered, poisons the result visibly
     return g
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _update_once(model, g, down, xi, sigma, hi, lo, up, dn, eu, ed, consts, nodes_up, nodes_dn):
+    """One pulse of ``model`` with c2c sample ``xi`` and the clip (as one step of
+    :func:`pulse_train`)."""
+    mult = consts[C_MULT_NOISE] != 0.0
+    if model == SOFT_BOUNDS_REFERENCE:
+        g = _soft_bounds_reference(g, down, xi, sigma, hi, lo, up, dn, mult)
+    elif model == CONSTANT_STEP:
+        g = g + (-dn if down else up) * (1.0 + sigma * xi)
+    elif model == LINEAR_STEP:
+        g = _linear_step(g, down, xi, sigma, up, dn, eu, ed, mult)
+    elif model == EXP_STEP:
+        g = _exp_step(g, down, xi, sigma, hi, lo, up, dn, consts)
+    elif model == POW_STEP:
+        g = _pow_step(g, down, xi, sigma, hi, lo, up, dn, eu, ed)
+    elif model == PIECEWISE_STEP:
+        g = _piecewise_step(g, down, xi, sigma, hi, lo, up, dn, nodes_up, nodes_dn)
+    else:
+        return np.nan  # unknown model: never registered, poisons the result visibly
+    return min(max(g, lo), hi)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _hit_loop(  # type: ignore[no-untyped-def]
+    model,
+    g_row,
+    hits,
+    counts,
+    n_hit,
+    sign_row,
+    sign_x,
+    hi,
+    lo,
+    up,
+    dn,
+    eu,
+    ed,
+    consts,
+    nodes_up,
+    nodes_dn,
+    keys,
+    z,
+):
+    sigma = consts[C_SIGMA]
+    for h in range(n_hit):  # the first pulse of every hit, a loop without inner loops
+        j = hits[h]
+        down = sign_row * sign_x[j] > 0
+        g_row[j] = _update_once(
+            model,
+            g_row[j],
+            down,
+            z[h],
+            sigma,
+            hi[j],
+            lo[j],
+            up[j],
+            dn[j],
+            eu[j],
+            ed[j],
+            consts,
+            nodes_up,
+            nodes_dn,
+        )
+    for h in range(n_hit):  # the further pulses, in order, of the hits that have them
+        if counts[h] < 2:
+            continue
+        j = hits[h]
+        down = sign_row * sign_x[j] > 0
+        a, b, c, d, e, f = hi[j], lo[j], up[j], dn[j], eu[j], ed[j]
+        g = g_row[j]
+        for t in range(1, counts[h]):
+            xi = _noise(keys[h], t, sigma)
+            g = _update_once(
+                model, g, down, xi, sigma, a, b, c, d, e, f, consts, nodes_up, nodes_dn
+            )
+        g_row[j] = g
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def row_pulses(  # type: ignore[no-untyped-def]
+    model,
+    g_row,
+    hits,
+    counts,
+    n_hit,
+    sign_row,
+    sign_x,
+    hi,
+    lo,
+    up,
+    dn,
+    eu,
+    ed,
+    consts,
+    nodes_up,
+    nodes_dn,
+    keys,
+    z,
+):
+    """The pulse trains of one row in one sample: cross-point ``hits[h]`` of ``g_row`` gets
+    ``counts[h] >= 1`` pulses as in :func:`pulse_train`, down where ``sign_row *
+    sign_x[j] > 0``; the row's parameters are 1-d views (``hi = b_max[i]`` ...).
+
+    ``keys[h]`` is the c2c stream key of hit ``h`` and ``z[h]`` the sample of its first pulse
+    (:func:`~analogtrain.kernels.fast_cpu_rng.first_normals`; ignored without c2c noise):
+    the same numbers as :func:`pulse_train` draws. The model is chosen once per row, so every
+    model gets its own loop over the hits, without per-hit dispatch.
+    """
+    if model == SOFT_BOUNDS_REFERENCE:
+        _hit_loop(
+            SOFT_BOUNDS_REFERENCE,
+            g_row,
+            hits,
+            counts,
+            n_hit,
+            sign_row,
+            sign_x,
+            hi,
+            lo,
+            up,
+            dn,
+            eu,
+            ed,
+            consts,
+            nodes_up,
+            nodes_dn,
+            keys,
+            z,
+        )
+    elif model == CONSTANT_STEP:
+        _hit_loop(
+            CONSTANT_STEP,
+            g_row,
+            hits,
+            counts,
+            n_hit,
+            sign_row,
+            sign_x,
+            hi,
+            lo,
+            up,
+            dn,
+            eu,
+            ed,
+            consts,
+            nodes_up,
+            nodes_dn,
+            keys,
+            z,
+        )
+    elif model == LINEAR_STEP:
+        _hit_loop(
+            LINEAR_STEP,
+            g_row,
+            hits,
+            counts,
+            n_hit,
+            sign_row,
+            sign_x,
+            hi,
+            lo,
+            up,
+            dn,
+            eu,
+            ed,
+            consts,
+            nodes_up,
+            nodes_dn,
+            keys,
+            z,
+        )
+    elif model == EXP_STEP:
+        _hit_loop(
+            EXP_STEP,
+            g_row,
+            hits,
+            counts,
+            n_hit,
+            sign_row,
+            sign_x,
+            hi,
+            lo,
+            up,
+            dn,
+            eu,
+            ed,
+            consts,
+            nodes_up,
+            nodes_dn,
+            keys,
+            z,
+        )
+    elif model == POW_STEP:
+        _hit_loop(
+            POW_STEP,
+            g_row,
+            hits,
+            counts,
+            n_hit,
+            sign_row,
+            sign_x,
+            hi,
+            lo,
+            up,
+            dn,
+            eu,
+            ed,
+            consts,
+            nodes_up,
+            nodes_dn,
+            keys,
+            z,
+        )
+    elif model == PIECEWISE_STEP:
+        _hit_loop(
+            PIECEWISE_STEP,
+            g_row,
+            hits,
+            counts,
+            n_hit,
+            sign_row,
+            sign_x,
+            hi,
+            lo,
+            up,
+            dn,
+            eu,
+            ed,
+            consts,
+            nodes_up,
+            nodes_dn,
+            keys,
+            z,
+        )
+    else:
+        _hit_loop(
+            -1,
+            g_row,
+            hits,
+            counts,
+            n_hit,
+            sign_row,
+            sign_x,
+            hi,
+            lo,
+            up,
+            dn,
+            eu,
+            ed,
+            consts,
+            nodes_up,
+            nodes_dn,
+            keys,
+            z,
+        )
