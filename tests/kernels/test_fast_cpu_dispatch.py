@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -180,3 +181,20 @@ def test_stochastic_pulse_type_and_empty_batches() -> None:
     zeros = torch.zeros_like(x)
     assert fast_pulsed_update(array, zeros, d, 0.05, array.granularity, up, gen)
     _assert_unchanged(before, _state(array, gen))  # no pulse train: not even a seed drawn
+
+
+def test_pair_visits_counts_firing_rows_times_firing_columns() -> None:
+    kernels = fast_cpu._kernels()
+    gen = np.random.default_rng(0)
+    m, out_size, in_size, words = 5, 7, 9, 2
+    rows = gen.integers(0, 2**63, (m, out_size, words), dtype=np.uint64)
+    cols = gen.integers(0, 2**63, (m, in_size, words), dtype=np.uint64)
+    rows[rows % 3 == 0] = 0  # many silent words, some silent lines
+    cols[cols % 2 == 0] = 0
+    rows[1] = 0  # a sample without firing rows
+    expected = sum(
+        int((rows[s] != 0).any(axis=1).sum()) * int((cols[s] != 0).any(axis=1).sum())
+        for s in range(m)
+    )
+    assert expected > 0
+    assert kernels.pair_visits(rows, cols) == expected

@@ -156,6 +156,7 @@ class _Trains:
     sign_x: np.ndarray
     c2c_key: np.uint64
     wn_key: np.uint64
+    visits: int  # cross-points the pulse kernel visits (firing rows x firing columns)
 
 
 def _draw_trains(
@@ -181,14 +182,15 @@ def _draw_trains(
     bl_np = np.ascontiguousarray(bl.to(torch.int64).numpy())
     col_masks = np.empty((m, x.shape[1], n_words), dtype=np.uint64)
     row_masks = np.empty((m, d.shape[1], n_words), dtype=np.uint64)
-    with _threads_for(m * x.shape[1] * d.shape[1]):
+    with _threads_for((x.shape[1] + d.shape[1]) * int(bl.sum())):  # about one draw a slot
         kernels.bit_masks(p_x, p_d, bl_np, col_key, row_key, col_masks, row_masks)
     if isinstance(lr, Tensor):
         direction = torch.where(lr < 0, -1.0, 1.0).to(d.dtype).unsqueeze(1)
         sign_d = _signs(d * direction, False)
     else:
         sign_d = _signs(d, lr < 0)
-    return _Trains(row_masks, col_masks, sign_d, _signs(x, False), c2c_key, wn_key)
+    visits = int(kernels.pair_visits(row_masks, col_masks))
+    return _Trains(row_masks, col_masks, sign_d, _signs(x, False), c2c_key, wn_key, visits)
 
 
 def _usable(x: Tensor, generator: torch.Generator, up: UpdateParameters) -> bool:
@@ -225,7 +227,7 @@ def fast_pulsed_update(
     trains = _draw_trains(x, d, lr, granularity, up, generator, kernels)
     if trains is None:
         return True
-    with _threads_for(x.shape[0] * x.shape[1] * d.shape[1]):
+    with _threads_for(trains.visits + x.shape[0] * d.shape[1]):
         kernels.apply_pulses(
             inputs.w_p,
             inputs.w_a,
@@ -294,7 +296,7 @@ def fast_pulsed_update_capture(
         captured.copy_(array.weight.detach()[:, cols].T)
         return True
     out = np.ascontiguousarray(np.empty((len(read_after), d.shape[1]), dtype=np.float32))
-    with _threads_for(x.shape[0] * x.shape[1] * d.shape[1]):
+    with _threads_for(trains.visits + x.shape[0] * d.shape[1]):
         kernels.apply_pulses_capture(
             inputs.w_p,
             inputs.w_a,

@@ -39,7 +39,7 @@ from analogtrain.kernels.fast_cpu_rng import (
     stream_key,
 )
 
-__all__ = ["bit_masks", "apply_pulses", "apply_pulses_capture", "apply_counts"]
+__all__ = ["bit_masks", "pair_visits", "apply_pulses", "apply_pulses_capture", "apply_counts"]
 
 _ONE = np.uint64(1)
 
@@ -98,6 +98,30 @@ def bit_masks(p_x, p_d, bl, key_x, key_d, col_masks, row_masks):  # type: ignore
                 _line_train(p_x, bl, key_x, col_masks, s, line)
             else:
                 _line_train(p_d, bl, key_d, row_masks, s, line - n_in)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def pair_visits(row_masks, col_masks):  # type: ignore[no-untyped-def]
+    """The number of cross-points the pulse kernels visit: the sum over samples of (firing
+    rows) x (firing columns). Serial; a cheap scan of the trains that sizes the call."""
+    m, out_size, n_words = row_masks.shape
+    in_size = col_masks.shape[1]
+    total = 0
+    for s in range(m):
+        rows = 0
+        for i in range(out_size):
+            fires = False
+            for q in range(n_words):
+                fires |= row_masks[s, i, q] != 0
+            rows += fires
+        cols = 0
+        for j in range(in_size):
+            fires = False
+            for q in range(n_words):
+                fires |= col_masks[s, j, q] != 0
+            cols += fires
+        total += rows * cols
+    return total
 
 
 @numba.njit(cache=True, error_model="numpy")

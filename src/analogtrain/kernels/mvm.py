@@ -32,6 +32,7 @@ from analogtrain.kernels.io_management import (
 )
 from analogtrain.kernels.io_nonideal import apply_pass_nonidealities, output_nonlinearity
 from analogtrain.kernels.io_state import check_io_state, init_io_state, nonlinearity_active
+from analogtrain.kernels.io_threads import pooled_matmul, serial_torch_ops
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import IOParameters
@@ -132,18 +133,23 @@ def _analog_pass(
     io: IOParameters,
     state: dict[str, Tensor],
     generator,
+    threads: int = 1,
 ) -> tuple[Tensor, Tensor | None]:
-    """One complete analog MVM of the rows ``x`` [k, in] (spec 3.3 ANALOG_MV, 3.6)."""
+    """One complete analog MVM of the rows ``x`` [k, in] (spec 3.3 ANALOG_MV, 3.6); the
+    products run with ``threads`` torch threads, the rest on the calling thread."""
     xt = _prepare_input(x, scale, eff, io, generator)
     if eff.mv_type is AnalogMVType.ONE_PASS:
-        y = apply_pass_nonidealities(xt @ weight.T, xt, weight, io, state, generator)
+        y = pooled_matmul(xt, weight.T, threads)
+        y = apply_pass_nonidealities(y, xt, weight, io, state, generator)
         return _finalize(y, eff, io, state, generator)
     # Separate passes for the negative and the positive inputs (spec 3.6).
     w_neg = weight * state["w_asymmetry"] if io.w_read_asymmetry_dtod > 0 else weight
     x_neg = xt.clamp(max=0.0)
     x_pos = xt.clamp_(min=0.0)
-    y_neg = apply_pass_nonidealities(x_neg @ w_neg.T, x_neg, w_neg, io, state, generator)
-    y_pos = apply_pass_nonidealities(x_pos @ weight.T, x_pos, weight, io, state, generator)
+    y_neg = pooled_matmul(x_neg, w_neg.T, threads)
+    y_neg = apply_pass_nonidealities(y_neg, x_neg, w_neg, io, state, generator)
+    y_pos = pooled_matmul(x_pos, weight.T, threads)
+    y_pos = apply_pass_nonidealities(y_pos, x_pos, weight, io, state, generator)
     if eff.mv_type is AnalogMVType.POS_NEG_SEPARATE:
         return _finalize(y_pos.add_(y_neg), eff, io, state, generator)
     # POS_NEG_SEPARATE_DIGITAL_SUM: two ADC conversions summed digitally.
@@ -176,12 +182,29 @@ def analog_mvm(
     ``is_backward=True`` bound management is off and samples whose noise-management scale is
     ``<= 0`` give zero output regardless of ``inp_noise`` (spec 3.8).
     """
-    abs_max = _check_inputs(weight, x)
-    eff = effective_io(io, is_backward=is_backward)
+    with serial_torch_ops() as threads:  # small ops on this thread, products pooled
+        abs_max = _check_inputs(weight, x)
+        eff = effective_io(io, is_backward=is_backward)
+        if eff.perfect:
+            y = pooled_matmul(x, weight.T, threads)
+            out_scale = float(io.out_scale)
+            return y.mul_(out_scale) if out_scale != 1.0 else y
+        return _noisy_mvm(weight, x, io, state, generator, eff, is_backward, threads, abs_max)
+
+
+def _noisy_mvm(
+    weight: Tensor,
+    x: Tensor,
+    io: IOParameters,
+    state: dict[str, Tensor],
+    generator: torch.Generator,
+    eff: EffectiveIO,
+    is_backward: bool,
+    threads: int,
+    abs_max: Tensor,
+) -> Tensor:
+    """The body of :func:`analog_mvm` for a non-perfect IO."""
     out_scale = float(io.out_scale)
-    if eff.perfect:
-        y = x @ weight.T
-        return y.mul_(out_scale) if out_scale != 1.0 else y
 
     if x.shape[0] == 0:
         return x.new_zeros((0, weight.shape[0]))
@@ -197,7 +220,7 @@ def analog_mvm(
         mu = torch.where(positive, mu, torch.ones_like(mu))  # mu <= 0: no input scaling
 
     kappa = 1.0
-    y, passed = _analog_pass(weight, x, _reciprocal(mu), eff, io, state, generator)
+    y, passed = _analog_pass(weight, x, _reciprocal(mu), eff, io, state, generator, threads)
     factor = mu * out_scale if mu is not None else None
     if zero_rows is not None:
         factor = factor.masked_fill(zero_rows, 0.0)
@@ -234,7 +257,7 @@ def analog_mvm(
                 mu = torch.where(mu > 0, mu, torch.ones_like(mu))
         retry += 1
         scale = _reciprocal(mu, kappa)
-        y_rows, passed = _analog_pass(weight, x_rows, scale, eff, io, state, generator)
+        y_rows, passed = _analog_pass(weight, x_rows, scale, eff, io, state, generator, threads)
         factor = mu * (kappa * out_scale) if mu is not None else None
         y.index_copy_(0, rows, _rescale(y_rows, factor, kappa * out_scale))
     return y

@@ -25,6 +25,7 @@ from analogtrain.configs.enums import PulseType
 from analogtrain.errors import ArgumentError, NotSimulatedError, TileError
 from analogtrain.kernels.backend import fast_update_for
 from analogtrain.kernels.io_checks import check_batch
+from analogtrain.kernels.io_threads import serial_torch_ops
 from analogtrain.kernels.pulses import sample_coincidences_batch, update_scales
 
 if TYPE_CHECKING:
@@ -193,11 +194,11 @@ def pulsed_update(
         granularity: the ``g`` of the pulse-train scaling; defaults to
             ``array.granularity`` (compounds pass their own, spec compounds 3.0).
     """
-    validate_update_inputs(x, d, array.weight, lr)
-    _check_granularity(granularity)
-    if x.shape[0] == 0 or _all_zero(lr):
-        return
-    with torch.no_grad():
+    with torch.no_grad(), serial_torch_ops():  # small tensors: no intra-op pool
+        validate_update_inputs(x, d, array.weight, lr)
+        _check_granularity(granularity)
+        if x.shape[0] == 0 or _all_zero(lr):
+            return
         x, d, lr = _normalise_rates(x.detach(), d.detach(), lr)
         _dispatch(array, x, d, lr, up, generator, granularity)
 
@@ -275,6 +276,24 @@ def pulsed_update_capture(
     Returns:
         ``[R, out]`` (``R = len(read_after)``) in the weight's dtype.
     """
+    with serial_torch_ops():  # small tensors: no intra-op pool
+        return _pulsed_update_capture(
+            array, x, d, lr, up, generator, read_after, read_columns, granularity=granularity
+        )
+
+
+def _pulsed_update_capture(
+    array: DeviceArray,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    read_after: Sequence[int],
+    read_columns: Sequence[int],
+    *,
+    granularity: float | None = None,
+) -> Tensor:
     validate_update_inputs(x, d, array.weight, lr)
     _check_granularity(granularity)
     after = [int(b) for b in read_after]

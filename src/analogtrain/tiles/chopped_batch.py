@@ -38,6 +38,7 @@ import torch
 from torch import Tensor
 
 from analogtrain.kernels.backend import get_backend
+from analogtrain.kernels.io_threads import serial_torch_ops
 from analogtrain.kernels.update import pulsed_update_capture
 from analogtrain.tiles.io_states import stateful_mvm
 from analogtrain.tiles.transfer_schedule import firing_offsets
@@ -87,7 +88,15 @@ def chopper_states(initial: Tensor, flips: Tensor) -> Tensor:
 
 
 def batched_update(tile: Any, x: Tensor, d: Tensor, lr: float) -> None:
-    """One update call of ``m`` vectors of a chopped compound ``tile`` (see module docstring)."""
+    """One update call of ``m`` vectors of a chopped compound ``tile`` (see module docstring).
+
+    The many small tensor operations of the call run on the calling thread
+    (:func:`~analogtrain.kernels.io_threads.serial_torch_ops`)."""
+    with serial_torch_ops():
+        _batched_update(tile, x, d, lr)
+
+
+def _batched_update(tile: Any, x: Tensor, d: Tensor, lr: float) -> None:
     m = x.shape[0]
     t_in, t_out = tile.t_in, tile.t_out
     gen = tile.generator

@@ -1,0 +1,51 @@
+"""Small tensor ops run on one thread inside serial_torch_ops; products keep the pool."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from analogtrain.kernels.io_threads import pooled_matmul, serial_torch_ops
+
+
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_serial_block_uses_one_thread_and_restores(two_threads) -> None:
+    with serial_torch_ops() as outer:
+        assert outer == 2
+        assert torch.get_num_threads() == 1
+        with serial_torch_ops() as inner:  # nested: nothing to change
+            assert inner == 1
+    assert torch.get_num_threads() == 2
+
+
+def test_serial_block_restores_after_an_error(two_threads) -> None:
+    with pytest.raises(RuntimeError, match="boom"), serial_torch_ops():
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == 2
+
+
+def test_pooled_matmul_uses_the_outer_threads_and_equals_the_product(
+    two_threads, monkeypatch
+) -> None:
+    gen = torch.Generator().manual_seed(0)
+    a, b = torch.randn(64, 96, generator=gen), torch.randn(96, 32, generator=gen)
+    calls: list[int] = []
+    real = torch.set_num_threads
+
+    def recording(n: int) -> None:
+        calls.append(n)
+        real(n)
+
+    monkeypatch.setattr(torch, "set_num_threads", recording)
+    with serial_torch_ops() as threads:
+        y = pooled_matmul(a, b, threads)
+        assert torch.get_num_threads() == 1  # back to one thread after the product
+    assert calls == [1, 2, 1, 2]  # enter, product, after the product, exit
+    assert torch.equal(y, a @ b)
