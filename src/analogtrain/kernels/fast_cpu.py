@@ -182,7 +182,9 @@ def _draw_trains(
     bl_np = np.ascontiguousarray(bl.to(torch.int64).numpy())
     col_masks = np.empty((m, x.shape[1], n_words), dtype=np.uint64)
     row_masks = np.empty((m, d.shape[1], n_words), dtype=np.uint64)
-    with _threads_for((x.shape[1] + d.shape[1]) * int(bl.sum())):  # about one draw a slot
+    # sized like the pulse kernel that follows: a parallel launch here also wakes numba's
+    # worker for it (on an idle machine that is worth more than the launch costs)
+    with _threads_for(m * x.shape[1] * d.shape[1]):
         kernels.bit_masks(p_x, p_d, bl_np, col_key, row_key, col_masks, row_masks)
     if isinstance(lr, Tensor):
         direction = torch.where(lr < 0, -1.0, 1.0).to(d.dtype).unsqueeze(1)

@@ -30,14 +30,8 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-from analogtrain.kernels.fast_cpu_ids import C_SIGMA
-from analogtrain.kernels.fast_cpu_models import pulse_train, row_pulses
-from analogtrain.kernels.fast_cpu_rng import (
-    first_normals,
-    split_uniforms,
-    standard_normal,
-    stream_key,
-)
+from analogtrain.kernels.fast_cpu_models import pulse_train
+from analogtrain.kernels.fast_cpu_rng import split_uniforms, standard_normal, stream_key
 
 __all__ = ["bit_masks", "pair_visits", "apply_pulses", "apply_pulses_capture", "apply_counts"]
 
@@ -102,8 +96,8 @@ def bit_masks(p_x, p_d, bl, key_x, key_d, col_masks, row_masks):  # type: ignore
 
 @numba.njit(cache=True, error_model="numpy")
 def pair_visits(row_masks, col_masks):  # type: ignore[no-untyped-def]
-    """The number of cross-points the pulse kernels visit: the sum over samples of (firing
-    rows) x (firing columns). Serial; a cheap scan of the trains that sizes the call."""
+    """The number of cross-points the pulse kernels visit at most: the sum over samples of
+    (firing rows) x (firing columns). Serial; a cheap scan of the trains that sizes a call."""
     m, out_size, n_words = row_masks.shape
     in_size = col_masks.shape[1]
     total = 0
@@ -125,59 +119,28 @@ def pair_visits(row_masks, col_masks):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _firing_columns(col_masks):  # type: ignore[no-untyped-def]
-    """Per sample, the columns whose train fires at all: ``cols [m, in]`` (the firing
-    columns of sample ``s`` first, ascending) and their number ``n [m]``. The kernels visit
-    only these columns; skipping columns that never fire changes no count."""
+def _sparse_columns(col_masks):  # type: ignore[no-untyped-def]
+    """Per sample, the columns whose train fires at all, where they are few.
+
+    Returns ``cols [m, in]`` (the firing columns of sample ``s`` first, ascending) and
+    ``n [m]``: their number where it is below a quarter of the columns, else -1 (the kernel
+    then scans every column, which is faster for dense inputs). Skipping columns that never
+    fire changes no count.
+    """
     m, in_size, n_words = col_masks.shape
     cols = np.empty((m, in_size), np.int64)
-    n = np.zeros(m, np.int64)
+    n = np.full(m, -1, np.int64)
     for s in range(m):
         k = 0
-        for j in range(in_size):  # branch-free compaction
-            fires = False
+        for j in range(in_size):
             for q in range(n_words):
-                fires |= col_masks[s, j, q] != 0
-            cols[s, k] = j
-            k += fires
-        n[s] = k
+                if col_masks[s, j, q] != 0:
+                    cols[s, k] = j
+                    k += 1
+                    break
+        if 4 * k < in_size:
+            n[s] = k
     return cols, n
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _row_hits(row_masks, col_masks, s, i, fire_cols, n_fire, hits, counts):  # type: ignore[no-untyped-def]
-    """Coincidence counts of row ``i`` in sample ``s`` with the firing columns: the columns
-    with a nonzero count into ``hits``, their counts into ``counts``; returns their number."""
-    n_words = row_masks.shape[2]
-    n_hit = 0
-    if n_words == 1:
-        row = row_masks[s, i, 0]
-        for k in range(n_fire):  # branch-free compaction
-            j = fire_cols[s, k]
-            c = _popcount(row & col_masks[s, j, 0])
-            hits[n_hit] = j
-            counts[n_hit] = c
-            n_hit += c != 0
-    else:
-        for k in range(n_fire):
-            j = fire_cols[s, k]
-            c = np.uint64(0)
-            for q in range(n_words):
-                c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
-            hits[n_hit] = j
-            counts[n_hit] = c
-            n_hit += c != 0
-    return n_hit
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _first_samples(c2c_key, base, hits, n_hit, sigma, keys, z, ok):  # type: ignore[no-untyped-def]
-    """The c2c keys of the hits and the samples of their first pulses (0 without noise)."""
-    if sigma > 0.0:
-        first_normals(c2c_key, base, hits, n_hit, keys, z, ok)
-    else:
-        for h in range(n_hit):
-            z[h] = 0.0
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
@@ -215,8 +178,7 @@ def apply_pulses(  # type: ignore[no-untyped-def]
     out_size, in_size = w_p.shape
     m = sign_d.shape[0]
     n_words = row_masks.shape[2]
-    fire_cols, n_fire = _firing_columns(col_masks)
-    sigma = consts[C_SIGMA]
+    sparse_cols, n_sparse = _sparse_columns(col_masks)
     for i in numba.prange(out_size):
         active = np.empty(m, np.int64)
         n_active = 0
@@ -232,40 +194,63 @@ def apply_pulses(  # type: ignore[no-untyped-def]
         touched = np.zeros(in_size, np.bool_)
         hits = np.empty(in_size, np.int64)  # columns with a coincidence in this sample
         counts = np.empty(in_size, np.int64)
-        keys = np.empty(in_size, np.uint64)
-        first = np.empty(in_size, np.float64)
-        ok = np.empty(in_size, np.bool_)
         for j in range(in_size):
             g_row[j] = w_p[i, j]
             if has_ref:
                 g_row[j] += ref[i, j]
         for a in range(n_active):
             s = active[a]
-            n_hit = _row_hits(row_masks, col_masks, s, i, fire_cols, n_fire[s], hits, counts)
+            n_hit = 0
+            if n_sparse[s] >= 0:  # few firing columns (e.g. one-hot transfer writes)
+                for k in range(n_sparse[s]):
+                    j = sparse_cols[s, k]
+                    c = np.uint64(0)
+                    for q in range(n_words):
+                        c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
+            elif n_words == 1:
+                row = row_masks[s, i, 0]
+                for j in range(in_size):  # branch-free compaction
+                    c = _popcount(row & col_masks[s, j, 0])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
+            else:
+                for j in range(in_size):
+                    c = np.uint64(0)
+                    for q in range(n_words):
+                        c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
+            sign_row = sign_d[s, i]
             for h in range(n_hit):
-                touched[hits[h]] = True
-            base = np.uint64((s * out_size + i) * in_size)
-            _first_samples(c2c_key, base, hits, n_hit, sigma, keys, first, ok)
-            row_pulses(
-                model,
-                g_row,
-                hits,
-                counts,
-                n_hit,
-                sign_d[s, i],
-                sign_x[s],
-                b_max[i],
-                b_min[i],
-                dw_up[i],
-                dw_dn[i],
-                e_up[i],
-                e_dn[i],
-                consts,
-                nodes_up,
-                nodes_dn,
-                keys,
-                first,
-            )
+                j = hits[h]
+                touched[j] = True
+                down = sign_row * sign_x[s, j] > 0
+                g = g_row[j]
+                hi, lo, up, dn = b_max[i, j], b_min[i, j], dw_up[i, j], dw_dn[i, j]
+                eu, ed = e_up[i, j], e_dn[i, j]
+                key = stream_key(c2c_key, np.uint64((s * out_size + i) * in_size + j))
+                g = pulse_train(
+                    model,
+                    g,
+                    down,
+                    counts[h],
+                    key,
+                    hi,
+                    lo,
+                    up,
+                    dn,
+                    eu,
+                    ed,
+                    consts,
+                    nodes_up,
+                    nodes_dn,
+                )
+                g_row[j] = g
         for j in range(in_size):
             if not touched[j]:
                 continue
@@ -372,17 +357,12 @@ def apply_pulses_capture(  # type: ignore[no-untyped-def]
     m = sign_d.shape[0]
     n_words = row_masks.shape[2]
     n_reads = read_after.shape[0]
-    fire_cols, n_fire = _firing_columns(col_masks)
-    sigma = consts[C_SIGMA]
     for i in numba.prange(out_size):
         g_row = np.empty(in_size, np.float64)
         touched = np.zeros(in_size, np.bool_)
         last = np.zeros(in_size, np.int64)
         hits = np.empty(in_size, np.int64)
         counts = np.empty(in_size, np.int64)
-        keys = np.empty(in_size, np.uint64)
-        first = np.empty(in_size, np.float64)
-        ok = np.empty(in_size, np.bool_)
         for j in range(in_size):
             g_row[j] = w_p[i, j]
             if has_ref:
@@ -415,32 +395,45 @@ def apply_pulses_capture(  # type: ignore[no-untyped-def]
                     break
             if not fires:
                 continue
-            n_hit = _row_hits(row_masks, col_masks, s, i, fire_cols, n_fire[s], hits, counts)
+            n_hit = 0
+            if n_words == 1:
+                row = row_masks[s, i, 0]
+                for j in range(in_size):  # branch-free compaction
+                    c = _popcount(row & col_masks[s, j, 0])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
+            else:
+                for j in range(in_size):
+                    c = np.uint64(0)
+                    for q in range(n_words):
+                        c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
+            sign_row = sign_d[s, i]
             for h in range(n_hit):
-                touched[hits[h]] = True
-                last[hits[h]] = s
-            base = np.uint64((s * out_size + i) * in_size)
-            _first_samples(c2c_key, base, hits, n_hit, sigma, keys, first, ok)
-            row_pulses(
-                model,
-                g_row,
-                hits,
-                counts,
-                n_hit,
-                sign_d[s, i],
-                sign_x[s],
-                b_max[i],
-                b_min[i],
-                dw_up[i],
-                dw_dn[i],
-                e_up[i],
-                e_dn[i],
-                consts,
-                nodes_up,
-                nodes_dn,
-                keys,
-                first,
-            )
+                j = hits[h]
+                touched[j] = True
+                last[j] = s
+                down = sign_row * sign_x[s, j] > 0
+                key = stream_key(c2c_key, np.uint64((s * out_size + i) * in_size + j))
+                g_row[j] = pulse_train(
+                    model,
+                    g_row[j],
+                    down,
+                    counts[h],
+                    key,
+                    b_max[i, j],
+                    b_min[i, j],
+                    dw_up[i, j],
+                    dw_dn[i, j],
+                    e_up[i, j],
+                    e_dn[i, j],
+                    consts,
+                    nodes_up,
+                    nodes_dn,
+                )
         for j in range(in_size):
             if not touched[j]:
                 continue

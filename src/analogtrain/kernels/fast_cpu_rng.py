@@ -30,15 +30,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = [
-    "GAMMA",
-    "mix64",
-    "stream_key",
-    "split_uniforms",
-    "standard_normal",
-    "first_normals",
-    "ziggurat_tables",
-]
+__all__ = ["GAMMA", "mix64", "stream_key", "split_uniforms", "standard_normal", "ziggurat_tables"]
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -156,27 +148,3 @@ def standard_normal(key: np.uint64, counter: np.uint64) -> float:
     if xx < _ZIG_X[layer + 1]:
         return -xx if (h >> _S7) & _ONE_BIT else xx
     return _ziggurat_slow(h, layer, xx)
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def first_normals(key, base, hits, n_hit, keys, z, ok):  # type: ignore[no-untyped-def]
-    """For ``h < n_hit``: ``keys[h] = stream_key(key, base + hits[h])`` and ``z[h]`` =
-    ``standard_normal(keys[h], 0)``, the same values as one call per ``h``.
-
-    Two passes: the first evaluates the ziggurat's fast path for all ``h`` without branches
-    (the sign as a factor ``±1``, exact), so that it runs as SIMD code; the second redoes the
-    rare draws that fell outside the sure-accept region (``ok[h]`` False) with
-    :func:`standard_normal`. ``keys``, ``z`` (float64) and ``ok`` (bool) are scratch buffers
-    of at least ``n_hit`` entries.
-    """
-    for h in range(n_hit):
-        k = stream_key(key, base + np.uint64(hits[h]))
-        keys[h] = k
-        w = stream_key(k, np.uint64(0))
-        layer = w & _LAYER_BITS
-        xx = float(w >> _S11) * _TWO_M53 * _ZIG_X[layer]
-        ok[h] = xx < _ZIG_X[layer + _ONE_BIT]
-        z[h] = xx * (1.0 - 2.0 * float((w >> _S7) & _ONE_BIT))
-    for h in range(n_hit):
-        if not ok[h]:
-            z[h] = standard_normal(keys[h], np.uint64(0))
