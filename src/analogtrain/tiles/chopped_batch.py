@@ -49,6 +49,10 @@ _PER_VECTOR_HOOKS = ("_transfer", "_read_slices", "_write_slices", "_fast_update
 __all__ = ["batched_path_applies", "batched_update", "chopper_signs", "chopper_states"]
 
 
+#: reads per one-hot MVM of the captured columns (bounds the identity's memory)
+_READ_CHUNK = 256
+
+
 def batched_path_applies(tile: Any) -> bool:
     """Whether ``tile`` may take the batched path (else its per-vector path runs).
 
@@ -160,9 +164,14 @@ def _batched_update(tile: Any, x: Tensor, d: Tensor, lr: float) -> None:
     if n_reads == 0:
         return
 
-    # 3. all reads in one MVM
-    eye = torch.eye(n_reads, device=tile.device, dtype=tile.dtype)
-    values = stateful_mvm(captured.T, eye, tile.transfer_io, tile.transfer_io_state, gen)
+    # 3. the reads as one-hot MVMs of the captured columns, in chunks (an identity of all
+    # n_reads at once would cost n_reads**2 memory, e.g. for convolutions with many patches)
+    chunks = []
+    for r0 in range(0, n_reads, _READ_CHUNK):
+        block = captured[r0 : r0 + _READ_CHUNK]  # [r, out]
+        eye = torch.eye(block.shape[0], device=tile.device, dtype=tile.dtype)
+        chunks.append(stateful_mvm(block.T, eye, tile.transfer_io, tile.transfer_io_state, gen))
+    values = torch.cat(chunks) if len(chunks) > 1 else chunks[0]
 
     # 4. buffers in rounds of distinct columns
     col_t = torch.tensor(cols, dtype=torch.long, device=tile.device)
