@@ -153,8 +153,10 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         fast_lr = float(cfg.fast_lr)
         if up.d_sparsity:
             nonzero = (d != 0).to(torch.float64).mean(dim=1).tolist()
+            sparsity = self.d_sparsity
             for value in nonzero:
-                self.d_sparsity = auto_scale_ema(self.d_sparsity, value, m, cfg.auto_momentum)
+                sparsity = auto_scale_ema(sparsity, value, m, cfg.auto_momentum)
+            self.d_sparsity = sparsity
         if not (cfg.auto_scale and fast_lr > 0):
             self.count_lr = fast_lr if fast_lr > 0 else lr
             return [self.count_lr] * m
@@ -163,11 +165,14 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         d_max = d.abs().amax(dim=1).tolist()
         lrs = []
         momentum = float(cfg.auto_momentum)
+        # plain floats in the loop (module attribute writes are slow: one per vector adds up
+        # for convolutions with thousands of patches)
+        m_x, m_d = float(self.m_x), float(self.m_d)
         for xm, dm in zip(x_max, d_max):  # CPU statistics: per vector, current one included
-            self.m_x = auto_scale_ema(self.m_x, xm, m, momentum)
-            self.m_d = auto_scale_ema(self.m_d, dm, m, momentum)
-            lrc = base / (self.m_x * self.m_d) if self.m_x > 0 and self.m_d > 0 else base
-            lrs.append(lrc)
+            m_x = auto_scale_ema(m_x, xm, m, momentum)
+            m_d = auto_scale_ema(m_d, dm, m, momentum)
+            lrs.append(base / (m_x * m_d) if m_x > 0 and m_d > 0 else base)
+        self.m_x, self.m_d = m_x, m_d
         self.count_lr = lrs[-1]
         return lrs
 
