@@ -1,0 +1,396 @@
+"""Fast CUDA pulsed update with Triton (used automatically for arrays on a CUDA device).
+
+Importing this module registers :func:`fast_cuda_pulsed_update` for every supported device
+array class (the classes of :data:`analogtrain.kernels.fast_cpu_inputs.SUPPORTED_ARRAYS`) on
+``"cuda"`` tensors, provided Triton is installed (CUDA builds of PyTorch ship it); the
+kernels (:mod:`.fast_cuda_kernels`) are imported and compiled on the first CUDA update only.
+``analogtrain.kernels.use_reference()`` forces the plain torch path, as on the CPU.
+
+The process is the reference's (:func:`analogtrain.kernels.update.pulsed_update`): per
+sample, in batch order, stochastic pulse trains of ``BL`` slots on rows and columns (spec
+single-tile 4.3-4.5); at each cross-point the coincidences are applied one pulse at a time
+through the model's update-once rule, with a fresh cycle-to-cycle normal and the clip after
+every pulse (2.5, 4.6), then the write-noise redraw (2.7). The GPU splits the work this way:
+
+1. torch draws the trains of a chunk of samples with the tile's generator and turns them into
+   signed coincidence counts with one batched matrix product of the ``±1/0`` trains
+   (``counts[s] = (bits_d · sign_d) @ (bits_x · sign_x)``; exact, the counts are small
+   integers);
+2. :func:`~.fast_cuda_kernels.pulse_segment` walks every cross-point through its samples,
+   keeping the weight in a register;
+3. :func:`~.fast_cuda_kernels.redraw_apparent` redraws the apparent weight of the pulsed
+   cross-points.
+
+Results equal the reference in distribution (not bit for bit: the device noise comes from a
+counter-based Philox stream keyed by one seed per call drawn from the tile's generator, so
+the generator stays the single source of reproducibility).
+
+Falls back (returns ``False`` with nothing changed) for pulse types other than
+``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC``, arrays that are not float32 and contiguous,
+unsupported classes, and when Triton cannot be imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor
+
+from analogtrain.kernels import fast_cpu_ids as ids
+from analogtrain.kernels.backend import register_fast_update
+from analogtrain.kernels.fast_cpu_inputs import SUPPORTED_ARRAYS
+from analogtrain.kernels.pulses import STOCHASTIC_TYPES, _discretize, update_scales
+
+if TYPE_CHECKING:
+    from analogtrain.configs.parameters import UpdateParameters
+
+__all__ = [
+    "fast_cuda_pulsed_update",
+    "fast_cuda_pulsed_update_capture",
+    "register_fast_cuda_updates",
+    "triton_available",
+]
+
+#: cross-points per Triton program
+_BLOCK = 256
+#: upper bound on the elements of one chunk of signed counts ``[S, out, in]``
+_CHUNK_ELEMENTS = 1 << 27
+
+
+def triton_available() -> bool:
+    """Whether Triton is installed (checked without importing it)."""
+    return importlib.util.find_spec("triton") is not None
+
+
+@functools.cache
+def _kernels() -> ModuleType | None:
+    try:
+        return importlib.import_module("analogtrain.kernels.fast_cuda_kernels")
+    except (ImportError, RuntimeError, OSError):  # pragma: no cover - depends on the install
+        return None
+
+
+@dataclass(frozen=True)
+class _Model:
+    """The kernel's view of a device array: flat float32 tensors and scalar constants."""
+
+    model: int
+    w_p: Tensor
+    w_a: Tensor
+    hi: Tensor
+    lo: Tensor
+    up: Tensor
+    dn: Tensor
+    eu: Tensor
+    ed: Tensor
+    ref: Tensor | None
+    nodes_up: Tensor
+    nodes_dn: Tensor
+    sigma: float
+    mult_noise: bool
+    exp: tuple[float, ...]  # A_up, A_down, gamma_up, gamma_down, a, b, std_add, std_slope
+    complex_noise: bool
+    wn_sigma: float  # 0: the array has no separate apparent weight
+
+
+def _flat(t: Tensor) -> Tensor | None:
+    t = t.detach()
+    if t.dtype != torch.float32:
+        return None
+    return t.contiguous().view(-1)
+
+
+def _model(array: Any) -> _Model | None:
+    """The kernel inputs of ``array`` or ``None`` when the fast path does not apply."""
+    from analogtrain.devices.exp_step import ExpStepDeviceArray
+    from analogtrain.devices.linear_step import LinearStepDeviceArray
+    from analogtrain.devices.piecewise_step import PiecewiseStepDeviceArray
+    from analogtrain.devices.pow_step import PowStepDeviceArray
+    from analogtrain.devices.pow_step_reference import PowStepReferenceDeviceArray
+    from analogtrain.devices.soft_bounds_reference import SoftBoundsReferenceDeviceArray
+
+    model = SUPPORTED_ARRAYS.get(type(array))
+    if model is None:
+        return None
+    w_p, w_a = array.persistent_weight, array.weight
+    for t in (w_p, w_a):
+        if t.dtype != torch.float32 or not t.is_contiguous():
+            return None
+    hi = _flat(array.max_bound)
+    if hi is None:
+        return None
+    eu = ed = hi
+    ref = None
+    nodes_up = nodes_dn = torch.ones(1, dtype=torch.float32, device=w_p.device)
+    mult_noise = complex_noise = False
+    exp = (0.0,) * 8
+    if isinstance(array, LinearStepDeviceArray):
+        eu, ed = _flat(array.slope_up), _flat(array.slope_down)
+        mult_noise = bool(array.mult_noise)
+    elif isinstance(array, SoftBoundsReferenceDeviceArray):
+        ref = _flat(array.reference)
+        mult_noise = bool(array.mult_noise)
+    elif isinstance(array, ExpStepDeviceArray):
+        cfg = array.config
+        exp = tuple(
+            float(v)
+            for v in (
+                cfg.A_up,
+                cfg.A_down,
+                cfg.gamma_up,
+                cfg.gamma_down,
+                cfg.a,
+                cfg.b,
+                cfg.dw_min_std_add,
+                cfg.dw_min_std_slope,
+            )
+        )
+        complex_noise = bool(array.complex_noise)
+    elif isinstance(array, (PowStepDeviceArray, PowStepReferenceDeviceArray)):
+        eu, ed = _flat(array.gamma_up), _flat(array.gamma_down)
+        if isinstance(array, PowStepReferenceDeviceArray):
+            ref = _flat(array.reference)
+    elif isinstance(array, PiecewiseStepDeviceArray):
+        nodes_up = array.nodes_up.detach().to(torch.float32).contiguous()
+        nodes_dn = array.nodes_down.detach().to(torch.float32).contiguous()
+    flats = [_flat(array.min_bound), _flat(array.dwmin_up), _flat(array.dwmin_down), eu, ed]
+    if any(t is None for t in flats) or (ref is None and model == ids.SOFT_BOUNDS_REFERENCE):
+        return None
+    lo, up, dn, eu, ed = flats
+    wn_sigma = 0.0
+    if array.uses_persistent_weight:
+        wn_sigma = float(array.write_noise_std) * float(array.dw_min)
+    return _Model(
+        model=model,
+        w_p=w_p,
+        w_a=w_a,
+        hi=hi,
+        lo=lo,
+        up=up,
+        dn=dn,
+        eu=eu,
+        ed=ed,
+        ref=ref,
+        nodes_up=nodes_up,
+        nodes_dn=nodes_dn,
+        sigma=max(float(array.dw_min_std), 0.0),
+        mult_noise=mult_noise,
+        exp=exp,
+        complex_noise=complex_noise,
+        wn_sigma=wn_sigma,
+    )
+
+
+def _seed(generator: torch.Generator) -> int:
+    """One Philox key per call, drawn from the tile's generator."""
+    return int(
+        torch.randint(
+            0, 2**62, (1,), generator=generator, dtype=torch.int64, device=generator.device
+        ).item()
+    )
+
+
+class _Trains:
+    """Signed coincidence counts of a batch, produced a chunk of samples at a time."""
+
+    def __init__(
+        self,
+        x: Tensor,
+        d: Tensor,
+        lr: float | Tensor,
+        granularity: float,
+        up: UpdateParameters,
+        generator: torch.Generator,
+    ) -> None:
+        bl, a, b = update_scales(x, d, lr, granularity, up)
+        self.m = x.shape[0]
+        self.bl = bl
+        self.max_bl = int(bl.max()) if bl.numel() else 0
+        self.generator = generator
+        res, sto = float(up.res), bool(up.sto_round)
+        scale_dtype = a.dtype
+        self.p_x = _discretize(x.abs().to(scale_dtype) * b.unsqueeze(1), res, sto, generator)
+        self.p_d = _discretize(d.abs().to(scale_dtype) * a.unsqueeze(1), res, sto, generator)
+        self.p_x = self.p_x.to(torch.float32)
+        self.p_d = self.p_d.to(torch.float32)
+        sign_d = torch.sign(d)
+        if not isinstance(lr, Tensor) and lr < 0:  # per-sample rates arrive non-negative
+            sign_d = -sign_d
+        self.sign_x = torch.sign(x).to(torch.float32)
+        self.sign_d = sign_d.to(torch.float32)
+        exact_half = x.device.type == "cuda" and self.max_bl <= 2048
+        self.count_dtype = torch.float16 if exact_half else torch.float32
+        out_size, in_size = d.shape[1], x.shape[1]
+        self.chunk = max(1, min(self.m, _CHUNK_ELEMENTS // max(1, out_size * in_size)))
+
+    def counts(self, start: int, stop: int) -> Tensor:
+        """Signed counts ``[stop - start, out * in]`` of samples ``start .. stop - 1``."""
+        bl = self.bl[start:stop]
+        n = stop - start
+        device = self.p_x.device
+        slot_ok = torch.arange(self.max_bl, device=device).unsqueeze(0) < bl.unsqueeze(1)
+        in_size, out_size = self.p_x.shape[1], self.p_d.shape[1]
+        g = self.generator
+        u_x = torch.rand((n, self.max_bl, in_size), generator=g, device=device)
+        u_d = torch.rand((n, out_size, self.max_bl), generator=g, device=device)
+        px, pd = self.p_x[start:stop], self.p_d[start:stop]
+        bits_x = ((u_x < px.unsqueeze(1)) & slot_ok.unsqueeze(2)).to(self.count_dtype)
+        bits_x = bits_x * self.sign_x[start:stop].unsqueeze(1).to(self.count_dtype)
+        bits_d = (u_d < pd.unsqueeze(2)).to(self.count_dtype)
+        bits_d = bits_d * self.sign_d[start:stop].unsqueeze(2).to(self.count_dtype)
+        return torch.bmm(bits_d, bits_x).view(n, out_size * in_size)
+
+
+def _cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _launch_segment(kernels: ModuleType, model: _Model, counts: Tensor, last: Tensor,
+                    sample_base: int, seed: int) -> None:  # fmt: skip
+    n = model.w_p.numel()
+    n_samples = counts.shape[0]
+    if n_samples == 0:
+        return
+    w_p = model.w_p.view(-1)
+    ref = model.ref if model.ref is not None else model.hi
+    grid = (_cdiv(n, _BLOCK),)
+    kernels.pulse_segment[grid](
+        w_p, ref, model.hi, model.lo, model.up, model.dn, model.eu, model.ed,
+        model.nodes_up, model.nodes_dn, model.nodes_up.numel(),
+        counts, last, n, n_samples, sample_base, seed, model.sigma, *model.exp,
+        MODEL=model.model, HAS_REF=model.ref is not None, NOISE=model.sigma > 0.0,
+        MULT_NOISE=model.mult_noise, COMPLEX_NOISE=model.complex_noise, BLOCK=_BLOCK,
+    )  # fmt: skip
+
+
+def _run(
+    array: Any,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    granularity: float,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    reads: tuple[list[int], list[int], Tensor] | None,
+    *,
+    allow_cpu: bool = False,
+) -> bool:
+    if up.pulse_type not in STOCHASTIC_TYPES or not isinstance(generator, torch.Generator):
+        return False
+    if x.device.type != "cuda" and not allow_cpu:
+        return False
+    model = _model(array)
+    if model is None:
+        return False
+    kernels = _kernels()
+    if kernels is None:
+        return False
+    if reads is not None and reads[2].dtype != torch.float32:
+        return False
+    trains = _Trains(x, d, lr, granularity, up, generator)
+    out_size, in_size = model.w_p.shape
+    n = out_size * in_size
+    if trains.max_bl == 0:
+        if reads is not None:
+            after, cols, captured = reads
+            index = torch.tensor(cols, dtype=torch.long, device=x.device)
+            captured.copy_(model.w_a[:, index].T)
+        return True
+    c2c_seed, wn_seed = _seed(generator), _seed(generator)
+    last = torch.full((n,), -1, dtype=torch.int32, device=x.device)
+    # segment boundaries: the samples after which reads are taken
+    after, cols, captured = reads if reads is not None else ([], [], None)
+    stops = sorted({b + 1 for b in after})
+    stops.append(trains.m)
+    cols_dev = torch.tensor(cols, dtype=torch.int32, device=x.device) if cols else None
+    chunk_start, chunk = 0, None
+    position, r = 0, 0
+    for stop in stops:
+        while position < stop:
+            if chunk is None or position >= chunk_start + chunk.shape[0]:
+                chunk_start = position
+                chunk = trains.counts(position, min(trains.m, position + trains.chunk))
+            end = min(stop, chunk_start + chunk.shape[0])
+            _launch_segment(
+                kernels, model, chunk[position - chunk_start : end - chunk_start], last,
+                position, c2c_seed,
+            )  # fmt: skip
+            position = end
+        first = r
+        while r < len(after) and after[r] + 1 == stop:
+            r += 1
+        if r > first:
+            assert captured is not None and cols_dev is not None
+            grid = (r - first, _cdiv(out_size, _BLOCK))
+            kernels.read_columns[grid](
+                model.w_p, model.w_a, last, cols_dev[first:r], captured[first:r],
+                out_size, in_size, wn_seed, model.wn_sigma,
+                WRITE_NOISE=model.w_a.data_ptr() != model.w_p.data_ptr(), BLOCK=_BLOCK,
+            )  # fmt: skip
+    if model.w_a.data_ptr() != model.w_p.data_ptr():
+        kernels.redraw_apparent[(_cdiv(n, _BLOCK),)](
+            model.w_p, model.w_a, last, n, wn_seed, model.wn_sigma, BLOCK=_BLOCK
+        )
+    return True
+
+
+def fast_cuda_pulsed_update(
+    array: Any,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    granularity: float,
+    up: UpdateParameters,
+    generator: torch.Generator,
+) -> bool:
+    """The Triton pulsed update of ``array`` (module docstring); ``False`` = not done.
+
+    Called by :func:`analogtrain.kernels.update.pulsed_update` with validated inputs
+    (``x [m, in]``, ``d [m, out]`` on the weights' device and dtype, ``lr`` a float or a
+    non-negative per-sample tensor ``[m]``).
+    """
+    return _run(array, x, d, lr, granularity, up, generator, None)
+
+
+def fast_cuda_pulsed_update_capture(
+    array: Any,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    granularity: float,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    read_after: list[int],
+    read_columns: list[int],
+    captured: Tensor,
+) -> bool:
+    """:func:`fast_cuda_pulsed_update` that also fills ``captured [R, out]`` with the apparent
+    weight column ``read_columns[r]`` right after sample ``read_after[r]`` (non-decreasing):
+    the batch is applied in segments that end at the read points."""
+    return _run(
+        array, x, d, lr, granularity, up, generator, (read_after, read_columns, captured)
+    )
+
+
+fast_cuda_pulsed_update.capture = fast_cuda_pulsed_update_capture  # type: ignore[attr-defined]
+
+
+def register_fast_cuda_updates() -> tuple[type, ...]:
+    """Register :func:`fast_cuda_pulsed_update` for every supported class on ``"cuda"``.
+
+    Returns the registered classes (none when Triton is not installed).
+    """
+    if not triton_available():
+        return ()
+    for array_cls in SUPPORTED_ARRAYS:
+        register_fast_update(array_cls, fast_cuda_pulsed_update, device_type="cuda")
+    return tuple(SUPPORTED_ARRAYS)
+
+
+register_fast_cuda_updates()
