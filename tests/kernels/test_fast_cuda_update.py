@@ -226,8 +226,13 @@ def test_write_noise_redrawn_only_where_pulsed() -> None:
     assert abs(noise.var() / sigma**2 - 1.0) < 5 * math.sqrt(2.0 / n)
 
 
-def test_capture_equals_reference_without_noise() -> None:
-    """Reads in the middle of the batch see the weight after exactly the samples before."""
+@pytest.mark.parametrize("chunk_samples", [1, 2, 64])
+def test_capture_equals_reference_without_noise(chunk_samples: int, monkeypatch) -> None:
+    """Reads in the middle of the batch see the weight after exactly the samples before,
+    also when the batch is drawn in chunks of ``chunk_samples`` samples."""
+    from analogtrain.kernels import fast_cuda
+
+    monkeypatch.setattr(fast_cuda, "_CHUNK_ELEMENTS", 6 * 8 * chunk_samples)
     fast, ref = _pair("soft_bounds", 6, 8, 0.2, dw_min_std=0.0)
     x, d = _saturating_batch(5, 6, 8, seed=8)
     after, cols = [0, 0, 2, 4], [1, 5, 3, 1]

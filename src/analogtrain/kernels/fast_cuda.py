@@ -187,13 +187,12 @@ def _model(array: Any) -> _Model | None:
     )
 
 
-def _seed(generator: torch.Generator) -> int:
-    """One Philox key per call, drawn from the tile's generator."""
-    return int(
-        torch.randint(
-            0, 2**62, (1,), generator=generator, dtype=torch.int64, device=generator.device
-        ).item()
-    )
+def _seeds(generator: torch.Generator) -> tuple[int, int]:
+    """The Philox keys of one call (cycle-to-cycle and write noise), from the tile's generator."""
+    keys = torch.randint(
+        0, 2**62, (2,), generator=generator, dtype=torch.int64, device=generator.device
+    ).tolist()
+    return int(keys[0]), int(keys[1])
 
 
 class _Trains:
@@ -251,22 +250,34 @@ def _cdiv(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _launch_segment(kernels: ModuleType, model: _Model, counts: Tensor, last: Tensor,
-                    sample_base: int, seed: int) -> None:  # fmt: skip
-    n = model.w_p.numel()
-    n_samples = counts.shape[0]
-    if n_samples == 0:
-        return
-    w_p = model.w_p.view(-1)
+def _launch(
+    kernels: ModuleType,
+    model: _Model,
+    counts: Tensor,
+    last: Tensor,
+    sample_base: int,
+    seeds: tuple[int, int],
+    reads: tuple[Tensor, Tensor, Tensor] | None,
+) -> None:
+    """One :func:`~.fast_cuda_kernels.pulse_segment` launch over a chunk of samples."""
+    out_size, in_size = model.w_p.shape
+    n = out_size * in_size
     ref = model.ref if model.ref is not None else model.hi
-    grid = (_cdiv(n, _BLOCK),)
-    kernels.pulse_segment[grid](
-        w_p, ref, model.hi, model.lo, model.up, model.dn, model.eu, model.ed,
+    read_start, read_cols, captured = reads if reads is not None else (last, last, model.w_p)
+    kernels.pulse_segment[(_cdiv(n, _BLOCK),)](
+        model.w_p, ref, model.hi, model.lo, model.up, model.dn, model.eu, model.ed,
         model.nodes_up, model.nodes_dn, model.nodes_up.numel(),
-        counts, last, n, n_samples, sample_base, seed, model.sigma, *model.exp,
+        counts, last, n, counts.shape[0], sample_base, seeds[0], model.sigma, *model.exp,
+        model.w_a, read_start, read_cols, captured, in_size, out_size, seeds[1], model.wn_sigma,
         MODEL=model.model, HAS_REF=model.ref is not None, NOISE=model.sigma > 0.0,
-        MULT_NOISE=model.mult_noise, COMPLEX_NOISE=model.complex_noise, BLOCK=_BLOCK,
+        MULT_NOISE=model.mult_noise, COMPLEX_NOISE=model.complex_noise,
+        READS=reads is not None, WRITE_NOISE=_separate(model), BLOCK=_BLOCK,
     )  # fmt: skip
+
+
+def _separate(model: _Model) -> bool:
+    """Whether the array keeps an apparent weight apart from the persistent one."""
+    return model.w_a.data_ptr() != model.w_p.data_ptr()
 
 
 def _run(
@@ -302,40 +313,22 @@ def _run(
             index = torch.tensor(cols, dtype=torch.long, device=x.device)
             captured.copy_(model.w_a[:, index].T)
         return True
-    c2c_seed, wn_seed = _seed(generator), _seed(generator)
+    seeds = _seeds(generator)
     last = torch.full((n,), -1, dtype=torch.int32, device=x.device)
-    # segment boundaries: the samples after which reads are taken
-    after, cols, captured = reads if reads is not None else ([], [], None)
-    stops = sorted({b + 1 for b in after})
-    stops.append(trains.m)
-    cols_dev = torch.tensor(cols, dtype=torch.int32, device=x.device) if cols else None
-    chunk_start, chunk = 0, None
-    position, r = 0, 0
-    for stop in stops:
-        while position < stop:
-            if chunk is None or position >= chunk_start + chunk.shape[0]:
-                chunk_start = position
-                chunk = trains.counts(position, min(trains.m, position + trains.chunk))
-            end = min(stop, chunk_start + chunk.shape[0])
-            _launch_segment(
-                kernels, model, chunk[position - chunk_start : end - chunk_start], last,
-                position, c2c_seed,
-            )  # fmt: skip
-            position = end
-        first = r
-        while r < len(after) and after[r] + 1 == stop:
-            r += 1
-        if r > first:
-            assert captured is not None and cols_dev is not None
-            grid = (r - first, _cdiv(out_size, _BLOCK))
-            kernels.read_columns[grid](
-                model.w_p, model.w_a, last, cols_dev[first:r], captured[first:r],
-                out_size, in_size, wn_seed, model.wn_sigma,
-                WRITE_NOISE=model.w_a.data_ptr() != model.w_p.data_ptr(), BLOCK=_BLOCK,
-            )  # fmt: skip
-    if model.w_a.data_ptr() != model.w_p.data_ptr():
+    after = torch.tensor(reads[0] if reads else [], dtype=torch.long, device=x.device)
+    cols = torch.tensor(reads[1] if reads else [], dtype=torch.int32, device=x.device)
+    for start in range(0, trains.m, trains.chunk):
+        stop = min(trains.m, start + trains.chunk)
+        chunk_reads = None
+        if reads is not None:
+            # reads taken after local sample k: read_start[k] .. read_start[k + 1] - 1
+            bounds = torch.arange(start, stop + 1, device=x.device)
+            read_start = torch.searchsorted(after, bounds, right=False).to(torch.int32)
+            chunk_reads = (read_start, cols, reads[2])
+        _launch(kernels, model, trains.counts(start, stop), last, start, seeds, chunk_reads)
+    if _separate(model):
         kernels.redraw_apparent[(_cdiv(n, _BLOCK),)](
-            model.w_p, model.w_a, last, n, wn_seed, model.wn_sigma, BLOCK=_BLOCK
+            model.w_p, model.w_a, last, n, seeds[1], model.wn_sigma, BLOCK=_BLOCK
         )
     return True
 
@@ -373,9 +366,7 @@ def fast_cuda_pulsed_update_capture(
     """:func:`fast_cuda_pulsed_update` that also fills ``captured [R, out]`` with the apparent
     weight column ``read_columns[r]`` right after sample ``read_after[r]`` (non-decreasing):
     the batch is applied in segments that end at the read points."""
-    return _run(
-        array, x, d, lr, granularity, up, generator, (read_after, read_columns, captured)
-    )
+    return _run(array, x, d, lr, granularity, up, generator, (read_after, read_columns, captured))
 
 
 fast_cuda_pulsed_update.capture = fast_cuda_pulsed_update_capture  # type: ignore[attr-defined]

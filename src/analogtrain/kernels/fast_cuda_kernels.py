@@ -17,8 +17,11 @@ Kernels (one program = ``BLOCK`` cross-points of the flattened ``[out, in]`` arr
   cross-point (for the write-noise redraw of spec 2.7).
 * :func:`redraw_apparent` sets the apparent weight of every cross-point pulsed in this call
   to ``w_p + σ_wn ξ`` (spec 2.7 rule 1: only the redraw after the last pulse is observable).
-* :func:`read_columns` takes analog reads of chosen columns in the middle of a batch (the
-  captured reads of the chopped compounds): the apparent value a read sees at that moment.
+* the captured reads of the chopped compounds (analog reads of chosen columns in the middle
+  of a batch) are taken inside :func:`pulse_segment`, right after their sample: a read sees
+  ``w_p + σ_wn ξ(last)`` on a cross-point pulsed earlier in the call (the value the final
+  redraw gives if no later pulse hits it) and the apparent weight from before the call on
+  one not pulsed yet.
 
 Random numbers are Philox-4x32-10 (J. K. Salmon, M. A. Moraes, R. O. Dror, D. E. Shaw,
 "Parallel random numbers: as easy as 1, 2, 3", SC 2011), counter-based: the counter is
@@ -62,7 +65,7 @@ def _patch_interpreter_scalars() -> None:
 if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):
     _patch_interpreter_scalars()
 
-__all__ = ["pulse_segment", "redraw_apparent", "read_columns"]
+__all__ = ["pulse_segment", "redraw_apparent"]
 
 CONSTANT_STEP: tl.constexpr = tl.constexpr(ids.CONSTANT_STEP)
 LINEAR_STEP: tl.constexpr = tl.constexpr(ids.LINEAR_STEP)
@@ -166,10 +169,17 @@ def pulse_segment(
     nodes_up_ptr, nodes_dn_ptr, n_nodes,
     counts_ptr, last_ptr, n, n_samples, sample_base, seed, sigma,
     a_up, a_dn, gamma_up, gamma_dn, exp_a, exp_b, std_add, std_slope,
+    wa_ptr, read_start_ptr, read_cols_ptr, captured_ptr, in_size, out_size, wn_seed, wn_sigma,
     MODEL: tl.constexpr, HAS_REF: tl.constexpr, NOISE: tl.constexpr,
-    MULT_NOISE: tl.constexpr, COMPLEX_NOISE: tl.constexpr, BLOCK: tl.constexpr,
+    MULT_NOISE: tl.constexpr, COMPLEX_NOISE: tl.constexpr, READS: tl.constexpr,
+    WRITE_NOISE: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
-    """Apply the signed counts of ``n_samples`` samples to ``BLOCK`` cross-points."""
+    """Apply the signed counts of ``n_samples`` samples to ``BLOCK`` cross-points.
+
+    With ``READS``, reads ``read_start[s] .. read_start[s + 1] - 1`` are taken right after
+    sample ``s`` of this launch: ``captured[r, i]`` = the apparent weight of cross-point
+    ``(i, read_cols[r])`` at that moment (module docstring).
+    """
     pid = tl.program_id(0)
     offs = pid * BLOCK + tl.arange(0, BLOCK)
     mask = offs < n
@@ -205,6 +215,21 @@ def pulse_segment(
             new = tl.minimum(tl.maximum(new, lo), hi)
             g = tl.where(count > t, new, g)
         last = tl.where(count > 0, sample_base + s, last)
+        if READS:
+            first = tl.load(read_start_ptr + s)
+            stop = tl.load(read_start_ptr + s + 1)
+            for r in range(first, stop):
+                col = tl.load(read_cols_ptr + r)
+                hit = mask & (offs % in_size == col)
+                if HAS_REF:
+                    value = g - ref
+                else:
+                    value = g
+                if WRITE_NOISE:
+                    old = tl.load(wa_ptr + offs, mask=hit, other=0.0)
+                    xi = _normal(wn_seed, offs, last, 0, STREAM_WRITE_NOISE)
+                    value = tl.where(last >= 0, value + wn_sigma * xi, old)
+                tl.store(captured_ptr + r * out_size + offs // in_size, value, mask=hit)
     if HAS_REF:
         w = g - ref
     else:
@@ -224,28 +249,3 @@ def redraw_apparent(wp_ptr, wa_ptr, last_ptr, n, seed, wn_sigma, BLOCK: tl.const
     w = tl.load(wp_ptr + offs, mask=touched, other=0.0)
     xi = _normal(seed, offs, last, 0, STREAM_WRITE_NOISE)
     tl.store(wa_ptr + offs, w + wn_sigma * xi, mask=touched)
-
-
-@triton.jit
-def read_columns(
-    wp_ptr, wa_ptr, last_ptr, cols_ptr, out_ptr, out_size, in_size, seed, wn_sigma,
-    WRITE_NOISE: tl.constexpr, BLOCK: tl.constexpr,
-):  # fmt: skip
-    """``out[r, i]`` = the apparent weight of cross-point ``(i, cols[r])`` now.
-
-    Grid ``(R, cdiv(out_size, BLOCK))``. With write noise, a cross-point pulsed in this call
-    reads ``w_p + σ ξ(last)`` (the value the final redraw will give if no later pulse hits
-    it); one not pulsed reads its apparent weight from before the call.
-    """
-    r = tl.program_id(0)
-    rows = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
-    mask = rows < out_size
-    col = tl.load(cols_ptr + r)
-    offs = rows * in_size + col
-    w = tl.load(wp_ptr + offs, mask=mask, other=0.0)
-    if WRITE_NOISE:
-        last = tl.load(last_ptr + offs, mask=mask, other=-1)
-        old = tl.load(wa_ptr + offs, mask=mask, other=0.0)
-        xi = _normal(seed, offs, last, 0, STREAM_WRITE_NOISE)
-        w = tl.where(last >= 0, w + wn_sigma * xi, old)
-    tl.store(out_ptr + r * out_size + rows, w, mask=mask)
