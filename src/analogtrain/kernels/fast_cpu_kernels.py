@@ -31,7 +31,12 @@ from numba import types
 from numba.extending import intrinsic
 
 from analogtrain.kernels.fast_cpu_models import pulse_train
-from analogtrain.kernels.fast_cpu_rng import split_uniforms, standard_normal, stream_key
+from analogtrain.kernels.fast_cpu_rng import (
+    pulse_stream,
+    split_uniforms,
+    standard_normal,
+    stream_key,
+)
 
 __all__ = ["bit_masks", "pair_visits", "apply_pulses", "apply_pulses_capture", "apply_counts"]
 
@@ -86,12 +91,17 @@ def bit_masks(p_x, p_d, bl, key_x, key_d, col_masks, row_masks):  # type: ignore
     """
     m, n_in = p_x.shape
     n_out = p_d.shape[1]
-    for line in numba.prange(n_in + n_out):
-        for s in range(m):
-            if line < n_in:
-                _line_train(p_x, bl, key_x, col_masks, s, line)
-            else:
-                _line_train(p_d, bl, key_d, row_masks, s, line - n_in)
+    n_lines = n_in + n_out
+    # one flat parallel loop, samples outer and lines inner: each thread walks a contiguous
+    # stretch of the (sample, line) grid, so the probabilities and masks it touches are
+    # contiguous in memory (the trains do not depend on the visiting order)
+    for index in numba.prange(m * n_lines):
+        s = index // n_lines
+        line = index - s * n_lines
+        if line < n_in:
+            _line_train(p_x, bl, key_x, col_masks, s, line)
+        else:
+            _line_train(p_d, bl, key_d, row_masks, s, line - n_in)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -143,6 +153,33 @@ def _sparse_columns(col_masks):  # type: ignore[no-untyped-def]
     return cols, n
 
 
+@numba.njit(cache=True, error_model="numpy")
+def _active_samples(row_masks):  # type: ignore[no-untyped-def]
+    """The samples in which each row fires, in batch order, as ``(start [out + 1], samples)``:
+    row ``i``'s are ``samples[start[i]:start[i + 1]]``. Serial, two passes in memory order
+    (samples outer), instead of a strided scan of every sample per row."""
+    m, out_size, n_words = row_masks.shape
+    fires = np.zeros((m, out_size), np.bool_)
+    start = np.zeros(out_size + 1, np.int64)
+    for s in range(m):
+        for i in range(out_size):
+            for q in range(n_words):
+                if row_masks[s, i, q] != 0:
+                    fires[s, i] = True
+                    start[i + 1] += 1
+                    break
+    for i in range(out_size):
+        start[i + 1] += start[i]
+    fill = start[:-1].copy()
+    samples = np.empty(start[out_size], np.int64)
+    for s in range(m):
+        for i in range(out_size):
+            if fires[s, i]:
+                samples[fill[i]] = s
+                fill[i] += 1
+    return start, samples
+
+
 @numba.njit(cache=True, parallel=True, error_model="numpy")
 def apply_pulses(  # type: ignore[no-untyped-def]
     w_p,
@@ -176,18 +213,12 @@ def apply_pulses(  # type: ignore[no-untyped-def]
     ``wn_sigma > 0`` the apparent weights ``w_a`` of pulsed cross-points are redrawn.
     """
     out_size, in_size = w_p.shape
-    m = sign_d.shape[0]
     n_words = row_masks.shape[2]
     sparse_cols, n_sparse = _sparse_columns(col_masks)
+    row_start, row_samples = _active_samples(row_masks)
     for i in numba.prange(out_size):
-        active = np.empty(m, np.int64)
-        n_active = 0
-        for s in range(m):
-            for q in range(n_words):
-                if row_masks[s, i, q] != 0:
-                    active[n_active] = s
-                    n_active += 1
-                    break
+        active = row_samples[row_start[i] : row_start[i + 1]]
+        n_active = active.shape[0]
         if n_active == 0:
             continue
         g_row = np.empty(in_size, np.float64)
@@ -233,7 +264,7 @@ def apply_pulses(  # type: ignore[no-untyped-def]
                 g = g_row[j]
                 hi, lo, up, dn = b_max[i, j], b_min[i, j], dw_up[i, j], dw_dn[i, j]
                 eu, ed = e_up[i, j], e_dn[i, j]
-                key = stream_key(c2c_key, np.uint64((s * out_size + i) * in_size + j))
+                key = pulse_stream(c2c_key, np.uint64((s * out_size + i) * in_size + j))
                 g = pulse_train(
                     model,
                     g,
@@ -296,7 +327,7 @@ def apply_counts(  # type: ignore[no-untyped-def]
             if count <= 0:
                 continue
             offset = ref[i, j] if has_ref else 0.0
-            key = stream_key(c2c_key, np.uint64(i * in_size + j))
+            key = pulse_stream(c2c_key, np.uint64(i * in_size + j))
             g = pulse_train(
                 model,
                 w_p[i, j] + offset,
@@ -417,7 +448,7 @@ def apply_pulses_capture(  # type: ignore[no-untyped-def]
                 touched[j] = True
                 last[j] = s
                 down = sign_row * sign_x[s, j] > 0
-                key = stream_key(c2c_key, np.uint64((s * out_size + i) * in_size + j))
+                key = pulse_stream(c2c_key, np.uint64((s * out_size + i) * in_size + j))
                 g_row[j] = pulse_train(
                     model,
                     g_row[j],

@@ -30,7 +30,16 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["GAMMA", "mix64", "stream_key", "split_uniforms", "standard_normal", "ziggurat_tables"]
+__all__ = [
+    "GAMMA",
+    "PULSE_BITS",
+    "mix64",
+    "pulse_stream",
+    "stream_key",
+    "split_uniforms",
+    "standard_normal",
+    "ziggurat_tables",
+]
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -56,6 +65,20 @@ def mix64(z: np.uint64) -> np.uint64:
 def stream_key(key: np.uint64, index: np.uint64) -> np.uint64:
     """The key of sub-stream ``index`` of ``key`` (the ``index``-th Weyl step, mixed)."""
     return mix64(key + (index + np.uint64(1)) * GAMMA)
+
+
+#: pulses per cross-point and call that get distinct normals in :func:`pulse_stream`
+PULSE_BITS = 24
+_PULSE_STRIDE = np.uint64((0x9E3779B97F4A7C15 << PULSE_BITS) & ((1 << 64) - 1))
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def pulse_stream(key: np.uint64, index: np.uint64) -> np.uint64:
+    """The key whose sample ``t`` (:func:`standard_normal`) is pulse ``t`` of cross-point visit
+    ``index``: the Weyl position ``index * 2**PULSE_BITS + t + 1`` of ``key``, so each pulse
+    costs one mixing (no separate mixing of the visit's key). Distinct for ``index < 2**40``
+    and ``t < 2**24 - 1`` pulses of one visit."""
+    return key + index * _PULSE_STRIDE
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
