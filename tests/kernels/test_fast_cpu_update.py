@@ -339,3 +339,40 @@ def test_given_counts_fall_back_under_the_reference_backend() -> None:
     assert not fast_apply_pulse_counts(array, -counts, down, gen)  # the reference raises
     assert not fast_apply_pulse_counts(array, counts[:2], down[:2], gen)
     assert torch.equal(array.weight, before) and torch.equal(gen.get_state(), state)
+
+
+@pytest.mark.parametrize("per_sample", [False, True])
+@pytest.mark.parametrize("um, ublm, fixed_bl", [(False, False, False), (False, False, True),
+                                                (True, False, False), (False, True, True),
+                                                (True, True, False)])  # fmt: skip
+def test_compiled_scales_equal_the_torch_formulas(per_sample, um, ublm, fixed_bl) -> None:
+    """The fast path's compiled ``update_scales`` gives the same train lengths as
+    :func:`analogtrain.kernels.pulses.update_scales` and the same scales to rounding, for
+    rows without input or error, short and long trains and negative or zero rates."""
+    import numpy as np
+
+    from analogtrain.kernels.fast_cpu import _kernels
+    from analogtrain.kernels.pulses import update_scales
+
+    kernels = _kernels()
+    g = torch.Generator().manual_seed(int(per_sample) + 2 * um + 4 * ublm + 8 * fixed_bl)
+    up = UpdateParameters(update_management=um, update_bl_management=ublm, fixed_bl=fixed_bl)
+    for lr_scale in (0.01, -0.3, 5.0):
+        x = torch.randn(9, 20, generator=g)
+        x[2] = 0.0
+        d = torch.randn(9, 7, generator=g) * 0.01
+        d[4] = 0.0
+        if per_sample:
+            lr = torch.rand(9, generator=g, dtype=torch.float64) * lr_scale
+            lr[1] = 0.0
+            rates = lr.numpy()
+        else:
+            lr, rates = lr_scale, np.full(9, lr_scale)
+        bl, a, b = update_scales(x, d, lr, 0.001, up)
+        bl_c, a_c, b_c = kernels.update_scales(
+            x.numpy(), d.numpy(), rates, not per_sample, 0.001, 31, fixed_bl, um, ublm, 1.0
+        )
+        assert np.array_equal(bl.numpy(), bl_c)
+        np.testing.assert_allclose(a_c, a.numpy(), rtol=1e-14, atol=0)
+        np.testing.assert_allclose(b_c, b.numpy(), rtol=1e-14, atol=0)
+        assert bl_c.max() > 0 and bl_c[2] == 0 and bl_c[4] == 0

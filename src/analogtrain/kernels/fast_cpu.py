@@ -169,6 +169,8 @@ def _draw_trains(
     kernels: ModuleType,
 ) -> _Trains | None:
     """Scales, probabilities and bit trains of a call (None: no sample pulses at all)."""
+    if float(up.res) <= 0.0:
+        return _draw_trains_compiled(x, d, lr, granularity, up, generator, kernels)
     bl, a, b = update_scales(x, d, lr, granularity, up)
     max_bl = int(bl.max()) if bl.numel() else 0
     if max_bl == 0:
@@ -193,6 +195,54 @@ def _draw_trains(
         sign_d = _signs(d, lr < 0)
     visits = int(kernels.pair_visits(row_masks, col_masks))
     return _Trains(row_masks, col_masks, sign_d, _signs(x, False), c2c_key, wn_key, visits)
+
+
+def _draw_trains_compiled(
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    granularity: float,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    kernels: ModuleType,
+) -> _Trains | None:
+    """:func:`_draw_trains` without probability resolution (``res <= 0``, the default), with
+    the scales, probabilities and signs computed in compiled code: the formulas of
+    :func:`~analogtrain.kernels.pulses.update_scales` (same train lengths, scales equal to
+    rounding) and the same draws from ``generator``, at a fraction of the per-call cost on
+    small layers."""
+    m = x.shape[0]
+    x_np = np.ascontiguousarray(x.detach().numpy())
+    d_np = np.ascontiguousarray(d.detach().numpy())
+    if isinstance(lr, Tensor):
+        rates = np.ascontiguousarray(lr.detach().to(torch.float64).numpy())
+    else:
+        rates = np.full(m, float(lr), dtype=np.float64)
+    bl, a, b = kernels.update_scales(
+        x_np,
+        d_np,
+        rates,
+        not isinstance(lr, Tensor),
+        float(granularity),
+        int(up.desired_bl),
+        bool(up.fixed_bl),
+        bool(up.update_management),
+        bool(up.update_bl_management),
+        float(up.um_grad_scale),
+    )
+    max_bl = int(bl.max()) if m else 0
+    if max_bl == 0:
+        return None
+    col_key, row_key, c2c_key, wn_key = _stream_keys(generator)
+    n_words = (max_bl + 63) // 64
+    col_masks = np.empty((m, x.shape[1], n_words), dtype=np.uint64)
+    row_masks = np.empty((m, d.shape[1], n_words), dtype=np.uint64)
+    with _threads_for(m * x.shape[1] * d.shape[1]):
+        kernels.scaled_bit_masks(x_np, d_np, a, b, bl, col_key, row_key, col_masks, row_masks)
+    sign_d = kernels.signs(d_np, rates)
+    sign_x = kernels.signs(x_np, np.ones(m, dtype=np.float64))
+    visits = int(kernels.pair_visits(row_masks, col_masks))
+    return _Trains(row_masks, col_masks, sign_d, sign_x, c2c_key, wn_key, visits)
 
 
 def _usable(x: Tensor, generator: torch.Generator, up: UpdateParameters) -> bool:

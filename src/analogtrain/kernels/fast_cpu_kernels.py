@@ -38,7 +38,16 @@ from analogtrain.kernels.fast_cpu_rng import (
     stream_key,
 )
 
-__all__ = ["bit_masks", "pair_visits", "apply_pulses", "apply_pulses_capture", "apply_counts"]
+__all__ = [
+    "apply_counts",
+    "apply_pulses",
+    "apply_pulses_capture",
+    "bit_masks",
+    "pair_visits",
+    "scaled_bit_masks",
+    "signs",
+    "update_scales",
+]
 
 _ONE = np.uint64(1)
 
@@ -58,12 +67,15 @@ def _popcount(typingctx, value):  # type: ignore[no-untyped-def]
 @numba.njit(cache=True, inline="always", error_model="numpy")
 def _line_train(prob, bl, key, masks, s, j):  # type: ignore[no-untyped-def]
     """The pulse train of line ``j`` in sample ``s`` into ``masks[s, j, :]``."""
-    n = prob.shape[1]
+    _train_bits(prob[s, j], prob.shape[1], bl[s], key, masks, s, j)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _train_bits(p, n, length, key, masks, s, j):  # type: ignore[no-untyped-def]
+    """Slots ``k < length`` of line ``j`` (of ``n``) in sample ``s``: bit set when ``p > U``."""
     n_words = masks.shape[2]
     for q in range(n_words):
         masks[s, j, q] = np.uint64(0)
-    p = prob[s, j]
-    length = bl[s]
     if p <= 0.0 or length <= 0:
         return
     if p >= 1.0:  # P > U for every U in [0, 1)
@@ -78,6 +90,95 @@ def _line_train(prob, bl, key, masks, s, j):  # type: ignore[no-untyped-def]
             masks[s, j, k >> 6] |= _ONE << np.uint64(k & 63)
         if k + 1 < length and p > u1:
             masks[s, j, (k + 1) >> 6] |= _ONE << np.uint64((k + 1) & 63)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_grad_scale):  # type: ignore[no-untyped-def]
+    """``(bl, a, b)`` per sample, the float64 formulas of
+    :func:`analogtrain.kernels.pulses.update_scales` (spec 4.3, 4.4) in the same order,
+    for ``x [m, in]``, ``d [m, out]`` (float32) and one rate per sample ``lr [m]`` (float64,
+    its sign ignored; ``scalar_lr``: the call had one rate for all). Used by the fast path to
+    skip ~40 small torch operations per call. The train lengths are identical; ``a`` and ``b``
+    agree to the last bit or two (torch evaluates some quotients through reciprocals; the one
+    ``scalar / tensor`` quotient is reproduced that way)."""
+    m, n_in = x.shape
+    n_out = d.shape[1]
+    bl = np.zeros(m, np.int64)
+    a = np.zeros(m, np.float64)
+    b = np.zeros(m, np.float64)
+    for s in range(m):
+        rate = abs(lr[s])
+        if rate == 0.0:
+            continue
+        scale = np.sqrt(rate / (g * desired_bl)) if desired_bl > 0 else 0.0
+        length = desired_bl
+        if not (fixed_bl or ublm) and g * desired_bl < rate:
+            length = max(int(np.ceil(rate / g)), 1)
+            scale = 1.0
+        x_max = 0.0
+        for j in range(n_in):
+            x_max = max(x_max, np.float64(abs(x[s, j])))
+        d_max = 0.0
+        for i in range(n_out):
+            d_max = max(d_max, np.float64(abs(d[s, i])))
+        scale_a = scale
+        scale_b = scale
+        if um or ublm:
+            d_val = um_grad_scale * d_max
+            k = rate * x_max * d_val / g
+            if ublm:
+                length = int(min(np.ceil(k), np.float64(desired_bl)))
+                denominator = g * np.float64(max(length, 1))
+                if scalar_lr:
+                    scale_a = np.sqrt(rate * (1.0 / denominator))
+                else:
+                    scale_a = np.sqrt(rate / denominator)
+                scale_b = scale_a
+            if k > desired_bl:
+                d_val = d_val * desired_bl / k
+            usable = x_max > 0.0 and d_val > 0.0
+            if usable:
+                scale_a = scale_a * np.sqrt(x_max / d_val)
+                scale_b = scale_b * np.sqrt(d_val / x_max)
+        else:
+            usable = x_max > 0.0 and d_max > 0.0
+        if usable and length > 0:
+            bl[s] = length
+            a[s] = scale_a
+            b[s] = scale_b
+    return bl, a, b
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def scaled_bit_masks(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # type: ignore[no-untyped-def]
+    """:func:`bit_masks` for the probabilities ``|x| b`` and ``|d| a`` (float64 products, as
+    the torch path computes them), without materialising them."""
+    m, n_in = x.shape
+    n_out = d.shape[1]
+    n_lines = n_in + n_out
+    for index in numba.prange(m * n_lines):
+        s = index // n_lines
+        line = index - s * n_lines
+        if line < n_in:
+            p = np.float64(abs(x[s, line])) * b[s]
+            _train_bits(p, n_in, bl[s], key_x, col_masks, s, line)
+        else:
+            p = np.float64(abs(d[s, line - n_in])) * a[s]
+            _train_bits(p, n_out, bl[s], key_d, row_masks, s, line - n_in)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def signs(v, lr):  # type: ignore[no-untyped-def]
+    """``sign(v)`` as int8 ``[m, n]``, negated in the samples whose rate ``lr[s]`` is negative."""
+    m, n = v.shape
+    out = np.zeros((m, n), np.int8)
+    for s in range(m):
+        flip = lr[s] < 0.0
+        for j in range(n):
+            value = v[s, j]
+            sign = 1 if value > 0 else (-1 if value < 0 else 0)
+            out[s, j] = -sign if flip else sign
+    return out
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
