@@ -489,7 +489,11 @@ def apply_pulses_capture(  # type: ignore[no-untyped-def]
     m = sign_d.shape[0]
     n_words = row_masks.shape[2]
     n_reads = read_after.shape[0]
+    sparse_cols, n_sparse = _sparse_columns(col_masks)
+    row_start, row_samples = _active_samples(row_masks)
     for i in numba.prange(out_size):
+        active = row_samples[row_start[i] : row_start[i + 1]]
+        n_active = active.shape[0]
         g_row = np.empty(in_size, np.float64)
         touched = np.zeros(in_size, np.bool_)
         last = np.zeros(in_size, np.int64)
@@ -500,7 +504,8 @@ def apply_pulses_capture(  # type: ignore[no-untyped-def]
             if has_ref:
                 g_row[j] += ref[i, j]
         r = 0
-        for s in range(m + 1):
+        for a in range(n_active + 1):
+            s = active[a] if a < n_active else m  # the next firing sample (m: the end)
             while r < n_reads and read_after[r] < s:
                 j = read_col[r]
                 if touched[j]:
@@ -520,15 +525,17 @@ def apply_pulses_capture(  # type: ignore[no-untyped-def]
                 r += 1
             if s == m:
                 break
-            fires = False
-            for q in range(n_words):
-                if row_masks[s, i, q] != 0:
-                    fires = True
-                    break
-            if not fires:
-                continue
             n_hit = 0
-            if n_words == 1:
+            if n_sparse[s] >= 0:  # few firing columns
+                for k in range(n_sparse[s]):
+                    j = sparse_cols[s, k]
+                    c = np.uint64(0)
+                    for q in range(n_words):
+                        c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
+            elif n_words == 1:
                 row = row_masks[s, i, 0]
                 for j in range(in_size):  # branch-free compaction
                     c = _popcount(row & col_masks[s, j, 0])
