@@ -61,7 +61,7 @@ __all__ = [
 _MASK64 = (1 << 64) - 1
 _GAMMA = 0x9E3779B97F4A7C15
 #: below this many cross-point visits a call runs single-threaded (see ``_threads_for``)
-_SERIAL_WORK = 1 << 19
+_SERIAL_WORK = 1 << 17
 #: the four independent streams of one call: column trains, row trains, c2c, write noise
 _N_STREAMS = 4
 
