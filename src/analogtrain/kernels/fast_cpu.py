@@ -193,7 +193,7 @@ def _draw_trains(
         sign_d = _signs(d * direction, False)
     else:
         sign_d = _signs(d, lr < 0)
-    visits = int(kernels.pair_visits(row_masks, col_masks))
+    visits = _visits(row_masks, col_masks, kernels)
     return _Trains(row_masks, col_masks, sign_d, _signs(x, False), c2c_key, wn_key, visits)
 
 
@@ -218,18 +218,19 @@ def _draw_trains_compiled(
         rates = np.ascontiguousarray(lr.detach().to(torch.float64).numpy())
     else:
         rates = np.full(m, float(lr), dtype=np.float64)
-    bl, a, b = kernels.update_scales(
-        x_np,
-        d_np,
-        rates,
-        not isinstance(lr, Tensor),
-        float(granularity),
-        int(up.desired_bl),
-        bool(up.fixed_bl),
-        bool(up.update_management),
-        bool(up.update_bl_management),
-        float(up.um_grad_scale),
-    )
+    with _threads_for(m * (x.shape[1] + d.shape[1])):
+        bl, a, b = kernels.update_scales(
+            x_np,
+            d_np,
+            rates,
+            not isinstance(lr, Tensor),
+            float(granularity),
+            int(up.desired_bl),
+            bool(up.fixed_bl),
+            bool(up.update_management),
+            bool(up.update_bl_management),
+            float(up.um_grad_scale),
+        )
     max_bl = int(bl.max()) if m else 0
     if max_bl == 0:
         return None
@@ -241,8 +242,26 @@ def _draw_trains_compiled(
         kernels.scaled_bit_masks(x_np, d_np, a, b, bl, col_key, row_key, col_masks, row_masks)
     sign_d = kernels.signs(d_np, rates)
     sign_x = kernels.signs(x_np, np.ones(m, dtype=np.float64))
-    visits = int(kernels.pair_visits(row_masks, col_masks))
-    return _Trains(row_masks, col_masks, sign_d, sign_x, c2c_key, wn_key, visits)
+    return _Trains(
+        row_masks,
+        col_masks,
+        sign_d,
+        sign_x,
+        c2c_key,
+        wn_key,
+        _visits(row_masks, col_masks, kernels),
+    )
+
+
+def _visits(row_masks: np.ndarray, col_masks: np.ndarray, kernels: ModuleType) -> int:
+    """The pulse kernel's cross-point visits, for :func:`_threads_for` only: the exact count
+    (a serial scan of the trains) where it decides anything, else a bound on the right side
+    of the threshold (every cross-point of every sample, or one per row and sample)."""
+    m, out_size, _ = row_masks.shape
+    in_size = col_masks.shape[1]
+    if m * out_size * in_size < _SERIAL_WORK or m * out_size >= _SERIAL_WORK:
+        return m * out_size * in_size
+    return int(kernels.pair_visits(row_masks, col_masks))
 
 
 def _usable(x: Tensor, generator: torch.Generator, up: UpdateParameters) -> bool:

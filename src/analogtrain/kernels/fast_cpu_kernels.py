@@ -92,7 +92,7 @@ def _train_bits(p, n, length, key, masks, s, j):  # type: ignore[no-untyped-def]
             masks[s, j, (k + 1) >> 6] |= _ONE << np.uint64((k + 1) & 63)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, parallel=True, error_model="numpy")
 def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_grad_scale):  # type: ignore[no-untyped-def]
     """``(bl, a, b)`` per sample, the float64 formulas of
     :func:`analogtrain.kernels.pulses.update_scales` (spec 4.3, 4.4) in the same order,
@@ -106,7 +106,7 @@ def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_gra
     bl = np.zeros(m, np.int64)
     a = np.zeros(m, np.float64)
     b = np.zeros(m, np.float64)
-    for s in range(m):
+    for s in numba.prange(m):
         rate = abs(lr[s])
         if rate == 0.0:
             continue

@@ -86,9 +86,14 @@ def chopper_states(initial: Tensor, flips: Tensor) -> Tensor:
     ``initial [n]`` are the signs (+-1) before the call, ``flips [R, n]`` bool the flips
     right after read ``r``; row ``k`` is ``initial`` times the flips of reads ``0..k-1``.
     """
-    factors = torch.where(flips, -1.0, 1.0).to(initial.dtype)
-    after = initial.unsqueeze(0) * torch.cumprod(factors, dim=0)
-    return torch.cat([initial.unsqueeze(0), after], dim=0)
+    # Flips are rare: the signs only change at the reads with a flip, so the product runs over
+    # those rows alone and each output row picks the state after the last flip before it.
+    n_reads = flips.shape[0]
+    rows = flips.any(dim=1).nonzero().squeeze(1)  # reads with at least one flip, ascending
+    factors = torch.where(flips[rows], -1.0, 1.0).to(initial.dtype)
+    table = torch.cat([initial.unsqueeze(0), initial.unsqueeze(0) * torch.cumprod(factors, dim=0)])
+    before = torch.arange(n_reads + 1, device=flips.device)
+    return table[torch.searchsorted(rows, before)]  # number of flip rows before each row
 
 
 def batched_update(tile: Any, x: Tensor, d: Tensor, lr: float) -> None:
