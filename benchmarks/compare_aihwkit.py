@@ -60,13 +60,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--aihwkit-python", default=None)
     parser.add_argument("--algorithms", default=",".join(ALGORITHMS))
     parser.add_argument("--loads", default="light,train")
-    parser.add_argument("--sizes", default="512")
+    parser.add_argument("--sizes", default="512", help='comma-separated; "none": conv only')
     parser.add_argument("--conv", action="store_true", help="also time one AnalogConv2d layer")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args(argv)
 
-    shapes: list[tuple[int, bool]] = [(int(s), False) for s in args.sizes.split(",")]
+    sizes = [s for s in args.sizes.split(",") if s and s != "none"]
+    shapes: list[tuple[int, bool]] = [(int(s), False) for s in sizes]
     if args.conv:
         shapes.append((0, True))
     for size, conv in shapes:
