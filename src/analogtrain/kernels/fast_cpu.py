@@ -45,7 +45,7 @@ from torch import Tensor
 
 from analogtrain.kernels.backend import get_backend, register_fast_update
 from analogtrain.kernels.fast_cpu_inputs import SUPPORTED_ARRAYS, kernel_inputs
-from analogtrain.kernels.pulses import STOCHASTIC_TYPES, update_scales
+from analogtrain.kernels.pulses import STOCHASTIC_TYPES
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import UpdateParameters
@@ -143,11 +143,6 @@ def _probabilities(
     return np.ascontiguousarray(p.numpy())
 
 
-def _signs(v: Tensor, flip: bool) -> np.ndarray:
-    s = torch.sign(v.detach()).to(torch.int8)
-    return np.ascontiguousarray((-s if flip else s).numpy())
-
-
 @dataclass(frozen=True)
 class _Trains:
     """The drawn pulse trains of one call and the keys of its device-noise streams."""
@@ -170,49 +165,14 @@ def _draw_trains(
     generator: torch.Generator,
     kernels: ModuleType,
 ) -> _Trains | None:
-    """Scales, probabilities and bit trains of a call (None: no sample pulses at all)."""
-    if float(up.res) <= 0.0:
-        return _draw_trains_compiled(x, d, lr, granularity, up, generator, kernels)
-    bl, a, b = update_scales(x, d, lr, granularity, up)
-    max_bl = int(bl.max()) if bl.numel() else 0
-    if max_bl == 0:
-        return None
-    res, sto_round = float(up.res), bool(up.sto_round)
-    p_x = _probabilities(x, b, res, sto_round, generator)  # [m, in]
-    p_d = _probabilities(d, a, res, sto_round, generator)  # [m, out]
-    col_key, row_key, c2c_key, wn_key = _stream_keys(generator)
-    m = x.shape[0]
-    n_words = (max_bl + 63) // 64
-    bl_np = np.ascontiguousarray(bl.to(torch.int64).numpy())
-    col_masks = np.empty((m, x.shape[1], n_words), dtype=np.uint64)
-    row_masks = np.empty((m, d.shape[1], n_words), dtype=np.uint64)
-    # sized like the pulse kernel that follows: a parallel launch here also wakes numba's
-    # worker for it (on an idle machine that is worth more than the launch costs)
-    with _threads_for(m * x.shape[1] * d.shape[1]):
-        kernels.bit_masks(p_x, p_d, bl_np, col_key, row_key, col_masks, row_masks)
-    if isinstance(lr, Tensor):
-        direction = torch.where(lr < 0, -1.0, 1.0).to(d.dtype).unsqueeze(1)
-        sign_d = _signs(d * direction, False)
-    else:
-        sign_d = _signs(d, lr < 0)
-    visits = _visits(row_masks, col_masks, kernels)
-    return _Trains(row_masks, col_masks, sign_d, _signs(x, False), c2c_key, wn_key, visits)
+    """Scales, probabilities and bit trains of a call (None: no sample pulses at all).
 
-
-def _draw_trains_compiled(
-    x: Tensor,
-    d: Tensor,
-    lr: float | Tensor,
-    granularity: float,
-    up: UpdateParameters,
-    generator: torch.Generator,
-    kernels: ModuleType,
-) -> _Trains | None:
-    """:func:`_draw_trains` without probability resolution (``res <= 0``, the default), with
-    the scales, probabilities and signs computed in compiled code: the formulas of
+    ``BL``, ``A``, ``B`` and the signs come from compiled code with the formulas of
     :func:`~analogtrain.kernels.pulses.update_scales` (same train lengths, scales equal to
-    rounding) and the same draws from ``generator``, at a fraction of the per-call cost on
-    small layers."""
+    rounding), which spares ~40 small torch operations per call on small layers. Without a
+    probability resolution (``res <= 0``, the default) the probabilities ``|x| B``, ``|d| A``
+    are formed inside the train kernel; with one they are discretised here (spec 4.5.1).
+    """
     m = x.shape[0]
     x_np = np.ascontiguousarray(x.detach().numpy())
     d_np = np.ascontiguousarray(d.detach().numpy())
@@ -236,23 +196,27 @@ def _draw_trains_compiled(
     max_bl = int(bl.max()) if m else 0
     if max_bl == 0:
         return None
+    res = float(up.res)
+    if res > 0.0:
+        sto_round = bool(up.sto_round)
+        p_x = _probabilities(x, torch.from_numpy(b), res, sto_round, generator)  # [m, in]
+        p_d = _probabilities(d, torch.from_numpy(a), res, sto_round, generator)  # [m, out]
     col_key, row_key, c2c_key, wn_key = _stream_keys(generator)
     n_words = (max_bl + 63) // 64
     col_masks = np.empty((m, x.shape[1], n_words), dtype=np.uint64)
     row_masks = np.empty((m, d.shape[1], n_words), dtype=np.uint64)
+    # sized like the pulse kernel that follows: a parallel launch here also wakes numba's
+    # worker for it (on an idle machine that is worth more than the launch costs)
     with _threads_for(m * x.shape[1] * d.shape[1]):
-        kernels.scaled_bit_masks(x_np, d_np, a, b, bl, col_key, row_key, col_masks, row_masks)
+        if res > 0.0:
+            ones = np.ones(m, dtype=np.float64)
+            kernels.bit_masks(p_x, p_d, ones, ones, bl, col_key, row_key, col_masks, row_masks)
+        else:
+            kernels.bit_masks(x_np, d_np, a, b, bl, col_key, row_key, col_masks, row_masks)
     sign_d = kernels.signs(d_np, rates)
     sign_x = kernels.signs(x_np, np.ones(m, dtype=np.float64))
-    return _Trains(
-        row_masks,
-        col_masks,
-        sign_d,
-        sign_x,
-        c2c_key,
-        wn_key,
-        _visits(row_masks, col_masks, kernels),
-    )
+    visits = _visits(row_masks, col_masks, kernels)
+    return _Trains(row_masks, col_masks, sign_d, sign_x, c2c_key, wn_key, visits)
 
 
 def _visits(row_masks: np.ndarray, col_masks: np.ndarray, kernels: ModuleType) -> int:
@@ -274,6 +238,55 @@ def _usable(x: Tensor, generator: torch.Generator, up: UpdateParameters) -> bool
     )
 
 
+def _run(
+    array: Any,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    granularity: float,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    reads: tuple[list[int], list[int], Tensor] | None,
+) -> bool:
+    """The numba update with the optional captured reads; ``False`` = not done, unchanged."""
+    if not _usable(x, generator, up):
+        return False
+    if reads is not None and reads[2].dtype != torch.float32:
+        return False
+    inputs = kernel_inputs(array)
+    if inputs is None:
+        return False
+    kernels = _kernels()
+    if kernels is None:
+        return False
+    after, cols, captured = reads if reads is not None else ([], [], None)
+    trains = _draw_trains(x, d, lr, granularity, up, generator, kernels)
+    if trains is None:
+        if captured is not None:
+            captured.copy_(array.weight.detach()[:, torch.tensor(cols, dtype=torch.long)].T)
+        return True
+    out = np.empty((len(after), d.shape[1]), dtype=np.float32)
+    with _threads_for(trains.visits + x.shape[0] * d.shape[1]):
+        kernels.apply_pulses(
+            inputs.w_p,
+            inputs.w_a,
+            trains.row_masks,
+            trains.col_masks,
+            trains.sign_d,
+            trains.sign_x,
+            *_model_args(inputs),
+            trains.c2c_key,
+            inputs.wn_sigma,
+            trains.wn_key,
+            np.asarray(after, dtype=np.int64),
+            np.asarray(cols, dtype=np.int64),
+            out,
+        )
+    if captured is not None:
+        captured.copy_(torch.from_numpy(out))
+    return True
+
+
 def fast_pulsed_update(
     array: Any,
     x: Tensor,
@@ -289,31 +302,7 @@ def fast_pulsed_update(
     (``x [m, in]``, ``d [m, out]`` on the weights' device and dtype, finite, ``lr != 0``;
     ``lr`` may be a per-sample tensor ``[m]``).
     """
-    if not _usable(x, generator, up):
-        return False
-    inputs = kernel_inputs(array)
-    if inputs is None:
-        return False
-    kernels = _kernels()
-    if kernels is None:
-        return False
-    trains = _draw_trains(x, d, lr, granularity, up, generator, kernels)
-    if trains is None:
-        return True
-    with _threads_for(trains.visits + x.shape[0] * d.shape[1]):
-        kernels.apply_pulses(
-            inputs.w_p,
-            inputs.w_a,
-            trains.row_masks,
-            trains.col_masks,
-            trains.sign_d,
-            trains.sign_x,
-            *_model_args(inputs),
-            trains.c2c_key,
-            inputs.wn_sigma,
-            trains.wn_key,
-        )
-    return True
+    return _run(array, x, d, lr, granularity, up, generator, None)
 
 
 def _model_args(inputs: Any) -> tuple[Any, ...]:
@@ -355,38 +344,8 @@ def fast_pulsed_update_capture(
     cross-point is keyed by its last pulsed sample, so a read sees the same noisy value the
     array keeps if no later pulse hits that cross-point.
     """
-    if not _usable(x, generator, up) or captured.dtype != torch.float32:
-        return False
-    inputs = kernel_inputs(array)
-    if inputs is None:
-        return False
-    kernels = _kernels()
-    if kernels is None:
-        return False
-    cols = torch.tensor(read_columns, dtype=torch.long)
-    trains = _draw_trains(x, d, lr, granularity, up, generator, kernels)
-    if trains is None:
-        captured.copy_(array.weight.detach()[:, cols].T)
-        return True
-    out = np.ascontiguousarray(np.empty((len(read_after), d.shape[1]), dtype=np.float32))
-    with _threads_for(trains.visits + x.shape[0] * d.shape[1]):
-        kernels.apply_pulses_capture(
-            inputs.w_p,
-            inputs.w_a,
-            trains.row_masks,
-            trains.col_masks,
-            trains.sign_d,
-            trains.sign_x,
-            *_model_args(inputs),
-            trains.c2c_key,
-            inputs.wn_sigma,
-            trains.wn_key,
-            np.asarray(read_after, dtype=np.int64),
-            np.asarray(read_columns, dtype=np.int64),
-            out,
-        )
-    captured.copy_(torch.from_numpy(out))
-    return True
+    reads = (read_after, read_columns, captured)
+    return _run(array, x, d, lr, granularity, up, generator, reads)
 
 
 #: the fast update accepts per-sample rates and has a capturing variant (see

@@ -1,6 +1,7 @@
 """The numba kernels of the fast CPU pulsed update (compiled lazily, cached on disk).
 
-Three kernels, each compiled once per dtype signature:
+The main kernels, each compiled once per dtype signature (:func:`update_scales`
+and :func:`signs` prepare a call):
 
 * :func:`bit_masks` draws the stochastic pulse trains of rows and columns in one launch
   (spec single-tile 4.5.2): for every line (column ``j`` with probability ``p^x_j``, or row
@@ -14,7 +15,8 @@ Three kernels, each compiled once per dtype signature:
   one after the other through the model rule, each with a fresh c2c normal and the clip to
   ``[b_min, b_max]`` (spec 2.5, 4.6). The row's weights stay in a float64 buffer for the
   whole batch. Cross-points that received a pulse get their apparent weight redrawn once,
-  after their last pulse (spec 2.7 rule 1: only the last redraw is observable).
+  after their last pulse (spec 2.7 rule 1: only the last redraw is observable). Reads of
+  columns between samples (the chopped compounds' captured reads) are taken on the way.
 * :func:`apply_counts` applies one given matrix of coincidence counts (the fast version of
   ``PulsedDeviceArray.apply_pulse_counts``), one cross-point per iteration, rows in parallel.
 
@@ -41,10 +43,8 @@ from analogtrain.kernels.fast_cpu_rng import (
 __all__ = [
     "apply_counts",
     "apply_pulses",
-    "apply_pulses_capture",
     "bit_masks",
     "pair_visits",
-    "scaled_bit_masks",
     "signs",
     "update_scales",
 ]
@@ -62,12 +62,6 @@ def _popcount(typingctx, value):  # type: ignore[no-untyped-def]
         return builder.ctpop(args[0])
 
     return types.uint64(types.uint64), codegen
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _line_train(prob, bl, key, masks, s, j):  # type: ignore[no-untyped-def]
-    """The pulse train of line ``j`` in sample ``s`` into ``masks[s, j, :]``."""
-    _train_bits(prob[s, j], prob.shape[1], bl[s], key, masks, s, j)
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -150,12 +144,21 @@ def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_gra
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def scaled_bit_masks(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # type: ignore[no-untyped-def]
-    """:func:`bit_masks` for the probabilities ``|x| b`` and ``|d| a`` (float64 products, as
-    the torch path computes them), without materialising them."""
+def bit_masks(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # type: ignore[no-untyped-def]
+    """Fill the column trains ``col_masks [m, in, n_words]`` (uint64) of the probabilities
+    ``|x| b`` and the row trains ``row_masks [m, out, n_words]`` of ``|d| a`` in one launch
+    (float64 products, as the torch path forms them; given probabilities pass ``a = b = 1``).
+
+    ``bl [m]`` (int64) is each sample's train length, ``key_x``/``key_d`` (uint64) the stream
+    keys. Slot ``k`` of line ``j`` in sample ``s`` is bit ``k % 64`` of word ``k // 64``; it is
+    set when ``P > U`` with ``U`` the counter-based uniform of ``(s, j, k)``.
+    """
     m, n_in = x.shape
     n_out = d.shape[1]
     n_lines = n_in + n_out
+    # one flat parallel loop, samples outer and lines inner: each thread walks a contiguous
+    # stretch of the (sample, line) grid, so the values and masks it touches are contiguous
+    # in memory (the trains do not depend on the visiting order)
     for index in numba.prange(m * n_lines):
         s = index // n_lines
         line = index - s * n_lines
@@ -179,30 +182,6 @@ def signs(v, lr):  # type: ignore[no-untyped-def]
             sign = 1 if value > 0 else (-1 if value < 0 else 0)
             out[s, j] = -sign if flip else sign
     return out
-
-
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def bit_masks(p_x, p_d, bl, key_x, key_d, col_masks, row_masks):  # type: ignore[no-untyped-def]
-    """Fill the column trains ``col_masks [m, in, n_words]`` (uint64) of ``p_x [m, in]`` and
-    the row trains ``row_masks [m, out, n_words]`` of ``p_d [m, out]``, in one launch.
-
-    ``bl [m]`` (int64) is each sample's train length, ``key_x``/``key_d`` (uint64) the stream
-    keys. Slot ``k`` of line ``j`` in sample ``s`` is bit ``k % 64`` of word ``k // 64``; it is
-    set when ``P > U`` with ``U`` the counter-based uniform of ``(s, j, k)``.
-    """
-    m, n_in = p_x.shape
-    n_out = p_d.shape[1]
-    n_lines = n_in + n_out
-    # one flat parallel loop, samples outer and lines inner: each thread walks a contiguous
-    # stretch of the (sample, line) grid, so the probabilities and masks it touches are
-    # contiguous in memory (the trains do not depend on the visiting order)
-    for index in numba.prange(m * n_lines):
-        s = index // n_lines
-        line = index - s * n_lines
-        if line < n_in:
-            _line_train(p_x, bl, key_x, col_masks, s, line)
-        else:
-            _line_train(p_d, bl, key_d, row_masks, s, line - n_in)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -282,120 +261,6 @@ def _active_samples(row_masks):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def apply_pulses(  # type: ignore[no-untyped-def]
-    w_p,
-    w_a,
-    row_masks,
-    col_masks,
-    sign_d,
-    sign_x,
-    model,
-    b_max,
-    b_min,
-    dw_up,
-    dw_dn,
-    e_up,
-    e_dn,
-    ref,
-    has_ref,
-    consts,
-    nodes_up,
-    nodes_dn,
-    c2c_key,
-    wn_sigma,
-    wn_key,
-):
-    """Apply the coincidences of a batch to the persistent weights ``w_p [out, in]`` in place.
-
-    ``row_masks [m, out, n_words]`` and ``col_masks [m, in, n_words]`` are the pulse trains;
-    ``sign_d [m, out]`` and ``sign_x [m, in]`` (int8, the lr sign folded into ``sign_d``) give
-    the direction, down where ``sign_d * sign_x > 0``. ``b_max .. e_dn`` and ``ref`` are the
-    per-cross-point model parameters ``[out, in]`` (``ref`` only read if ``has_ref``). With
-    ``wn_sigma > 0`` the apparent weights ``w_a`` of pulsed cross-points are redrawn.
-    """
-    out_size, in_size = w_p.shape
-    n_words = row_masks.shape[2]
-    sparse_cols, n_sparse = _sparse_columns(col_masks)
-    row_start, row_samples = _active_samples(row_masks)
-    for i in numba.prange(out_size):
-        active = row_samples[row_start[i] : row_start[i + 1]]
-        n_active = active.shape[0]
-        if n_active == 0:
-            continue
-        g_row = np.empty(in_size, np.float64)
-        touched = np.zeros(in_size, np.bool_)
-        hits = np.empty(in_size, np.int64)  # columns with a coincidence in this sample
-        counts = np.empty(in_size, np.int64)
-        for j in range(in_size):
-            g_row[j] = w_p[i, j]
-            if has_ref:
-                g_row[j] += ref[i, j]
-        for a in range(n_active):
-            s = active[a]
-            n_hit = 0
-            if n_sparse[s] >= 0:  # few firing columns (e.g. one-hot transfer writes)
-                for k in range(n_sparse[s]):
-                    j = sparse_cols[s, k]
-                    c = np.uint64(0)
-                    for q in range(n_words):
-                        c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
-                    hits[n_hit] = j
-                    counts[n_hit] = c
-                    n_hit += c != 0
-            elif n_words == 1:
-                row = row_masks[s, i, 0]
-                for j in range(in_size):  # branch-free compaction
-                    c = _popcount(row & col_masks[s, j, 0])
-                    hits[n_hit] = j
-                    counts[n_hit] = c
-                    n_hit += c != 0
-            else:
-                for j in range(in_size):
-                    c = np.uint64(0)
-                    for q in range(n_words):
-                        c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
-                    hits[n_hit] = j
-                    counts[n_hit] = c
-                    n_hit += c != 0
-            sign_row = sign_d[s, i]
-            for h in range(n_hit):
-                j = hits[h]
-                touched[j] = True
-                down = sign_row * sign_x[s, j] > 0
-                g = g_row[j]
-                hi, lo, up, dn = b_max[i, j], b_min[i, j], dw_up[i, j], dw_dn[i, j]
-                eu, ed = e_up[i, j], e_dn[i, j]
-                key = pulse_stream(c2c_key, np.uint64((s * out_size + i) * in_size + j))
-                g = pulse_train(
-                    model,
-                    g,
-                    down,
-                    counts[h],
-                    key,
-                    hi,
-                    lo,
-                    up,
-                    dn,
-                    eu,
-                    ed,
-                    consts,
-                    nodes_up,
-                    nodes_dn,
-                )
-                g_row[j] = g
-        for j in range(in_size):
-            if not touched[j]:
-                continue
-            v = g_row[j]
-            if has_ref:
-                v -= ref[i, j]
-            w_p[i, j] = v
-            if wn_sigma > 0.0:
-                z = standard_normal(wn_key, np.uint64(i * in_size + j))
-                w_a[i, j] = w_p[i, j] + wn_sigma * z
-
-
-@numba.njit(cache=True, parallel=True, error_model="numpy")
 def apply_counts(  # type: ignore[no-untyped-def]
     w_p,
     w_a,
@@ -452,7 +317,7 @@ def apply_counts(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def apply_pulses_capture(  # type: ignore[no-untyped-def]
+def apply_pulses(  # type: ignore[no-untyped-def]
     w_p,
     w_a,
     row_masks,
@@ -478,8 +343,15 @@ def apply_pulses_capture(  # type: ignore[no-untyped-def]
     read_col,
     captured,
 ):
-    """:func:`apply_pulses` that records ``captured[r, i]`` = the apparent weight
-    ``(i, read_col[r])`` right after sample ``read_after[r]`` (non-decreasing) was applied.
+    """Apply the coincidences of a batch to the persistent weights ``w_p [out, in]`` in place,
+    recording ``captured[r, i]`` = the apparent weight ``(i, read_col[r])`` right after sample
+    ``read_after[r]`` (non-decreasing; none: empty arrays) was applied.
+
+    ``row_masks [m, out, n_words]`` and ``col_masks [m, in, n_words]`` are the pulse trains;
+    ``sign_d [m, out]`` and ``sign_x [m, in]`` (int8, the lr sign folded into ``sign_d``) give
+    the direction, down where ``sign_d * sign_x > 0``. ``b_max .. e_dn`` and ``ref`` are the
+    per-cross-point model parameters ``[out, in]`` (``ref`` only read if ``has_ref``). With
+    ``wn_sigma > 0`` the apparent weights ``w_a`` of pulsed cross-points are redrawn.
 
     Each row merges its firing samples with the read points in batch order. The write noise of
     a pulsed cross-point is keyed by ``(last pulsed sample, row, column)``: a read and the
@@ -494,6 +366,8 @@ def apply_pulses_capture(  # type: ignore[no-untyped-def]
     for i in numba.prange(out_size):
         active = row_samples[row_start[i] : row_start[i + 1]]
         n_active = active.shape[0]
+        if n_active == 0 and n_reads == 0:
+            continue
         g_row = np.empty(in_size, np.float64)
         touched = np.zeros(in_size, np.bool_)
         last = np.zeros(in_size, np.int64)

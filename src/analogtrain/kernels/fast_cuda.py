@@ -44,7 +44,7 @@ from torch import Tensor
 
 from analogtrain.kernels import fast_cpu_ids as ids
 from analogtrain.kernels.backend import register_fast_update
-from analogtrain.kernels.fast_cpu_inputs import SUPPORTED_ARRAYS
+from analogtrain.kernels.fast_cpu_inputs import SUPPORTED_ARRAYS, model_tensors
 from analogtrain.kernels.pulses import STOCHASTIC_TYPES, _discretize, update_scales
 
 if TYPE_CHECKING:
@@ -107,83 +107,42 @@ def _flat(t: Tensor) -> Tensor | None:
 
 
 def _model(array: Any) -> _Model | None:
-    """The kernel inputs of ``array`` or ``None`` when the fast path does not apply."""
-    from analogtrain.devices.exp_step import ExpStepDeviceArray
-    from analogtrain.devices.linear_step import LinearStepDeviceArray
-    from analogtrain.devices.piecewise_step import PiecewiseStepDeviceArray
-    from analogtrain.devices.pow_step import PowStepDeviceArray
-    from analogtrain.devices.pow_step_reference import PowStepReferenceDeviceArray
-    from analogtrain.devices.soft_bounds_reference import SoftBoundsReferenceDeviceArray
-
-    model = SUPPORTED_ARRAYS.get(type(array))
-    if model is None:
+    """The kernel inputs of ``array`` (from :func:`.fast_cpu_inputs.model_tensors`), or
+    ``None`` when the fast path does not apply."""
+    t = model_tensors(array)
+    if t is None:
         return None
-    w_p, w_a = array.persistent_weight, array.weight
-    for t in (w_p, w_a):
-        if t.dtype != torch.float32 or not t.is_contiguous():
+    for w in (t.w_p, t.w_a):
+        if w.dtype != torch.float32 or not w.is_contiguous():
             return None
-    hi = _flat(array.max_bound)
-    if hi is None:
+    hi = _flat(t.b_max)
+    flats = [_flat(v) for v in (t.b_min, t.dw_up, t.dw_dn)]
+    extras = [hi if v is None else _flat(v) for v in (t.e_up, t.e_dn)]
+    ref = None if t.ref is None else _flat(t.ref)
+    if hi is None or any(v is None for v in flats + extras) or (t.ref is not None and ref is None):
         return None
-    eu = ed = hi
-    ref = None
-    nodes_up = nodes_dn = torch.ones(1, dtype=torch.float32, device=w_p.device)
-    mult_noise = complex_noise = False
-    exp = (0.0,) * 8
-    if isinstance(array, LinearStepDeviceArray):
-        eu, ed = _flat(array.slope_up), _flat(array.slope_down)
-        mult_noise = bool(array.mult_noise)
-    elif isinstance(array, SoftBoundsReferenceDeviceArray):
-        ref = _flat(array.reference)
-        mult_noise = bool(array.mult_noise)
-    elif isinstance(array, ExpStepDeviceArray):
-        cfg = array.config
-        exp = tuple(
-            float(v)
-            for v in (
-                cfg.A_up,
-                cfg.A_down,
-                cfg.gamma_up,
-                cfg.gamma_down,
-                cfg.a,
-                cfg.b,
-                cfg.dw_min_std_add,
-                cfg.dw_min_std_slope,
-            )
-        )
-        complex_noise = bool(array.complex_noise)
-    elif isinstance(array, (PowStepDeviceArray, PowStepReferenceDeviceArray)):
-        eu, ed = _flat(array.gamma_up), _flat(array.gamma_down)
-        if isinstance(array, PowStepReferenceDeviceArray):
-            ref = _flat(array.reference)
-    elif isinstance(array, PiecewiseStepDeviceArray):
-        nodes_up = array.nodes_up.detach().to(torch.float32).contiguous()
-        nodes_dn = array.nodes_down.detach().to(torch.float32).contiguous()
-    flats = [_flat(array.min_bound), _flat(array.dwmin_up), _flat(array.dwmin_down), eu, ed]
-    if any(t is None for t in flats) or (ref is None and model == ids.SOFT_BOUNDS_REFERENCE):
-        return None
-    lo, up, dn, eu, ed = flats
-    wn_sigma = 0.0
-    if array.uses_persistent_weight:
-        wn_sigma = float(array.write_noise_std) * float(array.dw_min)
+    ones = torch.ones(1, dtype=torch.float32, device=t.w_p.device)
+    nodes = [ones if v is None else v.detach().to(torch.float32).contiguous()
+             for v in (t.nodes_up, t.nodes_dn)]  # fmt: skip
+    c = t.consts
     return _Model(
-        model=model,
-        w_p=w_p,
-        w_a=w_a,
+        model=t.model,
+        w_p=t.w_p,
+        w_a=t.w_a,
         hi=hi,
-        lo=lo,
-        up=up,
-        dn=dn,
-        eu=eu,
-        ed=ed,
+        lo=flats[0],
+        up=flats[1],
+        dn=flats[2],
+        eu=extras[0],
+        ed=extras[1],
         ref=ref,
-        nodes_up=nodes_up,
-        nodes_dn=nodes_dn,
-        sigma=max(float(array.dw_min_std), 0.0),
-        mult_noise=mult_noise,
-        exp=exp,
-        complex_noise=complex_noise,
-        wn_sigma=wn_sigma,
+        nodes_up=nodes[0],
+        nodes_dn=nodes[1],
+        sigma=float(c[ids.C_SIGMA]),
+        mult_noise=bool(c[ids.C_MULT_NOISE]),
+        exp=tuple(float(v) for v in c[ids.C_A_UP : ids.C_STD_SLOPE + 1]),
+        complex_noise=bool(c[ids.C_COMPLEX]),
+        wn_sigma=t.wn_sigma,
     )
 
 
