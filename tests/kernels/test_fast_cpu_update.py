@@ -10,33 +10,13 @@ import torch
 
 pytest.importorskip("numba")
 
-import analogtrain.configs as cfgs  # noqa: E402
+from fast_update_cases import MODELS, NO_DTOD, z_mean_and_var  # noqa: E402
+
 from analogtrain.configs.update import UpdateParameters  # noqa: E402
 from analogtrain.devices import create_device_array  # noqa: E402
 from analogtrain.kernels import use_reference  # noqa: E402
 from analogtrain.kernels.fast_cpu import fast_apply_pulse_counts, fast_pulsed_update  # noqa: E402
 from analogtrain.kernels.update import pulsed_update  # noqa: E402
-
-NO_DTOD = dict(dw_min_dtod=0.0, up_down_dtod=0.0, w_max_dtod=0.0, w_min_dtod=0.0)
-
-# One config per scalar rule of the fast path (and per noise/reference flavour).
-MODELS = {
-    "constant": lambda **k: cfgs.ConstantStepDevice(**k),
-    "linear_mult": lambda **k: cfgs.LinearStepDevice(gamma_up=0.5, gamma_down=0.3, **k),
-    "linear_add": lambda **k: cfgs.LinearStepDevice(gamma_up=0.5, mult_noise=False, **k),
-    "soft_bounds": lambda **k: cfgs.SoftBoundsDevice(**k),
-    "sb_reference": lambda **k: cfgs.SoftBoundsReferenceDevice(**{"reference_std": 0.1, **k}),
-    "sb_reference_mult": lambda **k: cfgs.SoftBoundsReferenceDevice(mult_noise=True, **k),
-    "exp_step": lambda **k: cfgs.ExpStepDevice(**k),
-    "exp_step_complex": lambda **k: cfgs.ExpStepDevice(
-        dw_min_std_add=0.002, dw_min_std_slope=0.5, **k
-    ),
-    "pow_step": lambda **k: cfgs.PowStepDevice(pow_gamma=2.0, **k),
-    "pow_step_reference": lambda **k: cfgs.PowStepReferenceDevice(**{"reference_std": 0.1, **k}),
-    "piecewise": lambda **k: cfgs.PiecewiseStepDevice(
-        piecewise_up=[2.0, 1.0, 0.5, 0.2], piecewise_down=[0.3, 0.6, 1.0, 2.0], **k
-    ),
-}
 
 
 def _array(name: str, out_size: int, in_size: int, **fields):
@@ -110,18 +90,6 @@ def test_batch_order_matters_and_equals_single_updates() -> None:
     torch.testing.assert_close(reversed_order.weight, torch.full((3, 4), 0.45), rtol=0, atol=1e-5)
 
 
-def _z_mean_and_var(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float]:
-    """z scores of the differences of the means and of the variances of two i.i.d. samples."""
-    a, b = a.double().flatten(), b.double().flatten()
-    n_a, n_b = a.numel(), b.numel()
-    se_mean = math.sqrt(a.var() / n_a + b.var() / n_b)
-    sq_a, sq_b = (a - a.mean()) ** 2, (b - b.mean()) ** 2
-    se_var = math.sqrt(sq_a.var() / n_a + sq_b.var() / n_b)
-    z_mean = float(a.mean() - b.mean()) / max(se_mean, 1e-12)
-    z_var = float(sq_a.mean() - sq_b.mean()) / max(se_var, 1e-15)
-    return z_mean, z_var
-
-
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_noisy_pulses_match_reference_in_distribution(name: str) -> None:
     """Fixed counts (31 down, then 31 up pulses) with c2c noise on identical devices: the
@@ -138,7 +106,7 @@ def test_noisy_pulses_match_reference_in_distribution(name: str) -> None:
     _update(fast, x, d, 2.0, reference=False)
     _update(ref, x, d, 2.0, reference=True)
     assert fast.weight.std() > 0
-    z_mean, z_var = _z_mean_and_var(fast.weight, ref.weight)
+    z_mean, z_var = z_mean_and_var(fast.weight, ref.weight)
     assert abs(z_mean) < 5.0, (z_mean, fast.weight.mean(), ref.weight.mean())
     assert abs(z_var) < 5.0, (z_var, fast.weight.var(), ref.weight.var())
 
@@ -213,7 +181,7 @@ def test_stochastic_trains_with_noise_match_reference_in_distribution() -> None:
                     pulsed_update(array, x, d, lr, up, gen)
             values.append(array.weight.diagonal()[1:].clone())
         samples[path] = torch.cat(values)
-    z_mean, z_var = _z_mean_and_var(samples["fast"], samples["reference"])
+    z_mean, z_var = z_mean_and_var(samples["fast"], samples["reference"])
     assert abs(z_mean) < 5.0 and abs(z_var) < 5.0, (z_mean, z_var)
     assert samples["fast"].std() > 0
 
@@ -323,7 +291,7 @@ def test_given_counts_noise_and_write_noise_match_reference_in_distribution() ->
     ref.apply_pulse_counts(counts, down, torch.Generator().manual_seed(3))
     assert torch.equal(fast.weight[:, :10], before[:, :10])  # not pulsed: no redraw
     for attr in ("persistent_weight", "weight"):
-        z_mean, z_var = _z_mean_and_var(getattr(fast, attr)[:, 10:], getattr(ref, attr)[:, 10:])
+        z_mean, z_var = z_mean_and_var(getattr(fast, attr)[:, 10:], getattr(ref, attr)[:, 10:])
         assert abs(z_mean) < 5.0 and abs(z_var) < 5.0, (attr, z_mean, z_var)
 
 

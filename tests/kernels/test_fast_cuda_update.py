@@ -25,6 +25,8 @@ if not ON_GPU:
     os.environ["TRITON_INTERPRET"] = "1"  # read when the kernel module is first imported
 DEVICE = torch.device("cuda" if ON_GPU else "cpu")
 
+from fast_update_cases import MODELS, NO_DTOD, z_mean_and_var  # noqa: E402
+
 import analogtrain.configs as cfgs  # noqa: E402
 from analogtrain.configs.update import UpdateParameters  # noqa: E402
 from analogtrain.devices import create_device_array  # noqa: E402
@@ -32,26 +34,6 @@ from analogtrain.kernels import use_reference  # noqa: E402
 from analogtrain.kernels.backend import fast_update_for  # noqa: E402
 from analogtrain.kernels.fast_cuda import _run, fast_cuda_pulsed_update  # noqa: E402
 from analogtrain.kernels.update import pulsed_update, pulsed_update_capture  # noqa: E402
-
-NO_DTOD = dict(dw_min_dtod=0.0, up_down_dtod=0.0, w_max_dtod=0.0, w_min_dtod=0.0)
-
-MODELS = {
-    "constant": lambda **k: cfgs.ConstantStepDevice(**k),
-    "linear_mult": lambda **k: cfgs.LinearStepDevice(gamma_up=0.5, gamma_down=0.3, **k),
-    "linear_add": lambda **k: cfgs.LinearStepDevice(gamma_up=0.5, mult_noise=False, **k),
-    "soft_bounds": lambda **k: cfgs.SoftBoundsDevice(**k),
-    "sb_reference": lambda **k: cfgs.SoftBoundsReferenceDevice(**{"reference_std": 0.1, **k}),
-    "sb_reference_mult": lambda **k: cfgs.SoftBoundsReferenceDevice(mult_noise=True, **k),
-    "exp_step": lambda **k: cfgs.ExpStepDevice(**k),
-    "exp_step_complex": lambda **k: cfgs.ExpStepDevice(
-        dw_min_std_add=0.002, dw_min_std_slope=0.5, **k
-    ),
-    "pow_step": lambda **k: cfgs.PowStepDevice(pow_gamma=2.0, **k),
-    "pow_step_reference": lambda **k: cfgs.PowStepReferenceDevice(**{"reference_std": 0.1, **k}),
-    "piecewise": lambda **k: cfgs.PiecewiseStepDevice(
-        piecewise_up=[2.0, 1.0, 0.5, 0.2], piecewise_down=[0.3, 0.6, 1.0, 2.0], **k
-    ),
-}
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -89,17 +71,6 @@ def _saturating_batch(m: int, out_size: int, in_size: int, seed: int):
     x = torch.randint(0, 2, (m, in_size), generator=g).float() * 2 - 1
     d = torch.randint(0, 2, (m, out_size), generator=g).float() * 2 - 1
     return x.to(DEVICE), d.to(DEVICE)
-
-
-def _z_mean_and_var(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float]:
-    a, b = a.double().flatten().cpu(), b.double().flatten().cpu()
-    n_a, n_b = a.numel(), b.numel()
-    se_mean = math.sqrt(a.var() / n_a + b.var() / n_b)
-    sq_a, sq_b = (a - a.mean()) ** 2, (b - b.mean()) ** 2
-    se_var = math.sqrt(sq_a.var() / n_a + sq_b.var() / n_b)
-    z_mean = float(a.mean() - b.mean()) / max(se_mean, 1e-12)
-    z_var = float(sq_a.mean() - sq_b.mean()) / max(se_var, 1e-15)
-    return z_mean, z_var
 
 
 def test_registered_for_cuda_only() -> None:
@@ -157,7 +128,7 @@ def test_noisy_pulses_match_reference_in_distribution(name: str) -> None:
     _fast(fast, x, d, 2.0, _gen(5))
     _reference(ref, x, d, 2.0, _gen(5))
     assert fast.weight.std() > 0
-    z_mean, z_var = _z_mean_and_var(fast.weight, ref.weight)
+    z_mean, z_var = z_mean_and_var(fast.weight, ref.weight)
     assert abs(z_mean) < 5.0, (z_mean, fast.weight.mean(), ref.weight.mean())
     assert abs(z_var) < 5.0, (z_var, fast.weight.var(), ref.weight.var())
 
