@@ -70,6 +70,29 @@ def test_capture_equals_segmented_updates_for_deterministic_trains(fast: bool) -
     torch.testing.assert_close(captured.weight, reference.weight, atol=1e-6, rtol=0)
 
 
+def test_fast_capture_with_few_firing_columns_and_idle_rows_equals_segmented() -> None:
+    """The numba kernel's shortcuts: samples in which fewer than a quarter of the columns
+    fire take the sparse column list, and a row that never fires still records its reads."""
+    gen = torch.Generator().manual_seed(4)
+    m, n_in = 8, 16
+    x = torch.zeros(m, n_in)
+    for s in range(m):  # two firing columns per sample (2 < 16 / 4)
+        x[s, torch.randperm(n_in, generator=gen)[:2]] = torch.where(
+            torch.rand(2, generator=gen) < 0.5, -1.0, 1.0
+        )
+    x[3] = signs(1, n_in, gen)  # one dense sample in between
+    d = signs(m, OUT, gen)
+    d[:, 2] = 0.0  # row 2 never fires
+    after, cols = [0, 1, 3, 3, 6, 7], [5, 2, 9, 0, 15, 5]
+    reference, captured = exact_array(in_size=n_in), exact_array(in_size=n_in)
+    with backend.use_reference():
+        expected = segmented(reference, x, d, 0.05, FULL, after, cols)
+    got = pulsed_update_capture(captured, x, d, 0.05, FULL, torch.Generator(), after, cols)
+    assert expected.abs().sum() > 0 and (x != 0).sum(dim=1).min() == 2
+    torch.testing.assert_close(got, expected, atol=1e-6, rtol=0)
+    torch.testing.assert_close(captured.weight, reference.weight, atol=1e-6, rtol=0)
+
+
 def test_fast_capture_is_registered() -> None:
     assert fast_cpu.fast_pulsed_update.capture is fast_cpu.fast_pulsed_update_capture
 
