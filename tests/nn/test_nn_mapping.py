@@ -116,7 +116,8 @@ def test_mapped_layer_equals_unsplit_layer(perfect_config):
         x = torch.randn(2, 3, 7, requires_grad=True)
         x_w = x.detach().clone().requires_grad_(True)
         y_s, y_w = split(x), whole(x_w)
-        torch.testing.assert_close(y_s, y_w, rtol=1e-5, atol=1e-6)
+        # the split layer sums its tiles' partial outputs in another order: float32 rounding
+        torch.testing.assert_close(y_s, y_w, rtol=1e-5, atol=1e-5)
         y_s.square().sum().backward()
         y_w.square().sum().backward()
         torch.testing.assert_close(x.grad, x_w.grad, rtol=1e-5, atol=1e-5)
