@@ -30,6 +30,7 @@ __all__ = [
     "convert_to_analog",
     "default_conversion_map",
     "default_mapped_conversion_map",
+    "specific_rpu_config_id",
 ]
 
 RPUConfigFun = Callable[[str, nn.Module, Any], Any]
@@ -178,3 +179,9 @@ def convert_to_analog(
     if module_name == "" and ensure_analog_root and not isinstance(module, AnalogLayerBase):
         module = _wrap_root(module)
     return module
+
+
+def specific_rpu_config_id(module_name: str, module: nn.Module, rpu_config: Any) -> Any:
+    """The ``specific_rpu_config_fun`` that changes nothing: returns ``rpu_config`` (aihwkit's
+    default for that argument; ``None`` there means the same)."""
+    return rpu_config

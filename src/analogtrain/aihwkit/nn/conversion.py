@@ -8,9 +8,10 @@ from analogtrain.nn.conversion import (
     convert_to_analog,
     default_conversion_map,
     default_mapped_conversion_map,
+    specific_rpu_config_id,
 )
 
 _DEFAULT_CONVERSION_MAP = default_conversion_map()
 _DEFAULT_MAPPED_CONVERSION_MAP = default_mapped_conversion_map()
 
-__all__ = ["convert_to_analog"]
+__all__ = ["convert_to_analog", "specific_rpu_config_id"]
