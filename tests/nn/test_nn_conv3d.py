@@ -99,13 +99,13 @@ def test_pulsed_conv3d_learns_a_teacher_convolution():
     teacher = nn.Conv3d(2, 2, 2)
     config = SingleRPUConfig(device=ConstantStepDevice(dw_min=0.001))
     student = AnalogConv3d(2, 2, 2, rpu_config=config)
-    opt = AnalogSGD(student.parameters(), lr=0.1)
+    opt = AnalogSGD(student.parameters(), lr=0.2)
     gen = torch.Generator().manual_seed(1)
     x_test = torch.randn(8, 2, 3, 3, 3, generator=gen)
     with torch.no_grad():
         target = teacher(x_test)
         initial = ((student(x_test) - target) ** 2).mean().item()
-    for _ in range(40):
+    for _ in range(20):
         x = torch.randn(4, 2, 3, 3, 3, generator=gen)
         opt.zero_grad()
         with torch.no_grad():
