@@ -106,8 +106,14 @@ def test_given_initial_lstm_state_matches_torch_h0_c0():
 
 @pytest.mark.parametrize(("cell", "digital_cls"), CELLS, ids=CELL_IDS)
 @pytest.mark.parametrize("bidir", [False, True], ids=["uni", "bidir"])
-def test_exact_tiles_train_like_torch_rnn_with_sgd(cell, digital_cls, bidir):
-    model = AnalogRNN(cell, 2, 3, rpu_config=FloatingPointRPUConfig(), num_layers=2, bidir=bidir)
+@pytest.mark.parametrize("digital_bias", [True, False], ids=["digital_bias", "analog_bias"])
+def test_exact_tiles_train_like_torch_rnn_with_sgd(
+    fp_config, cell, digital_cls, bidir, digital_bias
+):
+    config = fp_config(digital_bias=digital_bias)
+    model = AnalogRNN(cell, 2, 3, rpu_config=config, num_layers=2, bidir=bidir)
+    if not digital_bias:  # the bias is the crossbar's extra column
+        assert all(t.analog_bias and t.bias is None for t in model.analog_tiles())
     digital = digital_cls(2, 3, num_layers=2, bidirectional=bidir)
     _copy_torch_weights(model, digital, bidir)
     opt = AnalogSGD(model.parameters(), lr=0.5)
