@@ -152,3 +152,14 @@ def test_convert_to_analog_with_the_mapped_map(fp_config):
     assert analog[2].analog_module.in_sizes == [12, 12, 12]
     x = torch.randn(2, 3, 4, 4)
     torch.testing.assert_close(analog(x), model(x), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_mapped_layer_to_digital_holds_the_assembled_weights(fp_config, name):
+    make, _, mapped_cls, shape = LAYERS[name]
+    digital = make()
+    mapped = mapped_cls.from_digital(digital, fp_config(max_input_size=10, max_output_size=4))
+    back = mapped_cls.to_digital(mapped)
+    assert type(back) is type(digital)
+    x = torch.randn(*shape)
+    torch.testing.assert_close(back(x), digital(x), rtol=1e-5, atol=1e-5)
