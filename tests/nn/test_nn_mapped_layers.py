@@ -137,6 +137,8 @@ def test_mapped_conv_refuses_analog_bias_and_other_tile_classes(fp_config):
         AnalogLinearMapped(3, 2, rpu_config=fp_config(), tile_module_class=AnalogTileModule)
     with pytest.raises(ConfigError, match="smaller than one kernel"):
         AnalogConv3dMapped(2, 3, 3, rpu_config=fp_config(max_input_size=20))
+    with pytest.raises(ConfigError, match="AnalogConv1dMapped: rpu_config=ConstantStepDevice"):
+        AnalogConv1dMapped(2, 3, 3, rpu_config=ConstantStepDevice())
 
 
 def test_convert_to_analog_with_the_mapped_map(fp_config):

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from analogtrain.configs import ConstantStepDevice, FloatingPointRPUConfig, SingleRPUConfig
-from analogtrain.errors import ArgumentError
+from analogtrain.errors import ArgumentError, ConfigError
 from analogtrain.nn import (
     AnalogContext,
     AnalogGRU,
@@ -210,6 +210,11 @@ def test_dropout_acts_between_layers_in_training_only():
     torch.testing.assert_close(with_dropout(x)[0], plain(x)[0])
     with_dropout.train()
     assert not torch.allclose(with_dropout(x)[0], plain(x)[0])
+
+
+def test_a_device_instead_of_a_config_is_refused():
+    with pytest.raises(ConfigError, match="AnalogGRU: rpu_config=ConstantStepDevice"):
+        AnalogGRU(2, 3, rpu_config=ConstantStepDevice())
 
 
 def test_dropout_with_one_layer_warns():

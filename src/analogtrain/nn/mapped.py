@@ -77,6 +77,15 @@ class AnalogLinearMapped(AnalogLinear):
         return super().from_digital(module, rpu_config, tile_module_class)
 
 
+def check_has_mapping(layer: str, rpu_config: Any) -> None:
+    """ConfigError unless ``rpu_config`` is a tile configuration (it has a ``mapping``)."""
+    if not hasattr(rpu_config, "mapping"):
+        raise ConfigError(
+            f"{layer}: rpu_config={type(rpu_config).__name__} is not a tile configuration "
+            "(expected e.g. SingleRPUConfig or FloatingPointRPUConfig)"
+        )
+
+
 def channel_split_sizes(in_channels: int, kernel_elements: int, max_input_size: int) -> list[int]:
     """Channels per tile: the near-equal split of ``in_channels`` with at most
     ``max_input_size // kernel_elements`` channels per tile (``max_input_size <= 0``: one
@@ -117,6 +126,7 @@ class _ChannelMappedConv:
         name = type(self).__name__
         if rpu_config is None:
             rpu_config = default_rpu_config()
+        check_has_mapping(name, rpu_config)
         if bias and not rpu_config.mapping.digital_bias:
             raise ConfigError(
                 f"{name}: mapping.digital_bias=False; a mapped convolution only has a digital bias"

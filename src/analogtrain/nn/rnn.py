@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from analogtrain.errors import ArgumentError, check_positive_int
 from analogtrain.nn.layer_base import AnalogLayerBase
 from analogtrain.nn.linear import AnalogLinear
+from analogtrain.nn.mapped import check_has_mapping
 from analogtrain.nn.rnn_cells import AnalogGRUCell, AnalogLSTMCell
 from analogtrain.nn.rnn_layers import AnalogBidirRNNLayer, AnalogRNNLayer
 
@@ -108,6 +109,8 @@ class AnalogRNN(AnalogLayerBase, nn.Module):
         super().__init__()
         if not (isinstance(cell, type) and issubclass(cell, nn.Module)):
             raise ArgumentError(f"AnalogRNN: cell={cell!r} must be a cell class")
+        if rpu_config is not None:
+            check_has_mapping(type(self).__name__, rpu_config)
         check_positive_int(input_size, "AnalogRNN input_size")
         check_positive_int(hidden_size, "AnalogRNN hidden_size")
         layer: type[nn.Module] = AnalogBidirRNNLayer if bidir else AnalogRNNLayer
