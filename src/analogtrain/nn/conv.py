@@ -35,7 +35,7 @@ def _tuple(value: IntOrPair, n: int, name: str) -> tuple[int, ...]:
 
 
 class _AnalogConvNd(AnalogLayer, nn.Module):
-    """Shared machinery; ``_dims`` is 1 or 2."""
+    """Shared machinery; ``_dims`` is 1 or 2 (3: ``AnalogConv3d`` has its own forward)."""
 
     _dims: int
 

@@ -15,21 +15,48 @@ from torch import nn
 from analogtrain.errors import ArgumentError
 from analogtrain.nn.container import AnalogSequential
 from analogtrain.nn.conv import AnalogConv1d, AnalogConv2d
+from analogtrain.nn.conv3d import AnalogConv3d
 from analogtrain.nn.layer_base import AnalogLayerBase
 from analogtrain.nn.linear import AnalogLinear
+from analogtrain.nn.mapped import (
+    AnalogConv1dMapped,
+    AnalogConv2dMapped,
+    AnalogConv3dMapped,
+    AnalogLinearMapped,
+)
 
-__all__ = ["AnalogWrapper", "convert_to_analog", "default_conversion_map"]
+__all__ = [
+    "AnalogWrapper",
+    "convert_to_analog",
+    "default_conversion_map",
+    "default_mapped_conversion_map",
+    "specific_rpu_config_id",
+]
 
 RPUConfigFun = Callable[[str, nn.Module, Any], Any]
 
 
 def default_conversion_map() -> dict[type[nn.Module], type[nn.Module]]:
     """``{Linear: AnalogLinear, Conv1d: AnalogConv1d, Conv2d: AnalogConv2d,
-    Sequential: AnalogSequential}``."""
+    Conv3d: AnalogConv3d, Sequential: AnalogSequential}``."""
     return {
         nn.Linear: AnalogLinear,
         nn.Conv1d: AnalogConv1d,
         nn.Conv2d: AnalogConv2d,
+        nn.Conv3d: AnalogConv3d,
+        nn.Sequential: AnalogSequential,
+    }
+
+
+def default_mapped_conversion_map() -> dict[type[nn.Module], type[nn.Module]]:
+    """The map to the mapped layers (pass it as ``conversion_map``): ``{Linear:
+    AnalogLinearMapped, Conv1d/2d/3d: AnalogConv1d/2d/3dMapped, Sequential: AnalogSequential}``
+    (aihwkit 1.2.0 keeps the same table, unexported, in ``aihwkit.nn.conversion``)."""
+    return {
+        nn.Linear: AnalogLinearMapped,
+        nn.Conv1d: AnalogConv1dMapped,
+        nn.Conv2d: AnalogConv2dMapped,
+        nn.Conv3d: AnalogConv3dMapped,
         nn.Sequential: AnalogSequential,
     }
 
@@ -96,7 +123,7 @@ def convert_to_analog(
     inplace: bool = False,
     verbose: bool = False,
 ) -> nn.Module:
-    """An analog version of ``module``: every ``Linear``/``Conv1d``/``Conv2d`` (or the
+    """An analog version of ``module``: every ``Linear``/``Conv1d``/``Conv2d``/``Conv3d`` (or the
     types in ``conversion_map``) replaced by its analog counterpart.
 
     Args:
@@ -152,3 +179,9 @@ def convert_to_analog(
     if module_name == "" and ensure_analog_root and not isinstance(module, AnalogLayerBase):
         module = _wrap_root(module)
     return module
+
+
+def specific_rpu_config_id(module_name: str, module: nn.Module, rpu_config: Any) -> Any:
+    """The ``specific_rpu_config_fun`` that changes nothing: returns ``rpu_config`` (aihwkit's
+    default for that argument; ``None`` there means the same)."""
+    return rpu_config

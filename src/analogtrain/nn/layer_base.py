@@ -95,6 +95,52 @@ class AnalogLayerBase:
         for tile in self.analog_tiles():
             tile.tile.drift_weights(t_inference)
 
+    # aihwkit's remaining helpers (AnalogLayerBase in aihwkit.nn.modules.base) -------------
+    def apply_to_analog_layers(self, fn: Callable[[AnalogLayer], Any]) -> Any:
+        """Call ``fn(layer)`` on every analog layer (containers excluded); returns ``self``."""
+        for layer in self.analog_layers():
+            fn(layer)
+        return self
+
+    def named_analog_modules(self) -> Iterator[tuple[str, AnalogLayerBase]]:
+        """``(name, module)`` for every analog layer *and* analog container inside."""
+        assert isinstance(self, nn.Module)
+        for name, module in self.named_modules():
+            if isinstance(module, AnalogLayerBase):
+                yield name, module
+
+    def analog_modules(self) -> Iterator[AnalogLayerBase]:
+        """Every analog layer and analog container inside (itself included)."""
+        for _, module in self.named_analog_modules():
+            yield module
+
+    def analog_tile_count(self) -> int:
+        """Number of crossbars (tile modules) inside, counted now (aihwkit caches the
+        first count)."""
+        return sum(1 for _ in self.analog_tiles())
+
+    def get_analog_tile_devices(self) -> list[Any]:
+        """The torch device of every crossbar, in module order."""
+        return [tile.analog_ctx.device for tile in self.analog_tiles()]
+
+    def remap_analog_weights(self, weight_scaling_omega: float | None = 1.0) -> None:
+        """Recompute every tile's mapping scales for its current logical weights, with
+        ``weight_scaling_omega`` (aihwkit's default 1.0; None: each config's own value).
+        The logical weights are unchanged; the crossbar values are rescaled."""
+        tiles = list(self.named_analog_tiles())
+        for name, tile in tiles:  # all checked before any tile is rewritten
+            omega = weight_scaling_omega
+            if omega is None:
+                omega = tile.rpu_config.mapping.weight_scaling_omega
+            if not omega > 0:
+                raise ArgumentError(
+                    f"remap_analog_weights: weight_scaling_omega={omega!r} for tile {name!r} "
+                    "must be > 0"
+                )
+        for _, tile in tiles:
+            weight, bias = tile.get_weights()
+            tile.set_weights(weight, bias, weight_scaling_omega=weight_scaling_omega)
+
 
 class AnalogLayer(AnalogLayerBase):
     """An analog layer: owns ``self.analog_module`` (a tile module or a tile array)."""

@@ -52,6 +52,8 @@ class TileModuleArray(nn.Module):
         rpu_config: configuration; each tile gets its own deep copy.
         bias: whether the layer has a (digital) bias.
         device: torch device of the tiles.
+        in_sizes: explicit input block sizes (summing to ``in_size``) instead of the
+            near-equal split; the mapped convolutions use it to keep kernels whole.
     """
 
     def __init__(
@@ -62,12 +64,17 @@ class TileModuleArray(nn.Module):
         bias: bool = False,
         *,
         device: torch.device | str | None = None,
+        in_sizes: list[int] | None = None,
     ) -> None:
         super().__init__()
         mapping = rpu_config.mapping
         self.out_size = out_size
         self.in_size = in_size
-        self.in_sizes = split_sizes(in_size, mapping.max_input_size)
+        if in_sizes is not None and (sum(in_sizes) != in_size or min(in_sizes) < 1):
+            raise ArgumentError(f"in_sizes={in_sizes} must be positive and sum to {in_size}")
+        self.in_sizes = (
+            split_sizes(in_size, mapping.max_input_size) if in_sizes is None else list(in_sizes)
+        )
         self.out_sizes = split_sizes(out_size, mapping.max_output_size)
         self.array = nn.ModuleList(
             nn.ModuleList(

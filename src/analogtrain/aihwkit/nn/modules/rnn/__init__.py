@@ -1,0 +1,1 @@
+"""``aihwkit.nn.modules.rnn``: cells, layers and the modular RNN."""
