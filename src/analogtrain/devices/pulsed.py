@@ -132,8 +132,8 @@ class PulsedDeviceArray(DeviceArray):
 
     def rule_value(self, name: str) -> Any:
         """The value of the rule parameter ``name``: the array's attribute of that name (a
-        buffer ``[out, in]``, a 1-D table or a number), else the config's field (a number).
-        Numbers are returned as floats."""
+        buffer ``[out, in]``, a 1-D table or a number), else the config's field (a number, or
+        a list of numbers: a table). Numbers are returned as floats."""
         if hasattr(self, name):
             value = getattr(self, name)
         elif hasattr(self.config, name):
@@ -158,9 +158,15 @@ class PulsedDeviceArray(DeviceArray):
             return value
         if isinstance(value, (bool, int, float)):
             return float(value)
+        if isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, (bool, int, float)) for v in value
+        ):  # a table given as numbers (a config field)
+            return torch.tensor(
+                [float(v) for v in value], dtype=self.weight.dtype, device=self.weight.device
+            )
         raise ConfigError(
-            f"{type(self).__name__}: rule parameter {name!r} must be a tensor or a number, "
-            f"got {type(value).__name__}"
+            f"{type(self).__name__}: rule parameter {name!r} must be a tensor, a number or a "
+            f"non-empty list of numbers, got {value!r}"
         )
 
     def rule_values(self) -> tuple[Any, ...]:

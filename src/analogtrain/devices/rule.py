@@ -8,8 +8,8 @@ A rule is a plain Python function ``rule(w, down, xi, p1, p2, ...)`` that return
   pulse's cycle-to-cycle N(0, 1) sample, exactly 0 when the device has ``dw_min_std == 0``;
 * ``p1, p2, ...``: the model's parameters, looked up by name on the device array (a buffer of
   shape ``[out, in]``: one value per cross-point; a 1-D buffer: a table, read with
-  :func:`take`; a number) or else on its config (a number). Numbers arrive as floats, booleans
-  as ``1.0``/``0.0``.
+  :func:`take`; a number) or else on its config (a number, or a list of numbers: a table).
+  Numbers arrive as floats, booleans as ``1.0``/``0.0``.
 
 The body is a restricted subset of Python, the same for every backend: assignments to
 names and one final ``return``; numbers; ``+ - * /``, unary ``-``; one comparison at a time

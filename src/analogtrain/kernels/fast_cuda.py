@@ -226,7 +226,7 @@ def _separate(model: _Model) -> bool:
     return model.w_a.data_ptr() != model.w_p.data_ptr()
 
 
-def _run(
+def _run_launches(
     array: Any,
     x: Tensor,
     d: Tensor,
@@ -280,6 +280,30 @@ def _run(
             model.w_p, model.w_a, last, n, seeds[1], model.wn_sigma, BLOCK=_BLOCK
         )
     return True
+
+
+def _run(
+    array: Any,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    granularity: float,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    reads: tuple[list[int], list[int], Tensor] | None,
+    *,
+    allow_cpu: bool = False,
+) -> bool | Declined:
+    """The Triton update (see :func:`fast_cuda_pulsed_update`). In Triton's interpreter,
+    numpy's floating-point warnings are silenced for the call: on a GPU an overflow in a
+    discarded lane (or a ``where`` branch not taken) is an ordinary IEEE inf, not a warning."""
+    args = (array, x, d, lr, granularity, up, generator, reads)
+    if not interpreting():
+        return _run_launches(*args, allow_cpu=allow_cpu)
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        return _run_launches(*args, allow_cpu=allow_cpu)
 
 
 def fast_cuda_pulsed_update(
