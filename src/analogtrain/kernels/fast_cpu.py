@@ -104,6 +104,10 @@ def _threads_for(work: int) -> Iterator[None]:
     the work itself. Measured on the 2-core VM at 512 x 512 (light load), 2^17 against 2^19:
     ttv2 11.0 vs 14.5 ms and tt 7.2 vs 10.9 ms idle; 24.2 vs 29.6 ms and 16.2 vs 23.3 ms next
     to one busy process. The result does not depend on the thread count.
+
+    numba's thread count is thread-local: the change is seen only by this thread, inside
+    this block, and the caller's setting is restored after (nothing process-wide changes;
+    ``test_fast_cpu_dispatch`` checks the restore).
     """
     if work >= _SERIAL_WORK:
         yield
