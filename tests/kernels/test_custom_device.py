@@ -69,12 +69,16 @@ def test_rule_language_rejects_statements_attributes_and_unknown_calls() -> None
     def with_wrong_arguments(weight, down, xi):
         return weight
 
+    def with_shadowing_argument(w, down, xi, exp):
+        return w + exp
+
     for fn, match in [
         (with_if, "only .name = expression. statements"),
         (with_attribute, "only calls of"),
         (with_unknown_call, "only calls of"),
         (with_unknown_name, "'gamma'"),
         (with_wrong_arguments, "first arguments"),
+        (with_shadowing_argument, "would hide operations"),
     ]:
         with pytest.raises(ConfigError, match=match):
             pulse_rule(fn)

@@ -111,6 +111,9 @@ def _check(name: str, fn_node: ast.FunctionDef) -> tuple[str, ...]:
     names = tuple(a.arg for a in args.args)
     if names[:3] != FIXED_ARGUMENTS:
         raise _fail(name, fn_node, f"the first arguments must be {FIXED_ARGUMENTS}, got {names}")
+    shadowing = sorted(set(names) & set(OPERATIONS))
+    if shadowing:
+        raise _fail(name, fn_node, f"arguments {shadowing} would hide operations of that name")
     known = set(names)
     body = list(fn_node.body)
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -144,12 +147,14 @@ class PulseRule:
         """The rule elementwise over tensors (the reference backend)."""
         return self._torch(w, down, xi, *values)
 
-    def body(self) -> str:
-        """The function definition without decorators (what the code generators inline)."""
+    def body(self, name: str) -> str:
+        """The function definition under ``name``, without decorators (what the code
+        generators inline; a fixed name cannot collide with the generated code's own)."""
         tree = ast.parse(self.source)
         fn = tree.body[0]
         assert isinstance(fn, ast.FunctionDef)
         fn.decorator_list = []
+        fn.name = name
         return ast.unparse(fn)
 
 
@@ -194,24 +199,24 @@ def _unary(tensor_fn: Callable[[Tensor], Tensor], float_fn: Callable[[float], fl
     return apply
 
 
-def _minimum(a: Any, b: Any) -> Any:
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        return torch.minimum(a, b)
-    if isinstance(a, Tensor):
-        return torch.clamp(a, max=b)
-    if isinstance(b, Tensor):
-        return torch.clamp(b, max=a)
-    return min(a, b)
+def _extremum(pair: Callable[..., Tensor], bound: str, plain: Callable[..., Any]) -> Any:
+    """``minimum``/``maximum``: ``pair`` for two tensors, a clamp (``bound`` = "max"/"min")
+    for a tensor and a number, ``plain`` for two numbers."""
+
+    def apply(a: Any, b: Any) -> Any:
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            return pair(a, b)
+        if isinstance(a, Tensor):
+            return torch.clamp(a, **{bound: b})
+        if isinstance(b, Tensor):
+            return torch.clamp(b, **{bound: a})
+        return plain(a, b)
+
+    return apply
 
 
-def _maximum(a: Any, b: Any) -> Any:
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        return torch.maximum(a, b)
-    if isinstance(a, Tensor):
-        return torch.clamp(a, min=b)
-    if isinstance(b, Tensor):
-        return torch.clamp(b, min=a)
-    return max(a, b)
+_minimum = _extremum(torch.minimum, "max", min)
+_maximum = _extremum(torch.maximum, "min", max)
 
 
 def _pow(a: Any, b: Any) -> Any:

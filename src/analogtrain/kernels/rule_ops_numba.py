@@ -12,20 +12,9 @@ import math
 import numba
 import numpy as np
 
-__all__ = [
-    "abs",
-    "exp",
-    "floor",
-    "log",
-    "maximum",
-    "minimum",
-    "pow",
-    "sigmoid",
-    "sqrt",
-    "take",
-    "tanh",
-    "where",
-]
+from analogtrain.devices.rule import OPERATIONS
+
+__all__ = sorted(OPERATIONS)  # every operation of the rule language
 
 _ABS = builtins.abs
 _MIN = builtins.min

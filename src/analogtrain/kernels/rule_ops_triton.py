@@ -11,20 +11,9 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
-__all__ = [
-    "abs",
-    "exp",
-    "floor",
-    "log",
-    "maximum",
-    "minimum",
-    "pow",
-    "sigmoid",
-    "sqrt",
-    "take",
-    "tanh",
-    "where",
-]
+from analogtrain.devices.rule import OPERATIONS
+
+__all__ = sorted(OPERATIONS)  # every operation of the rule language
 
 
 @triton.jit
