@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--serial-small-ops",
+        action="store_true",
+        help="analogtrain: opt in to one torch thread for small tensor blocks",
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -36,6 +41,10 @@ def main(argv: list[str] | None = None) -> None:
         from analogtrain.optim import AnalogSGD
 
     torch.set_num_threads(args.threads)
+    if args.serial_small_ops:
+        from analogtrain.kernels.io_threads import serial_small_ops
+
+        serial_small_ops().__enter__()  # for the whole run (a script: nothing to restore)
     for algorithm in args.algorithms.split(","):
         torch.manual_seed(0)
         config = build_config(algorithm, SoftBoundsReferenceDevice)

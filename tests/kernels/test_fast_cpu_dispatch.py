@@ -12,12 +12,12 @@ import analogtrain.configs as cfgs  # noqa: E402
 from analogtrain.configs.enums import PulseType  # noqa: E402
 from analogtrain.configs.update import UpdateParameters  # noqa: E402
 from analogtrain.devices import (  # noqa: E402
+    PulsedDeviceArray,  # noqa: E402
     SoftBoundsReferenceDeviceArray,
     create_device_array,
 )
 from analogtrain.kernels import backend, fast_cpu, use_reference  # noqa: E402
 from analogtrain.kernels.fast_cpu import fast_pulsed_update  # noqa: E402
-from analogtrain.kernels.fast_cpu_inputs import SUPPORTED_ARRAYS  # noqa: E402
 from analogtrain.kernels.update import pulsed_update  # noqa: E402
 
 
@@ -45,7 +45,7 @@ def registry():
 
 
 def test_registered_for_every_supported_class_and_bypassed_by_use_reference(registry) -> None:
-    assert fast_cpu.register_fast_cpu_updates() == tuple(SUPPORTED_ARRAYS)
+    assert fast_cpu.register_fast_cpu_updates() == (PulsedDeviceArray,)
     array = _array()
     assert backend.fast_update_for(array, "cpu") is fast_pulsed_update
     assert backend.fast_update_for(array, "cuda") is not fast_pulsed_update  # CPU only

@@ -5,15 +5,28 @@ from __future__ import annotations
 import pytest
 import torch
 
-from analogtrain.kernels.io_threads import pooled_matmul, serial_torch_ops
+from analogtrain.kernels.io_threads import pooled_matmul, serial_small_ops, serial_torch_ops
 
 
 @pytest.fixture
 def two_threads():
+    """Two torch threads, and the user's opt-in to serial small-op blocks."""
     before = torch.get_num_threads()
     torch.set_num_threads(2)
-    yield
+    with serial_small_ops():
+        yield
     torch.set_num_threads(before)
+
+
+def test_without_the_opt_in_no_block_touches_the_thread_count(monkeypatch) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(torch, "set_num_threads", calls.append)
+    gen = torch.Generator().manual_seed(0)
+    a, b = torch.randn(8, 8, generator=gen), torch.randn(8, 8, generator=gen)
+    with serial_torch_ops() as threads:
+        y = pooled_matmul(a, b, threads)
+    assert calls == [] and threads == torch.get_num_threads()
+    assert torch.equal(y, a @ b)
 
 
 def test_serial_block_uses_one_thread_and_restores(two_threads) -> None:

@@ -38,7 +38,10 @@ def add_set_option(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def resolve_device(name: str) -> Any:
-    """A device config from a class or preset name, or from a JSON config file."""
+    """A device config from a class or preset name, a JSON config file, or ``module:Class``
+    (a user-defined device: the module is imported, which defines and registers it)."""
+    if ":" in name and not name.endswith(".json"):
+        return _user_device(name)
     if name.endswith(".json") or os.sep in name:
         path = Path(name)
         if not path.is_file():
@@ -49,6 +52,23 @@ def resolve_device(name: str) -> Any:
     from analogtrain.presets import get_device
 
     return get_device(name)
+
+
+def _user_device(name: str) -> Any:
+    """``module:Class`` -> ``Class()`` after importing ``module`` (a dotted module name)."""
+    import importlib
+
+    module_name, _, class_name = name.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ArgumentError(
+            f"device {name!r}: cannot import module {module_name!r}: {exc}"
+        ) from exc
+    cls = getattr(module, class_name, None)
+    if not isinstance(cls, type):
+        raise ArgumentError(f"device {name!r}: {module_name} has no class {class_name!r}")
+    return cls()
 
 
 def build_rpu_config(

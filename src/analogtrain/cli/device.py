@@ -30,7 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "devices",
         nargs="+",
         metavar="DEVICE",
-        help="device class or preset name(s), or JSON device file(s)",
+        help="device class or preset name(s), JSON device file(s), or module:Class for a "
+        "user-defined device",
     )
     add_set_option(p, "every device model (paths relative to the device, e.g. up_down=0.2)")
     p.add_argument(

@@ -10,10 +10,12 @@ values), a plain dict is ``{"dict": {...}}``, and lists, strings, numbers, boole
 are themselves. Every field is written, so a file does not depend on the defaults of the
 version that reads it; fields missing from a file take their defaults.
 
-Loading never executes code: class and enum names are looked up in a fixed table of known
-classes (the configuration classes of :mod:`analogtrain.configs` and the presets of
-:mod:`analogtrain.presets`); anything else is rejected with a
-:class:`~analogtrain.errors.ConfigError`. No pickle, no ``eval``, no import by name.
+Loading never executes code: class and enum names are looked up in a table of known classes
+(the configuration classes of :mod:`analogtrain.configs`, plus those registered with
+:func:`register_config_class`: the presets of :mod:`analogtrain.presets` register themselves
+when that package is imported, user-defined devices when they are defined); anything else is
+rejected with a :class:`~analogtrain.errors.ConfigError`. No pickle, no ``eval``, no import by
+name.
 """
 
 from __future__ import annotations
@@ -29,7 +31,15 @@ from analogtrain.configs import compounds, devices, enums, parameters, rpu_confi
 from analogtrain.configs.base import ConfigBase
 from analogtrain.errors import ConfigError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "from_dict", "load_config", "save_config", "to_dict"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "from_dict",
+    "load_config",
+    "register_config_class",
+    "save_config",
+    "to_dict",
+]
 
 FORMAT = "analogtrain-config"
 FORMAT_VERSION = 1
@@ -41,17 +51,43 @@ def _public_classes(module: Any, base: type) -> list[type]:
     ]
 
 
-@cache
-def _config_classes() -> dict[str, type]:
-    # Presets subclass the configuration classes; configs must not import them at module
-    # level (imports flow configs -> presets), so the table is completed on first use.
-    from analogtrain.presets import PRESET_CLASSES
+#: configuration classes registered from outside this package (presets, custom devices)
+_REGISTERED: dict[str, type] = {}
 
+
+@cache
+def _builtin_classes() -> dict[str, type]:
     classes: list[type] = []
     for module in (parameters, devices, compounds, rpu_configs):
         classes += _public_classes(module, ConfigBase)
-    classes += list(PRESET_CLASSES)
     return {cls.__name__: cls for cls in classes}
+
+
+def _config_classes() -> dict[str, type]:
+    return {**_builtin_classes(), **_REGISTERED}
+
+
+def register_config_class(cls: type) -> type:
+    """Make configuration class ``cls`` known to :func:`to_dict` / :func:`from_dict` under its
+    name (also usable as a class decorator). Registering the same class again is a no-op, a
+    class of the same module and qualified name replaces it (a script run again); another
+    class under a taken name is an error."""
+    if not (isinstance(cls, type) and issubclass(cls, ConfigBase)) or not dataclasses.is_dataclass(
+        cls
+    ):
+        raise ConfigError(f"register_config_class needs a ConfigBase dataclass, got {cls!r}")
+    known = _config_classes().get(cls.__name__)
+    redefined = known is not None and (known.__module__, known.__qualname__) == (
+        cls.__module__,
+        cls.__qualname__,
+    )  # the same definition run again (a reloaded script): the new class replaces it
+    if known is not None and known is not cls and not redefined:
+        raise ConfigError(
+            f"a different configuration class is already known as {cls.__name__!r} "
+            f"({known.__module__}.{known.__qualname__})"
+        )
+    _REGISTERED[cls.__name__] = cls
+    return cls
 
 
 @cache

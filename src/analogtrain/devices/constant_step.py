@@ -11,12 +11,15 @@ resistive cross-point devices", Front. Neurosci. 10:333 (2016).
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor
-
 from analogtrain.configs.devices import ConstantStepDevice
 from analogtrain.devices.pulsed import PulsedDeviceArray
 from analogtrain.devices.registry import register
+from analogtrain.devices.rule import pulse_rule, where
+
+
+@pulse_rule
+def constant_step(w, down, xi, dwmin_down, dwmin_up, dw_min_std):  # type: ignore[no-untyped-def]
+    return w + where(down, -dwmin_down, dwmin_up) * (1.0 + dw_min_std * xi)
 
 
 @register(ConstantStepDevice)
@@ -24,9 +27,4 @@ class ConstantStepDeviceArray(PulsedDeviceArray):
     """Array of :class:`~analogtrain.configs.ConstantStepDevice` cross-points."""
 
     supports_write_noise = False
-
-    def _update_once(self, w: Tensor, down: Tensor, xi: Tensor | None) -> Tensor:
-        step = torch.where(down, -self.dwmin_down, self.dwmin_up)  # signed step
-        if xi is not None:
-            step = step * (1.0 + self.dw_min_std * xi)
-        return w + step
+    rule = constant_step

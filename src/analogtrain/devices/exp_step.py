@@ -20,17 +20,34 @@ from __future__ import annotations
 
 import math
 
-import torch
-from torch import Tensor
-
 from analogtrain.configs.devices import ExpStepDevice
 from analogtrain.devices.pulsed import PulsedDeviceArray
 from analogtrain.devices.registry import register
+from analogtrain.devices.rule import abs, exp, maximum, pulse_rule, where
+
+
+@pulse_rule
+def exp_step(  # type: ignore[no-untyped-def]
+    w, down, xi, max_bound, min_bound, dwmin_down, dwmin_up, dw_min_std,
+    A_up, A_down, gamma_up, gamma_down, a, b, dw_min_std_add, dw_min_std_slope, complex_noise,
+):  # fmt: skip
+    span = max_bound - min_bound
+    movable = span > 0.0
+    z = 2.0 * a * w / where(movable, span, 1.0) + b
+    y_up = maximum(1.0 - A_up * exp(gamma_up * z), 0.0)
+    y_down = maximum(1.0 - A_down * exp(-gamma_down * z), 0.0)
+    dw = where(down, -y_down * dwmin_down, y_up * dwmin_up)
+    spread = abs(dw) + dw_min_std_add + dw_min_std_slope * abs(w)
+    simple = w + dw * (1.0 + dw_min_std * xi)
+    noisy = where(complex_noise > 0.0, w + dw + dw_min_std * spread * xi, simple)
+    return where(movable, noisy, w)
 
 
 @register(ExpStepDevice)
 class ExpStepDeviceArray(PulsedDeviceArray):
     """Array of :class:`~analogtrain.configs.ExpStepDevice` cross-points."""
+
+    rule = exp_step
 
     def _granularity(self) -> float:
         cfg = self.config
@@ -43,20 +60,3 @@ class ExpStepDeviceArray(PulsedDeviceArray):
     def complex_noise(self) -> bool:
         cfg = self.config
         return self.dw_min_std > 0.0 and (cfg.dw_min_std_add != 0.0 or cfg.dw_min_std_slope != 0.0)
-
-    def _update_once(self, w: Tensor, down: Tensor, xi: Tensor | None) -> Tensor:
-        cfg = self.config
-        span = self.max_bound - self.min_bound
-        movable = span > 0
-        z = 2.0 * cfg.a * w / torch.where(movable, span, torch.ones_like(span)) + cfg.b
-        y_up = torch.clamp(1.0 - cfg.A_up * torch.exp(cfg.gamma_up * z), min=0.0)
-        y_down = torch.clamp(1.0 - cfg.A_down * torch.exp(-cfg.gamma_down * z), min=0.0)
-        dw = torch.where(down, -y_down * self.dwmin_down, y_up * self.dwmin_up)
-        if xi is None:
-            new = w + dw
-        elif self.complex_noise:
-            spread = dw.abs() + cfg.dw_min_std_add + cfg.dw_min_std_slope * w.abs()
-            new = w + dw + self.dw_min_std * spread * xi
-        else:
-            new = w + dw * (1.0 + self.dw_min_std * xi)
-        return torch.where(movable, new, w)

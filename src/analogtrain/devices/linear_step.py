@@ -37,6 +37,7 @@ from analogtrain.configs.devices import LinearStepDevice, SoftBoundsDevice, Soft
 from analogtrain.devices.dtod import MeanParameters
 from analogtrain.devices.pulsed import PulsedDeviceArray
 from analogtrain.devices.registry import register
+from analogtrain.devices.rule import pulse_rule, where
 from analogtrain.devices.sampling import standard_normal
 from analogtrain.errors import ConfigError
 
@@ -87,6 +88,18 @@ class LinearStepSettings:
         return settings
 
 
+@pulse_rule
+def linear_step(  # type: ignore[no-untyped-def]
+    w, down, xi, slope_down, slope_up, dwmin_down, dwmin_up, dw_min_std, mult_noise
+):
+    sign = where(down, -1.0, 1.0)
+    slope = where(down, slope_down, slope_up)
+    step = where(down, dwmin_down, dwmin_up)
+    noise = 1.0 + dw_min_std * xi
+    multiplicative = w + sign * ((slope * w + step) * noise)
+    return where(mult_noise > 0.0, multiplicative, w + sign * (slope * w + step * noise))
+
+
 @register(LinearStepDevice)
 @register(SoftBoundsDevice)
 @register(SoftBoundsPmaxDevice)
@@ -94,6 +107,7 @@ class LinearStepDeviceArray(PulsedDeviceArray):
     """Array of LinearStep / SoftBounds / SoftBoundsPmax cross-points."""
 
     model_parameter_names = ("slope_up", "slope_down")
+    rule = linear_step
     slope_up: Tensor
     slope_down: Tensor
 
@@ -129,18 +143,6 @@ class LinearStepDeviceArray(PulsedDeviceArray):
             "slope_up": _slope(g_up, common["dwmin_up"], ref_up),
             "slope_down": _slope(g_down, common["dwmin_down"], ref_down),
         }
-
-    def _update_once(self, w: Tensor, down: Tensor, xi: Tensor | None) -> Tensor:
-        sign = torch.where(down, -1.0, 1.0).to(w.dtype)
-        slope = torch.where(down, self.slope_down, self.slope_up)
-        step = torch.where(down, self.dwmin_down, self.dwmin_up)
-        if self.mult_noise:
-            change = slope * w + step
-            if xi is not None:
-                change = change * (1.0 + self.dw_min_std * xi)
-            return w + sign * change
-        constant = step if xi is None else step * (1.0 + self.dw_min_std * xi)
-        return w + sign * (slope * w + constant)
 
 
 def _slope(gamma: Tensor, step: Tensor, reference: Tensor) -> Tensor:

@@ -23,6 +23,7 @@ from torch import Tensor
 from analogtrain.configs.devices import PiecewiseStepDevice
 from analogtrain.devices.pulsed import PulsedDeviceArray
 from analogtrain.devices.registry import register
+from analogtrain.devices.rule import floor, maximum, minimum, pulse_rule, take, where
 from analogtrain.errors import ConfigError
 
 
@@ -36,12 +37,36 @@ def _nodes(config: Any) -> tuple[list[float], list[float]]:
     return [float(v) for v in up], [float(v) for v in down]
 
 
+@pulse_rule
+def piecewise_step(  # type: ignore[no-untyped-def]
+    w, down, xi, max_bound, min_bound, dwmin_down, dwmin_up, nodes_down, nodes_up,
+    n_segments, dw_min_std,
+):  # fmt: skip
+    span = max_bound - min_bound
+    ranged = minimum(span, n_segments) > 0.0  # both positive
+    s = maximum((w - min_bound) / where(ranged, span, 1.0) * n_segments, 0.0)
+    k_float = minimum(floor(s), n_segments - 1.0)
+    t = where(ranged, minimum(s - k_float, 1.0), 0.0)
+    k = where(ranged, k_float, 0.0)
+    k_next = minimum(k + 1.0, n_segments)
+    node_k = where(down, take(nodes_down, k), take(nodes_up, k))
+    node_next = where(down, take(nodes_down, k_next), take(nodes_up, k_next))
+    factor = (1.0 - t) * node_k + t * node_next
+    return w + where(down, -dwmin_down, dwmin_up) * factor * (1.0 + dw_min_std * xi)
+
+
 @register(PiecewiseStepDevice)
 class PiecewiseStepDeviceArray(PulsedDeviceArray):
     """Array of :class:`~analogtrain.configs.PiecewiseStepDevice` cross-points."""
 
     nodes_up: Tensor
     nodes_down: Tensor
+    rule = piecewise_step
+
+    @property
+    def n_segments(self) -> int:
+        """The number of linear pieces between the nodes."""
+        return self.nodes_up.numel() - 1
 
     def _sample_model_parameters(
         self, common: dict[str, Tensor], generator: torch.Generator
@@ -57,25 +82,3 @@ class PiecewiseStepDeviceArray(PulsedDeviceArray):
     def _granularity(self) -> float:
         up, _ = _nodes(self.config)
         return self.dw_min * up[len(up) // 2]
-
-    def _update_once(self, w: Tensor, down: Tensor, xi: Tensor | None) -> Tensor:
-        n = self.nodes_up.numel() - 1
-        span = self.max_bound - self.min_bound
-        ranged = span > 0
-        if n == 0:
-            k = torch.zeros_like(w, dtype=torch.long)
-            t = torch.zeros_like(w)
-        else:
-            safe_span = torch.where(ranged, span, torch.ones_like(span))
-            s = torch.clamp((w - self.min_bound) / safe_span * n, min=0.0)
-            k_float = torch.clamp(torch.floor(s), max=n - 1)
-            t = torch.where(ranged, torch.clamp(s - k_float, max=1.0), 0.0)
-            k = torch.where(ranged, k_float.long(), 0)
-        k_next = torch.clamp(k + 1, max=n)
-        node_lo = torch.where(down, self.nodes_down[k], self.nodes_up[k])
-        node_hi = torch.where(down, self.nodes_down[k_next], self.nodes_up[k_next])
-        factor = (1.0 - t) * node_lo + t * node_hi
-        step = torch.where(down, -self.dwmin_down, self.dwmin_up) * factor
-        if xi is not None:
-            step = step * (1.0 + self.dw_min_std * xi)
-        return w + step

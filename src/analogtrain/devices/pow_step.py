@@ -24,6 +24,7 @@ from analogtrain.configs.devices import PowStepDevice
 from analogtrain.devices.dtod import split_up_down
 from analogtrain.devices.pulsed import PulsedDeviceArray
 from analogtrain.devices.registry import register
+from analogtrain.devices.rule import maximum, pow, pulse_rule, where
 from analogtrain.devices.sampling import standard_normal
 
 
@@ -40,24 +41,15 @@ def sample_pow_exponents(
     return {"gamma_up": gamma_up, "gamma_down": gamma_down}
 
 
-def pow_step_update(
-    w: Tensor,
-    down: Tensor,
-    xi: Tensor | None,
-    sigma: float,
-    p: dict[str, Tensor],
-) -> Tensor:
-    """The power-step rule above (unclipped); ``p`` holds the per-device parameters."""
-    b_max, b_min = p["max_bound"], p["min_bound"]
-    span = b_max - b_min
-    movable = span != 0
-    safe_span = torch.where(movable, span, torch.ones_like(span))
-    distance = torch.where(down, w - b_min, b_max - w).clamp(min=0.0) / safe_span
-    exponent = torch.where(down, p["gamma_down"], p["gamma_up"])
-    step = torch.where(down, -p["dwmin_down"], p["dwmin_up"]) * distance.pow(exponent)
-    if xi is not None:
-        step = step * (1.0 + sigma * xi)
-    return torch.where(movable, w + step, w)
+@pulse_rule
+def pow_step(  # type: ignore[no-untyped-def]
+    w, down, xi, max_bound, min_bound, dwmin_down, dwmin_up, gamma_down, gamma_up, dw_min_std
+):
+    span = max_bound - min_bound
+    movable = span != 0.0
+    distance = maximum(where(down, w - min_bound, max_bound - w), 0.0) / where(movable, span, 1.0)
+    step = where(down, -dwmin_down, dwmin_up) * pow(distance, where(down, gamma_down, gamma_up))
+    return where(movable, w + step * (1.0 + dw_min_std * xi), w)
 
 
 @register(PowStepDevice)
@@ -65,6 +57,7 @@ class PowStepDeviceArray(PulsedDeviceArray):
     """Array of :class:`~analogtrain.configs.PowStepDevice` cross-points."""
 
     model_parameter_names = ("gamma_up", "gamma_down")
+    rule = pow_step
     gamma_up: Tensor
     gamma_down: Tensor
 
@@ -75,16 +68,3 @@ class PowStepDeviceArray(PulsedDeviceArray):
 
     def _granularity(self) -> float:
         return self.dw_min * 0.5 ** float(self.config.pow_gamma)
-
-    def _update_once(self, w: Tensor, down: Tensor, xi: Tensor | None) -> Tensor:
-        return pow_step_update(w, down, xi, self.dw_min_std, self._pow_parameters())
-
-    def _pow_parameters(self) -> dict[str, Tensor]:
-        return {
-            "max_bound": self.max_bound,
-            "min_bound": self.min_bound,
-            "dwmin_up": self.dwmin_up,
-            "dwmin_down": self.dwmin_down,
-            "gamma_up": self.gamma_up,
-            "gamma_down": self.gamma_down,
-        }

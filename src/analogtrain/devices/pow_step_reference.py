@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 
 from analogtrain.configs.devices import PowStepReferenceDevice
-from analogtrain.devices.pow_step import pow_step_update, sample_pow_exponents
+from analogtrain.devices.pow_step import pow_step, sample_pow_exponents
 from analogtrain.devices.pulsed import PulsedDeviceArray
 from analogtrain.devices.registry import register
 from analogtrain.devices.sampling import standard_normal
@@ -126,6 +126,8 @@ class PowStepReferenceDeviceArray(PulsedDeviceArray):
 
     supports_write_noise = False
     model_parameter_names = ("gamma_up", "gamma_down", "reference")
+    rule = pow_step
+    reference_parameter = "reference"
     gamma_up: Tensor
     gamma_down: Tensor
     reference: Tensor
@@ -146,17 +148,3 @@ class PowStepReferenceDeviceArray(PulsedDeviceArray):
 
     def _granularity(self) -> float:
         return self.dw_min * 0.5 ** float(self.config.pow_gamma)
-
-    def pulse_once(self, w: Tensor, down: Tensor, generator: torch.Generator | None) -> Tensor:
-        return super().pulse_once(w + self.reference, down, generator) - self.reference
-
-    def _update_once(self, g: Tensor, down: Tensor, xi: Tensor | None) -> Tensor:
-        p = {
-            "max_bound": self.max_bound,
-            "min_bound": self.min_bound,
-            "dwmin_up": self.dwmin_up,
-            "dwmin_down": self.dwmin_down,
-            "gamma_up": self.gamma_up,
-            "gamma_down": self.gamma_down,
-        }
-        return pow_step_update(g, down, xi, self.dw_min_std, p)

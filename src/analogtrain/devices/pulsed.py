@@ -1,9 +1,10 @@
 """The framework shared by every pulsed device model (spec single-tile 2.3-2.5, 2.7-2.9).
 
-A model subclass supplies its update-once rule ``_update_once(w, down, xi)`` (the new,
-unclipped weight after one pulse, ``xi`` the cycle-to-cycle normal sample or ``None`` when
-``dw_min_std == 0``), its granularity and optionally extra device-to-device draws. Everything
-else is common:
+A model subclass supplies its update-once rule as the class attribute ``rule`` (a
+:class:`~analogtrain.devices.rule.PulseRule`: the new, unclipped weight after one pulse, written
+once for the torch reference and the compiled kernels), its granularity and optionally extra
+device-to-device draws; ``reference_parameter`` names the buffer a model is read against (the
+rule then sees ``w + reference``). Everything else is common:
 
 * every pulse is the model rule followed by the clip to ``[min_bound, max_bound]``; pulses on
   one cross-point are applied strictly one after the other;
@@ -27,6 +28,7 @@ from torch import Tensor
 from analogtrain.devices.base import DeviceArray
 from analogtrain.devices.drift import DriftSettings, PowerLawDrift
 from analogtrain.devices.dtod import MeanParameters, sample_common_parameters
+from analogtrain.devices.rule import PulseRule
 from analogtrain.devices.sampling import standard_normal
 from analogtrain.errors import ArgumentError, ConfigError
 
@@ -48,6 +50,10 @@ class PulsedDeviceArray(DeviceArray):
     common_parameter_names = COMMON_PARAMETER_NAMES
     #: whether the config has ``write_noise_std`` / ``apply_write_noise_on_set`` fields
     supports_write_noise: ClassVar[bool] = True
+    #: the model's update-once rule (set by every concrete model)
+    rule: ClassVar[PulseRule | None] = None
+    #: the buffer the model is read against (the rule acts on ``w + reference``), if any
+    reference_parameter: ClassVar[str | None] = None
 
     max_bound: Tensor
     min_bound: Tensor
@@ -124,9 +130,65 @@ class PulsedDeviceArray(DeviceArray):
         """The weight granularity ``g`` of spec 2.4 (``dw_min`` unless the model says so)."""
         return self.dw_min
 
+    def rule_value(self, name: str) -> Any:
+        """The value of the rule parameter ``name``: the array's attribute of that name (a
+        buffer ``[out, in]``, a 1-D table or a number), else the config's field (a number, or
+        a list of numbers: a table). Numbers are returned as floats."""
+        if hasattr(self, name):
+            value = getattr(self, name)
+        elif hasattr(self.config, name):
+            value = getattr(self.config, name)
+        else:
+            raise ConfigError(
+                f"{type(self).__name__}: rule parameter {name!r} is neither an attribute of "
+                f"the array nor a field of {type(self.config).__name__}"
+            )
+        if isinstance(value, Tensor):
+            if value.dim() == 0:
+                return float(value)
+            if value.dim() == 2 and tuple(value.shape) != tuple(self.weight.shape):
+                raise ConfigError(
+                    f"{type(self).__name__}: rule parameter {name!r} has shape "
+                    f"{tuple(value.shape)}, expected {tuple(self.weight.shape)} or 1-D"
+                )
+            if value.dim() > 2:
+                raise ConfigError(
+                    f"{type(self).__name__}: rule parameter {name!r} is {value.dim()}-D"
+                )
+            return value
+        if isinstance(value, (bool, int, float)):
+            return float(value)
+        if isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, (bool, int, float)) for v in value
+        ):  # a table given as numbers (a config field)
+            return torch.tensor(
+                [float(v) for v in value], dtype=self.weight.dtype, device=self.weight.device
+            )
+        raise ConfigError(
+            f"{type(self).__name__}: rule parameter {name!r} must be a tensor, a number or a "
+            f"non-empty list of numbers, got {value!r}"
+        )
+
+    def rule_values(self) -> tuple[Any, ...]:
+        """The values of the rule's parameters, in the rule's order."""
+        rule = self._own_rule()
+        return tuple(self.rule_value(name) for name in rule.parameters)
+
+    def rule_reference(self) -> Tensor | None:
+        """The reference the model is read against (``None`` for most models)."""
+        if self.reference_parameter is None:
+            return None
+        return getattr(self, self.reference_parameter)
+
+    def _own_rule(self) -> PulseRule:
+        if self.rule is None:
+            raise ConfigError(f"{type(self).__name__} defines no update rule ('rule')")
+        return self.rule
+
     def _update_once(self, w: Tensor, down: Tensor, xi: Tensor | None) -> Tensor:
         """The model's unclipped weight after one pulse (``down`` True = decrease)."""
-        raise NotImplementedError
+        rule = self._own_rule()
+        return rule.torch(w, down, 0.0 if xi is None else xi, *self.rule_values())
 
     # ------------------------------------------------------------------ pulses
     def _clip(self, w: Tensor) -> Tensor:
@@ -138,7 +200,11 @@ class PulsedDeviceArray(DeviceArray):
         return None
 
     def pulse_once(self, w: Tensor, down: Tensor, generator: torch.Generator | None) -> Tensor:
-        return self._clip(self._update_once(w, down, self._c2c_noise(w, generator)))
+        reference = self.rule_reference()
+        if reference is None:
+            return self._clip(self._update_once(w, down, self._c2c_noise(w, generator)))
+        g = w + reference
+        return self._clip(self._update_once(g, down, self._c2c_noise(g, generator))) - reference
 
     def apply_pulse_counts(
         self, counts: Tensor, down: Tensor, generator: torch.Generator | None

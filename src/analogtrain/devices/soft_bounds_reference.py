@@ -31,7 +31,20 @@ from torch import Tensor
 from analogtrain.configs.devices import SoftBoundsReferenceDevice
 from analogtrain.devices.pulsed import PulsedDeviceArray
 from analogtrain.devices.registry import register
+from analogtrain.devices.rule import pulse_rule, where
 from analogtrain.devices.sampling import standard_normal
+
+
+@pulse_rule
+def soft_bounds_reference(  # type: ignore[no-untyped-def]
+    w, down, xi, max_bound, min_bound, dwmin_down, dwmin_up, dw_min_std, mult_noise
+):
+    a_up = where(max_bound > 0.0, w / max_bound, 0.0)
+    a_down = where(min_bound < 0.0, w / min_bound, 0.0)
+    factor = 1.0 - where(down, a_down, a_up)
+    step = where(down, -dwmin_down, dwmin_up)
+    multiplicative = w + step * factor * (1.0 + dw_min_std * xi)
+    return where(mult_noise > 0.0, multiplicative, w + step * (factor + dw_min_std * xi))
 
 
 @register(SoftBoundsReferenceDevice)
@@ -39,6 +52,8 @@ class SoftBoundsReferenceDeviceArray(PulsedDeviceArray):
     """Array of :class:`~analogtrain.configs.SoftBoundsReferenceDevice` cross-points."""
 
     model_parameter_names = ("reference",)
+    rule = soft_bounds_reference
+    reference_parameter = "reference"
     reference: Tensor
 
     def _sample_model_parameters(
@@ -74,18 +89,3 @@ class SoftBoundsReferenceDeviceArray(PulsedDeviceArray):
             "reset_bias": reset_bias,
             "reference": reference,
         }
-
-    def pulse_once(self, w: Tensor, down: Tensor, generator: torch.Generator | None) -> Tensor:
-        return super().pulse_once(w + self.reference, down, generator) - self.reference
-
-    def _update_once(self, g: Tensor, down: Tensor, xi: Tensor | None) -> Tensor:
-        zero = torch.zeros_like(g)
-        a_up = torch.where(self.max_bound > 0, g / self.max_bound, zero)
-        a_down = torch.where(self.min_bound < 0, g / self.min_bound, zero)
-        factor = 1.0 - torch.where(down, a_down, a_up)
-        step = torch.where(down, -self.dwmin_down, self.dwmin_up)
-        if xi is None:
-            return g + step * factor
-        if self.mult_noise:
-            return g + step * factor * (1.0 + self.dw_min_std * xi)
-        return g + step * (factor + self.dw_min_std * xi)

@@ -1,13 +1,16 @@
 """Fast CPU pulsed update with numba (optional dependency, extras ``fast`` / ``dev``).
 
 Importing this module registers :func:`fast_pulsed_update` with
-:func:`analogtrain.kernels.backend.register_fast_update` for every supported device array
-class (:data:`analogtrain.kernels.fast_cpu_inputs.SUPPORTED_ARRAYS`), provided numba is
-installed; otherwise nothing is registered and the reference path runs. numba itself is only
-imported, and the kernels only compiled (with ``cache=True``, so once per machine), on the
-first update that uses them. Development note: numba's on-disk cache only tracks the file
-that defines a kernel; after editing ``fast_cpu_models.py`` or ``fast_cpu_rng.py`` also touch
-``fast_cpu_kernels.py`` (or delete its ``__pycache__/*.nbi``/``*.nbc`` files).
+:func:`analogtrain.kernels.backend.register_fast_update` for the pulsed device arrays
+(:class:`~analogtrain.devices.pulsed.PulsedDeviceArray` and every subclass: each model with
+its own update rule has a fast path, :mod:`.rule_inputs`), provided numba is installed;
+otherwise nothing is registered and the reference path runs. numba itself is only imported,
+and the kernels only compiled (with ``cache=True``, so once per machine), on the first update
+that uses them; the pulse kernels of each device rule are generated from the rule's one
+definition (:mod:`.rule_codegen`), so a model compiles only when a run uses it.
+Development note: numba's on-disk cache only tracks the file that defines a kernel; after
+editing ``fast_cpu_rng.py`` also touch ``fast_cpu_kernels.py`` (or delete its
+``__pycache__/*.nbi``/``*.nbc`` files); the generated modules hash their sources.
 
 The update is the same process as the reference
 (:func:`analogtrain.kernels.update.pulsed_update`): per sample, in batch order, stochastic
@@ -23,9 +26,10 @@ source of reproducibility and results do not depend on the thread count.
 (compounds that share coincidences between arrays call it instead of
 ``array.apply_pulse_counts``).
 
-Falls back (returns ``False`` with nothing changed, not even the generator) for pulse types
-other than ``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC``, arrays that are not float32 on the
-CPU, unsupported array classes, and when numba cannot be imported.
+Declines (returns a falsy :class:`~analogtrain.kernels.backend.Declined` naming the reason,
+with nothing changed, not even the generator) for pulse types other than
+``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC``, arrays that are not float32 on the CPU, array
+classes without their own rule, and when numba cannot be imported.
 """
 
 from __future__ import annotations
@@ -43,9 +47,16 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from analogtrain.kernels.backend import get_backend, register_fast_update
-from analogtrain.kernels.fast_cpu_inputs import SUPPORTED_ARRAYS, kernel_inputs
+from analogtrain.devices.pulsed import PulsedDeviceArray
+from analogtrain.kernels.backend import (
+    Declined,
+    get_backend,
+    register_fast_update,
+    report_decline,
+)
 from analogtrain.kernels.pulses import STOCHASTIC_TYPES
+from analogtrain.kernels.rule_codegen import generated_kernels
+from analogtrain.kernels.rule_inputs import rule_tensors
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import UpdateParameters
@@ -93,6 +104,10 @@ def _threads_for(work: int) -> Iterator[None]:
     the work itself. Measured on the 2-core VM at 512 x 512 (light load), 2^17 against 2^19:
     ttv2 11.0 vs 14.5 ms and tt 7.2 vs 10.9 ms idle; 24.2 vs 29.6 ms and 16.2 vs 23.3 ms next
     to one busy process. The result does not depend on the thread count.
+
+    numba's thread count is thread-local: the change is seen only by this thread, inside
+    this block, and the caller's setting is restored after (nothing process-wide changes;
+    ``test_fast_cpu_dispatch`` checks the restore).
     """
     if work >= _SERIAL_WORK:
         yield
@@ -108,6 +123,76 @@ def _threads_for(work: int) -> Iterator[None]:
         yield
     finally:
         numba.set_num_threads(previous)
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The numba kernels' view of a device array (numpy views of :class:`.RuleTensors`)."""
+
+    pulses: ModuleType  # the generated kernel module of the array's rule
+    w_p: np.ndarray
+    w_a: np.ndarray
+    b_max: np.ndarray
+    b_min: np.ndarray
+    cells: np.ndarray
+    tables: np.ndarray
+    scalars: np.ndarray
+    sigma: float
+    ref: np.ndarray
+    has_ref: bool
+    wn_sigma: float
+
+    def model_args(self) -> tuple[Any, ...]:
+        """The model arguments of the pulse kernels, in their order (``b_max`` .. ``has_ref``)."""
+        return (
+            self.b_max,
+            self.b_min,
+            self.cells,
+            self.tables,
+            self.scalars,
+            self.sigma,
+            self.ref,
+            self.has_ref,
+        )
+
+
+def _usable_weight(t: Tensor) -> bool:
+    return t.device.type == "cpu" and t.dtype == torch.float32 and t.is_contiguous()
+
+
+def _inputs(array: Any) -> _Inputs | Declined:
+    """The kernel inputs of ``array``, or why the numba path cannot take it."""
+    t = rule_tensors(array)
+    if isinstance(t, str):
+        return Declined(t)
+    if not (_usable_weight(t.w_p) and _usable_weight(t.w_a)):
+        return Declined(
+            f"{type(array).__name__}: the numba update needs float32 weights on the CPU "
+            f"(got {t.w_a.dtype} on {t.w_a.device})"
+        )
+    try:
+        pulses = generated_kernels(t.rule, t.layout, "numba")
+    except (ImportError, RuntimeError, OSError) as exc:
+        return Declined(f"the numba kernels of rule {t.rule.name!r} are unavailable: {exc}")
+
+    def view(v: Tensor) -> np.ndarray:
+        return np.ascontiguousarray(v.detach().numpy())
+
+    b_max = view(t.b_max)
+    return _Inputs(
+        pulses=pulses,
+        w_p=t.w_p.detach().numpy(),
+        w_a=t.w_a.detach().numpy(),
+        b_max=b_max,
+        b_min=view(t.b_min),
+        cells=view(t.cells),
+        tables=view(t.tables),
+        scalars=np.asarray(t.scalars if t.scalars else [0.0], dtype=np.float64),
+        sigma=t.sigma,
+        ref=b_max if t.ref is None else view(t.ref),
+        has_ref=t.ref is not None,
+        wn_sigma=t.wn_sigma,
+    )
 
 
 def _mix64(z: int) -> int:
@@ -230,12 +315,14 @@ def _visits(row_masks: np.ndarray, col_masks: np.ndarray, kernels: ModuleType) -
     return int(kernels.pair_visits(row_masks, col_masks))
 
 
-def _usable(x: Tensor, generator: torch.Generator, up: UpdateParameters) -> bool:
-    return (
-        up.pulse_type in STOCHASTIC_TYPES
-        and x.device.type == "cpu"
-        and isinstance(generator, torch.Generator)
-    )
+def _unusable(x: Tensor, generator: torch.Generator, up: UpdateParameters) -> Declined | None:
+    if up.pulse_type not in STOCHASTIC_TYPES:
+        return Declined(f"the numba update draws stochastic pulse trains, not {up.pulse_type}")
+    if x.device.type != "cpu":
+        return Declined(f"the numba update runs on CPU tensors, not {x.device.type}")
+    if not isinstance(generator, torch.Generator):
+        return Declined("the numba update needs a torch.Generator")
+    return None
 
 
 def _run(
@@ -247,18 +334,19 @@ def _run(
     up: UpdateParameters,
     generator: torch.Generator,
     reads: tuple[list[int], list[int], Tensor] | None,
-) -> bool:
-    """The numba update with the optional captured reads; ``False`` = not done, unchanged."""
-    if not _usable(x, generator, up):
-        return False
+) -> bool | Declined:
+    """The numba update with the optional captured reads; declined = not done, unchanged."""
+    unusable = _unusable(x, generator, up)
+    if unusable is not None:
+        return unusable
     if reads is not None and reads[2].dtype != torch.float32:
-        return False
-    inputs = kernel_inputs(array)
-    if inputs is None:
-        return False
+        return Declined(f"the numba update captures float32 reads, not {reads[2].dtype}")
+    inputs = _inputs(array)
+    if isinstance(inputs, Declined):
+        return inputs
     kernels = _kernels()
     if kernels is None:
-        return False
+        return Declined("numba cannot be imported")
     after, cols, captured = reads if reads is not None else ([], [], None)
     trains = _draw_trains(x, d, lr, granularity, up, generator, kernels)
     if trains is None:
@@ -267,14 +355,14 @@ def _run(
         return True
     out = np.empty((len(after), d.shape[1]), dtype=np.float32)
     with _threads_for(trains.visits + x.shape[0] * d.shape[1]):
-        kernels.apply_pulses(
+        inputs.pulses.apply_pulses(
             inputs.w_p,
             inputs.w_a,
             trains.row_masks,
             trains.col_masks,
             trains.sign_d,
             trains.sign_x,
-            *_model_args(inputs),
+            *inputs.model_args(),
             trains.c2c_key,
             inputs.wn_sigma,
             trains.wn_key,
@@ -295,32 +383,14 @@ def fast_pulsed_update(
     granularity: float,
     up: UpdateParameters,
     generator: torch.Generator,
-) -> bool:
-    """The numba pulsed update of ``array`` (see the module docstring); ``False`` = not done.
+) -> bool | Declined:
+    """The numba pulsed update of ``array`` (see the module docstring); falsy = not done.
 
     Called by :func:`analogtrain.kernels.update.pulsed_update` after it validated the inputs
     (``x [m, in]``, ``d [m, out]`` on the weights' device and dtype, finite, ``lr != 0``;
     ``lr`` may be a per-sample tensor ``[m]``).
     """
     return _run(array, x, d, lr, granularity, up, generator, None)
-
-
-def _model_args(inputs: Any) -> tuple[Any, ...]:
-    """The model arguments of the kernels, in their order (``model`` .. ``nodes_dn``)."""
-    return (
-        inputs.model,
-        inputs.b_max,
-        inputs.b_min,
-        inputs.dw_up,
-        inputs.dw_dn,
-        inputs.e_up,
-        inputs.e_dn,
-        inputs.ref,
-        inputs.has_ref,
-        inputs.consts,
-        inputs.nodes_up,
-        inputs.nodes_dn,
-    )
 
 
 def fast_pulsed_update_capture(
@@ -334,12 +404,12 @@ def fast_pulsed_update_capture(
     read_after: list[int],
     read_columns: list[int],
     captured: Tensor,
-) -> bool:
+) -> bool | Declined:
     """:func:`fast_pulsed_update` that also fills ``captured [R, out]`` with the apparent
     weight column ``read_columns[r]`` right after sample ``read_after[r]`` (non-decreasing).
 
     The fast path of :func:`analogtrain.kernels.update.pulsed_update_capture` (same
-    arguments, already validated); ``False`` = not done, nothing changed. Every row walks its
+    arguments, already validated); falsy = not done, nothing changed. Every row walks its
     samples in order and records its weight at the read points; the write noise of a pulsed
     cross-point is keyed by its last pulsed sample, so a read sees the same noisy value the
     array keeps if no later pulse hits that cross-point.
@@ -355,7 +425,7 @@ fast_pulsed_update.capture = fast_pulsed_update_capture  # type: ignore[attr-def
 
 def fast_apply_pulse_counts(
     array: Any, counts: Tensor, down: Tensor, generator: torch.Generator
-) -> bool:
+) -> bool | Declined:
     """``array.apply_pulse_counts(counts, down, generator)`` with the numba kernel.
 
     For compounds that route one sample's coincidences (``counts [out, in] >= 0``, ``down``
@@ -366,11 +436,14 @@ def fast_apply_pulse_counts(
 
     Same rules as the reference (pulses one after the other with c2c noise and clip, then the
     write-noise redraw of the pulsed cross-points), equal in distribution. Returns ``False``
-    with nothing changed when the fast path does not apply: the backend is ``"reference"``,
-    numba is missing, the array is not supported (see :func:`fast_pulsed_update`), or the
-    inputs are not what the reference accepts (it then raises the proper error).
+    with nothing changed when the backend is ``"reference"`` or the inputs are not what the
+    reference accepts (it then raises the proper error), and a falsy
+    :class:`~analogtrain.kernels.backend.Declined` when the fast path cannot take the array
+    (numba missing, a class without its own rule: see :func:`fast_pulsed_update`); under the
+    backend ``"fast"`` that raises, under ``"auto"`` it warns once per reason
+    (:func:`~analogtrain.kernels.backend.report_decline`).
     """
-    if get_backend() != "auto" or not isinstance(generator, torch.Generator):
+    if get_backend() == "reference" or not isinstance(generator, torch.Generator):
         return False
     if not (isinstance(counts, Tensor) and isinstance(down, Tensor)):
         return False
@@ -381,12 +454,9 @@ def fast_apply_pulse_counts(
         return False
     if counts.is_floating_point() or counts.is_complex():
         return False
-    inputs = kernel_inputs(array)
-    if inputs is None:
-        return False
-    kernels = _kernels()
-    if kernels is None:
-        return False
+    inputs = _inputs(array)
+    if isinstance(inputs, Declined):
+        return report_decline(inputs, "fast_apply_pulse_counts")
     counts64 = counts.detach().to(torch.int64)
     if counts64.numel() and int(counts64.min()) < 0:
         return False
@@ -395,12 +465,12 @@ def fast_apply_pulse_counts(
     _, _, c2c_key, wn_key = _stream_keys(generator)
     work = counts64.numel() + 4 * int(counts64.sum())
     with _threads_for(work):
-        kernels.apply_counts(
+        inputs.pulses.apply_counts(
             inputs.w_p,
             inputs.w_a,
             np.ascontiguousarray(counts64.numpy()),
             np.ascontiguousarray(down.detach().to(torch.bool).numpy()),
-            *_model_args(inputs),
+            *inputs.model_args(),
             c2c_key,
             inputs.wn_sigma,
             wn_key,
@@ -409,15 +479,14 @@ def fast_apply_pulse_counts(
 
 
 def register_fast_cpu_updates() -> tuple[type, ...]:
-    """Register :func:`fast_pulsed_update` for every supported array class on ``"cpu"``.
+    """Register :func:`fast_pulsed_update` for the pulsed device arrays on ``"cpu"``.
 
     Returns the registered classes (none when numba is not installed).
     """
     if not numba_available():
         return ()
-    for array_cls in SUPPORTED_ARRAYS:
-        register_fast_update(array_cls, fast_pulsed_update, device_type="cpu")
-    return tuple(SUPPORTED_ARRAYS)
+    register_fast_update(PulsedDeviceArray, fast_pulsed_update, device_type="cpu", subclasses=True)
+    return (PulsedDeviceArray,)
 
 
 register_fast_cpu_updates()

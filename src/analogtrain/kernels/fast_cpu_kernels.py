@@ -9,16 +9,19 @@ and :func:`signs` prepare a call):
   slots of one line and sample are the bits of ``n_words`` 64-bit words, so the coincidence
   count of cross-point ``(i, j)`` is ``popcount(row_i & col_j)``, distributed
   ``Binomial(BL_s, p^d_i p^x_j)``.
-* :func:`apply_pulses` walks the rows in parallel. For row ``i`` it visits only the samples
-  in which the row fires at all, in batch order; per sample it counts the coincidences of the
-  whole row (vectorisable ``and`` + popcount) and applies each cross-point's ``count`` pulses
-  one after the other through the model rule, each with a fresh c2c normal and the clip to
-  ``[b_min, b_max]`` (spec 2.5, 4.6). The row's weights stay in a float64 buffer for the
-  whole batch. Cross-points that received a pulse get their apparent weight redrawn once,
-  after their last pulse (spec 2.7 rule 1: only the last redraw is observable). Reads of
-  columns between samples (the chopped compounds' captured reads) are taken on the way.
-* :func:`apply_counts` applies one given matrix of coincidence counts (the fast version of
-  ``PulsedDeviceArray.apply_pulse_counts``), one cross-point per iteration, rows in parallel.
+* ``apply_pulses`` (in the kernel module generated per device rule from
+  :mod:`.fast_cpu_pulse_template`) walks the rows in parallel. For row ``i`` it visits only
+  the samples in which the row fires at all, in batch order; per sample it counts the
+  coincidences of the whole row (vectorisable ``and`` + popcount) and applies each
+  cross-point's ``count`` pulses one after the other through the model's rule, each with a
+  fresh c2c normal and the clip to ``[b_min, b_max]`` (spec 2.5, 4.6). The row's weights stay
+  in a float64 buffer for the whole batch. Cross-points that received a pulse get their
+  apparent weight redrawn once, after their last pulse (spec 2.7 rule 1: only the last redraw
+  is observable). Reads of columns between samples (the chopped compounds' captured reads)
+  are taken on the way.
+* ``apply_counts`` (same module) applies one given matrix of coincidence counts (the fast
+  version of ``PulsedDeviceArray.apply_pulse_counts``), one cross-point per iteration, rows
+  in parallel.
 
 All random numbers are counter-based (:mod:`.fast_cpu_rng`), keyed by the call's seeds and
 the coordinates ``(sample, row, column, pulse)``: the result is independent of the number of
@@ -32,20 +35,15 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-from analogtrain.kernels.fast_cpu_models import pulse_train
-from analogtrain.kernels.fast_cpu_rng import (
-    pulse_stream,
-    split_uniforms,
-    standard_normal,
-    stream_key,
-)
+from analogtrain.kernels.fast_cpu_rng import split_uniforms, stream_key
 
 __all__ = [
-    "apply_counts",
-    "apply_pulses",
+    "active_samples",
     "bit_masks",
+    "popcount",
     "pair_visits",
     "signs",
+    "sparse_columns",
     "update_scales",
 ]
 
@@ -53,7 +51,7 @@ _ONE = np.uint64(1)
 
 
 @intrinsic
-def _popcount(typingctx, value):  # type: ignore[no-untyped-def]
+def popcount(typingctx, value):  # type: ignore[no-untyped-def]
     """Number of set bits of a uint64 (the CPU's popcount instruction via LLVM ``ctpop``)."""
     if value != types.uint64:
         return None
@@ -209,7 +207,7 @@ def pair_visits(row_masks, col_masks):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _sparse_columns(col_masks):  # type: ignore[no-untyped-def]
+def sparse_columns(col_masks):  # type: ignore[no-untyped-def]
     """Per sample, the columns whose train fires at all, where they are few.
 
     Returns ``cols [m, in]`` (the firing columns of sample ``s`` first, ascending) and
@@ -234,7 +232,7 @@ def _sparse_columns(col_masks):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _active_samples(row_masks):  # type: ignore[no-untyped-def]
+def active_samples(row_masks):  # type: ignore[no-untyped-def]
     """The samples in which each row fires, in batch order, as ``(start [out + 1], samples)``:
     row ``i``'s are ``samples[start[i]:start[i + 1]]``. Serial, two passes in memory order
     (samples outer), instead of a strided scan of every sample per row."""
@@ -258,204 +256,3 @@ def _active_samples(row_masks):  # type: ignore[no-untyped-def]
                 samples[fill[i]] = s
                 fill[i] += 1
     return start, samples
-
-
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def apply_counts(  # type: ignore[no-untyped-def]
-    w_p,
-    w_a,
-    counts,
-    down,
-    model,
-    b_max,
-    b_min,
-    dw_up,
-    dw_dn,
-    e_up,
-    e_dn,
-    ref,
-    has_ref,
-    consts,
-    nodes_up,
-    nodes_dn,
-    c2c_key,
-    wn_sigma,
-    wn_key,
-):
-    """Apply ``counts [out, in]`` (int64 >= 0) pulses in direction ``down [out, in]`` (True =
-    decrease) to every cross-point of ``w_p``, in place; the arguments as in
-    :func:`apply_pulses`. This is one sample's coincidences given from outside (compounds
-    that route shared coincidences to several arrays)."""
-    out_size, in_size = w_p.shape
-    for i in numba.prange(out_size):
-        for j in range(in_size):
-            count = counts[i, j]
-            if count <= 0:
-                continue
-            offset = ref[i, j] if has_ref else 0.0
-            key = pulse_stream(c2c_key, np.uint64(i * in_size + j))
-            g = pulse_train(
-                model,
-                w_p[i, j] + offset,
-                down[i, j],
-                count,
-                key,
-                b_max[i, j],
-                b_min[i, j],
-                dw_up[i, j],
-                dw_dn[i, j],
-                e_up[i, j],
-                e_dn[i, j],
-                consts,
-                nodes_up,
-                nodes_dn,
-            )
-            w_p[i, j] = g - offset
-            if wn_sigma > 0.0:
-                z = standard_normal(wn_key, np.uint64(i * in_size + j))
-                w_a[i, j] = w_p[i, j] + wn_sigma * z
-
-
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def apply_pulses(  # type: ignore[no-untyped-def]
-    w_p,
-    w_a,
-    row_masks,
-    col_masks,
-    sign_d,
-    sign_x,
-    model,
-    b_max,
-    b_min,
-    dw_up,
-    dw_dn,
-    e_up,
-    e_dn,
-    ref,
-    has_ref,
-    consts,
-    nodes_up,
-    nodes_dn,
-    c2c_key,
-    wn_sigma,
-    wn_key,
-    read_after,
-    read_col,
-    captured,
-):
-    """Apply the coincidences of a batch to the persistent weights ``w_p [out, in]`` in place,
-    recording ``captured[r, i]`` = the apparent weight ``(i, read_col[r])`` right after sample
-    ``read_after[r]`` (non-decreasing; none: empty arrays) was applied.
-
-    ``row_masks [m, out, n_words]`` and ``col_masks [m, in, n_words]`` are the pulse trains;
-    ``sign_d [m, out]`` and ``sign_x [m, in]`` (int8, the lr sign folded into ``sign_d``) give
-    the direction, down where ``sign_d * sign_x > 0``. ``b_max .. e_dn`` and ``ref`` are the
-    per-cross-point model parameters ``[out, in]`` (``ref`` only read if ``has_ref``). With
-    ``wn_sigma > 0`` the apparent weights ``w_a`` of pulsed cross-points are redrawn.
-
-    Each row merges its firing samples with the read points in batch order. The write noise of
-    a pulsed cross-point is keyed by ``(last pulsed sample, row, column)``: a read and the
-    final apparent weight see the same draw when no later pulse hits the cross-point.
-    """
-    out_size, in_size = w_p.shape
-    m = sign_d.shape[0]
-    n_words = row_masks.shape[2]
-    n_reads = read_after.shape[0]
-    sparse_cols, n_sparse = _sparse_columns(col_masks)
-    row_start, row_samples = _active_samples(row_masks)
-    for i in numba.prange(out_size):
-        active = row_samples[row_start[i] : row_start[i + 1]]
-        n_active = active.shape[0]
-        if n_active == 0 and n_reads == 0:
-            continue
-        g_row = np.empty(in_size, np.float64)
-        touched = np.zeros(in_size, np.bool_)
-        last = np.zeros(in_size, np.int64)
-        hits = np.empty(in_size, np.int64)
-        counts = np.empty(in_size, np.int64)
-        for j in range(in_size):
-            g_row[j] = w_p[i, j]
-            if has_ref:
-                g_row[j] += ref[i, j]
-        r = 0
-        for a in range(n_active + 1):
-            s = active[a] if a < n_active else m  # the next firing sample (m: the end)
-            while r < n_reads and read_after[r] < s:
-                j = read_col[r]
-                if touched[j]:
-                    v = g_row[j]
-                    if has_ref:
-                        v -= ref[i, j]
-                    wp = np.float32(v)
-                    if wn_sigma > 0.0:
-                        z = standard_normal(
-                            wn_key, np.uint64((last[j] * out_size + i) * in_size + j)
-                        )
-                        captured[r, i] = np.float32(np.float64(wp) + wn_sigma * z)
-                    else:
-                        captured[r, i] = wp
-                else:
-                    captured[r, i] = w_a[i, j]
-                r += 1
-            if s == m:
-                break
-            n_hit = 0
-            if n_sparse[s] >= 0:  # few firing columns
-                for k in range(n_sparse[s]):
-                    j = sparse_cols[s, k]
-                    c = np.uint64(0)
-                    for q in range(n_words):
-                        c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
-                    hits[n_hit] = j
-                    counts[n_hit] = c
-                    n_hit += c != 0
-            elif n_words == 1:
-                row = row_masks[s, i, 0]
-                for j in range(in_size):  # branch-free compaction
-                    c = _popcount(row & col_masks[s, j, 0])
-                    hits[n_hit] = j
-                    counts[n_hit] = c
-                    n_hit += c != 0
-            else:
-                for j in range(in_size):
-                    c = np.uint64(0)
-                    for q in range(n_words):
-                        c += _popcount(row_masks[s, i, q] & col_masks[s, j, q])
-                    hits[n_hit] = j
-                    counts[n_hit] = c
-                    n_hit += c != 0
-            sign_row = sign_d[s, i]
-            for h in range(n_hit):
-                j = hits[h]
-                touched[j] = True
-                last[j] = s
-                down = sign_row * sign_x[s, j] > 0
-                key = pulse_stream(c2c_key, np.uint64((s * out_size + i) * in_size + j))
-                g_row[j] = pulse_train(
-                    model,
-                    g_row[j],
-                    down,
-                    counts[h],
-                    key,
-                    b_max[i, j],
-                    b_min[i, j],
-                    dw_up[i, j],
-                    dw_dn[i, j],
-                    e_up[i, j],
-                    e_dn[i, j],
-                    consts,
-                    nodes_up,
-                    nodes_dn,
-                )
-        for j in range(in_size):
-            if not touched[j]:
-                continue
-            v = g_row[j]
-            if has_ref:
-                v -= ref[i, j]
-            w_p[i, j] = v
-            if wn_sigma > 0.0:
-                z = standard_normal(wn_key, np.uint64((last[j] * out_size + i) * in_size + j))
-                w_a[i, j] = w_p[i, j] + wn_sigma * z
-            else:
-                w_a[i, j] = w_p[i, j]

@@ -1,9 +1,10 @@
 """Fast CUDA pulsed update with Triton (used automatically for arrays on a CUDA device).
 
-Importing this module registers :func:`fast_cuda_pulsed_update` for every supported device
-array class (the classes of :data:`analogtrain.kernels.fast_cpu_inputs.SUPPORTED_ARRAYS`) on
-``"cuda"`` tensors, provided Triton is installed (CUDA builds of PyTorch ship it); the
-kernels (:mod:`.fast_cuda_kernels`) are imported and compiled on the first CUDA update only.
+Importing this module registers :func:`fast_cuda_pulsed_update` for the pulsed device arrays
+(every model with its own update rule, :mod:`.rule_inputs`) on ``"cuda"`` tensors, provided
+Triton is installed (CUDA builds of PyTorch ship it); the kernels of a rule are generated
+from its one definition (:mod:`.rule_codegen`, template :mod:`.fast_cuda_pulse_template`)
+and compiled on its first CUDA update only.
 ``analogtrain.kernels.use_reference()`` forces the plain torch path, as on the CPU.
 
 The process is the reference's (:func:`analogtrain.kernels.update.pulsed_update`): per
@@ -16,23 +17,23 @@ every pulse (2.5, 4.6), then the write-noise redraw (2.7). The GPU splits the wo
    signed coincidence counts with one batched matrix product of the ``±1/0`` trains
    (``counts[s] = (bits_d · sign_d) @ (bits_x · sign_x)``; exact, the counts are small
    integers);
-2. :func:`~.fast_cuda_kernels.pulse_segment` walks every cross-point through its samples,
+2. ``pulse_segment`` walks every cross-point through its samples,
    keeping the weight in a register;
-3. :func:`~.fast_cuda_kernels.redraw_apparent` redraws the apparent weight of the pulsed
+3. ``redraw_apparent`` redraws the apparent weight of the pulsed
    cross-points.
 
 Results equal the reference in distribution (not bit for bit: the device noise comes from a
 counter-based Philox stream keyed by one seed per call drawn from the tile's generator, so
 the generator stays the single source of reproducibility).
 
-Falls back (returns ``False`` with nothing changed) for pulse types other than
-``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC``, arrays that are not float32 and contiguous,
-unsupported classes, and when Triton cannot be imported.
+Declines (returns a falsy :class:`~analogtrain.kernels.backend.Declined` naming the reason,
+nothing changed) for pulse types other than ``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC``,
+arrays that are not float32 and contiguous, classes without their own rule, and when Triton
+cannot be imported.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.util
 from dataclasses import dataclass
@@ -42,10 +43,12 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
-from analogtrain.kernels import fast_cpu_ids as ids
-from analogtrain.kernels.backend import register_fast_update
-from analogtrain.kernels.fast_cpu_inputs import SUPPORTED_ARRAYS, model_tensors
+from analogtrain.devices.pulsed import PulsedDeviceArray
+from analogtrain.kernels.backend import Declined, register_fast_update
 from analogtrain.kernels.pulses import STOCHASTIC_TYPES, _discretize, update_scales
+from analogtrain.kernels.rule_codegen import generated_kernels
+from analogtrain.kernels.rule_inputs import rule_tensors
+from analogtrain.kernels.triton_interpreter import interpreting, patch_interpreter_scalars
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import UpdateParameters
@@ -68,34 +71,32 @@ def triton_available() -> bool:
     return importlib.util.find_spec("triton") is not None
 
 
-@functools.cache
-def _kernels() -> ModuleType | None:
+def _kernels(array: Any) -> tuple[ModuleType, Any] | Declined:
+    """The generated Triton module of ``array``'s rule and its :class:`.RuleTensors`."""
+    t = rule_tensors(array)
+    if isinstance(t, str):
+        return Declined(t)
     try:
-        return importlib.import_module("analogtrain.kernels.fast_cuda_kernels")
-    except (ImportError, RuntimeError, OSError):  # pragma: no cover - depends on the install
-        return None
+        if interpreting():
+            patch_interpreter_scalars()
+        return generated_kernels(t.rule, t.layout, "triton"), t
+    except (ImportError, RuntimeError, OSError) as exc:  # pragma: no cover - the install
+        return Declined(f"the Triton kernels of rule {t.rule.name!r} are unavailable: {exc}")
 
 
 @dataclass(frozen=True)
 class _Model:
-    """The kernel's view of a device array: flat float32 tensors and scalar constants."""
+    """The kernel's view of a device array: flat float32 tensors and the noise scales."""
 
-    model: int
     w_p: Tensor
     w_a: Tensor
     hi: Tensor
     lo: Tensor
-    up: Tensor
-    dn: Tensor
-    eu: Tensor
-    ed: Tensor
+    cells: Tensor  # [k, out * in]
+    tables: Tensor  # [n_tables, length]
+    scalars: Tensor  # float32 [max(n_scalars, 1)]
     ref: Tensor | None
-    nodes_up: Tensor
-    nodes_dn: Tensor
     sigma: float
-    mult_noise: bool
-    exp: tuple[float, ...]  # A_up, A_down, gamma_up, gamma_down, a, b, std_add, std_slope
-    complex_noise: bool
     wn_sigma: float  # 0: the array has no separate apparent weight
 
 
@@ -106,42 +107,30 @@ def _flat(t: Tensor) -> Tensor | None:
     return t.contiguous().view(-1)
 
 
-def _model(array: Any) -> _Model | None:
-    """The kernel inputs of ``array`` (from :func:`.fast_cpu_inputs.model_tensors`), or
-    ``None`` when the fast path does not apply."""
-    t = model_tensors(array)
-    if t is None:
-        return None
+def _model(t: Any) -> _Model | Declined:
+    """The kernel inputs of the :class:`.RuleTensors` ``t``, or why there are none."""
     for w in (t.w_p, t.w_a):
         if w.dtype != torch.float32 or not w.is_contiguous():
-            return None
-    hi = _flat(t.b_max)
-    flats = [_flat(v) for v in (t.b_min, t.dw_up, t.dw_dn)]
-    extras = [hi if v is None else _flat(v) for v in (t.e_up, t.e_dn)]
+            return Declined(
+                f"the Triton update needs contiguous float32 weights (got {w.dtype})"
+            )
+    hi, lo = _flat(t.b_max), _flat(t.b_min)
     ref = None if t.ref is None else _flat(t.ref)
-    if hi is None or any(v is None for v in flats + extras) or (t.ref is not None and ref is None):
-        return None
-    ones = torch.ones(1, dtype=torch.float32, device=t.w_p.device)
-    nodes = [ones if v is None else v.detach().to(torch.float32).contiguous()
-             for v in (t.nodes_up, t.nodes_dn)]  # fmt: skip
-    c = t.consts
+    if hi is None or lo is None or (t.ref is not None and ref is None):
+        return Declined("the Triton update needs float32 device parameters")
+    device = t.w_p.device
+    cells = t.cells.detach().to(torch.float32).contiguous().view(t.cells.shape[0], -1)
+    scalars = torch.tensor(t.scalars or [0.0], dtype=torch.float32, device=device)
     return _Model(
-        model=t.model,
         w_p=t.w_p,
         w_a=t.w_a,
         hi=hi,
-        lo=flats[0],
-        up=flats[1],
-        dn=flats[2],
-        eu=extras[0],
-        ed=extras[1],
+        lo=lo,
+        cells=cells,
+        tables=t.tables.detach().to(torch.float32).contiguous(),
+        scalars=scalars,
         ref=ref,
-        nodes_up=nodes[0],
-        nodes_dn=nodes[1],
-        sigma=float(c[ids.C_SIGMA]),
-        mult_noise=bool(c[ids.C_MULT_NOISE]),
-        exp=tuple(float(v) for v in c[ids.C_A_UP : ids.C_STD_SLOPE + 1]),
-        complex_noise=bool(c[ids.C_COMPLEX]),
+        sigma=t.sigma,
         wn_sigma=t.wn_sigma,
     )
 
@@ -218,18 +207,16 @@ def _launch(
     seeds: tuple[int, int],
     reads: tuple[Tensor, Tensor, Tensor] | None,
 ) -> None:
-    """One :func:`~.fast_cuda_kernels.pulse_segment` launch over a chunk of samples."""
+    """One ``pulse_segment`` launch over a chunk of samples."""
     out_size, in_size = model.w_p.shape
     n = out_size * in_size
     ref = model.ref if model.ref is not None else model.hi
     read_start, read_cols, captured = reads if reads is not None else (last, last, model.w_p)
     kernels.pulse_segment[(_cdiv(n, _BLOCK),)](
-        model.w_p, ref, model.hi, model.lo, model.up, model.dn, model.eu, model.ed,
-        model.nodes_up, model.nodes_dn, model.nodes_up.numel(),
-        counts, last, n, counts.shape[0], sample_base, seeds[0], model.sigma, *model.exp,
+        model.w_p, ref, model.hi, model.lo, model.cells, model.tables, model.tables.shape[1],
+        model.scalars, counts, last, n, counts.shape[0], sample_base, seeds[0],
         model.w_a, read_start, read_cols, captured, in_size, out_size, seeds[1], model.wn_sigma,
-        MODEL=model.model, HAS_REF=model.ref is not None, NOISE=model.sigma > 0.0,
-        MULT_NOISE=model.mult_noise, COMPLEX_NOISE=model.complex_noise,
+        HAS_REF=model.ref is not None, NOISE=model.sigma > 0.0,
         READS=reads is not None, WRITE_NOISE=_separate(model), BLOCK=_BLOCK,
     )  # fmt: skip
 
@@ -239,7 +226,7 @@ def _separate(model: _Model) -> bool:
     return model.w_a.data_ptr() != model.w_p.data_ptr()
 
 
-def _run(
+def _run_launches(
     array: Any,
     x: Tensor,
     d: Tensor,
@@ -250,19 +237,22 @@ def _run(
     reads: tuple[list[int], list[int], Tensor] | None,
     *,
     allow_cpu: bool = False,
-) -> bool:
-    if up.pulse_type not in STOCHASTIC_TYPES or not isinstance(generator, torch.Generator):
-        return False
+) -> bool | Declined:
+    if up.pulse_type not in STOCHASTIC_TYPES:
+        return Declined(f"the Triton update draws stochastic pulse trains, not {up.pulse_type}")
+    if not isinstance(generator, torch.Generator):
+        return Declined("the Triton update needs a torch.Generator")
     if x.device.type != "cuda" and not allow_cpu:
-        return False
-    model = _model(array)
-    if model is None:
-        return False
-    kernels = _kernels()
-    if kernels is None:
-        return False
+        return Declined(f"the Triton update runs on CUDA tensors, not {x.device.type}")
+    found = _kernels(array)
+    if isinstance(found, Declined):
+        return found
+    kernels, tensors = found
+    model = _model(tensors)
+    if isinstance(model, Declined):
+        return model
     if reads is not None and reads[2].dtype != torch.float32:
-        return False
+        return Declined(f"the Triton update captures float32 reads, not {reads[2].dtype}")
     trains = _Trains(x, d, lr, granularity, up, generator)
     out_size, in_size = model.w_p.shape
     n = out_size * in_size
@@ -292,6 +282,30 @@ def _run(
     return True
 
 
+def _run(
+    array: Any,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    granularity: float,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    reads: tuple[list[int], list[int], Tensor] | None,
+    *,
+    allow_cpu: bool = False,
+) -> bool | Declined:
+    """The Triton update (see :func:`fast_cuda_pulsed_update`). In Triton's interpreter,
+    numpy's floating-point warnings are silenced for the call: on a GPU an overflow in a
+    discarded lane (or a ``where`` branch not taken) is an ordinary IEEE inf, not a warning."""
+    args = (array, x, d, lr, granularity, up, generator, reads)
+    if not interpreting():
+        return _run_launches(*args, allow_cpu=allow_cpu)
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        return _run_launches(*args, allow_cpu=allow_cpu)
+
+
 def fast_cuda_pulsed_update(
     array: Any,
     x: Tensor,
@@ -300,8 +314,8 @@ def fast_cuda_pulsed_update(
     granularity: float,
     up: UpdateParameters,
     generator: torch.Generator,
-) -> bool:
-    """The Triton pulsed update of ``array`` (module docstring); ``False`` = not done.
+) -> bool | Declined:
+    """The Triton pulsed update of ``array`` (module docstring); falsy = not done.
 
     Called by :func:`analogtrain.kernels.update.pulsed_update` with validated inputs
     (``x [m, in]``, ``d [m, out]`` on the weights' device and dtype, ``lr`` a float or a
@@ -321,7 +335,7 @@ def fast_cuda_pulsed_update_capture(
     read_after: list[int],
     read_columns: list[int],
     captured: Tensor,
-) -> bool:
+) -> bool | Declined:
     """:func:`fast_cuda_pulsed_update` that also fills ``captured [R, out]`` with the apparent
     weight column ``read_columns[r]`` right after sample ``read_after[r]`` (non-decreasing):
     the batch is applied in segments that end at the read points."""
@@ -332,15 +346,16 @@ fast_cuda_pulsed_update.capture = fast_cuda_pulsed_update_capture  # type: ignor
 
 
 def register_fast_cuda_updates() -> tuple[type, ...]:
-    """Register :func:`fast_cuda_pulsed_update` for every supported class on ``"cuda"``.
+    """Register :func:`fast_cuda_pulsed_update` for the pulsed device arrays on ``"cuda"``.
 
     Returns the registered classes (none when Triton is not installed).
     """
     if not triton_available():
         return ()
-    for array_cls in SUPPORTED_ARRAYS:
-        register_fast_update(array_cls, fast_cuda_pulsed_update, device_type="cuda")
-    return tuple(SUPPORTED_ARRAYS)
+    register_fast_update(
+        PulsedDeviceArray, fast_cuda_pulsed_update, device_type="cuda", subclasses=True
+    )
+    return (PulsedDeviceArray,)
 
 
 register_fast_cuda_updates()

@@ -4,12 +4,15 @@ The IO non-idealities, the update's pulse scaling and the compounds' bookkeeping
 element-wise operations and reductions on tensors of about ``batch x size`` elements. At
 such sizes torch's intra-op pool buys nothing: waking a worker thread costs about as much as
 the work on an idle machine, and up to a scheduler tick (milliseconds) per operation when
-the other cores are busy. :func:`serial_torch_ops` runs a block of such operations on the
-calling thread; :func:`pooled_matmul` gives a matrix product inside such a block the thread
-count the block started with. Results do not depend on the thread count.
+the other cores are busy. :func:`serial_torch_ops` marks a block of such operations (the
+library's MVM, update and compound bookkeeping); :func:`pooled_matmul` gives a matrix
+product inside such a block the thread count the block started with. Results do not depend
+on the thread count.
 
-``torch.set_num_threads`` is process-wide: while a block runs, torch operations issued by
-other Python threads also run on one thread.
+By default the marked blocks change nothing: ``torch.set_num_threads`` is process-wide (while
+a block runs, torch operations issued by other Python threads would also run on one thread),
+so a library call must not touch it behind the user's back. A user who wants the serial
+blocks opts in, for the process or a region, with :func:`serial_small_ops`.
 """
 
 from __future__ import annotations
@@ -20,15 +23,33 @@ from contextlib import contextmanager
 import torch
 from torch import Tensor
 
-__all__ = ["serial_torch_ops", "pooled_matmul"]
+__all__ = ["pooled_matmul", "serial_small_ops", "serial_torch_ops"]
+
+_opted_in = {"serial": False}
+
+
+@contextmanager
+def serial_small_ops(enabled: bool = True) -> Iterator[None]:
+    """Opt in (or out) of running the library's small tensor blocks on one torch thread.
+
+    Inside, each such block sets ``torch.set_num_threads(1)`` for its duration and restores
+    the user's count after (process-wide while it runs: only for single-threaded programs).
+    """
+    previous = _opted_in["serial"]
+    _opted_in["serial"] = bool(enabled)
+    try:
+        yield
+    finally:
+        _opted_in["serial"] = previous
 
 
 @contextmanager
 def serial_torch_ops() -> Iterator[int]:
-    """Run the block with one torch intra-op thread; yields the previous thread count."""
+    """Run the block with one torch intra-op thread if the user opted in
+    (:func:`serial_small_ops`), else unchanged; yields the thread count to give products."""
     threads = torch.get_num_threads()
-    if threads == 1:
-        yield 1
+    if threads == 1 or not _opted_in["serial"]:
+        yield threads
         return
     torch.set_num_threads(1)
     try:

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from analogtrain.configs.enums import PulseType
 from analogtrain.errors import ArgumentError, NotSimulatedError, TileError
-from analogtrain.kernels.backend import fast_update_for
+from analogtrain.kernels.backend import Declined, fast_update_for, report_decline
 from analogtrain.kernels.io_checks import check_batch
 from analogtrain.kernels.io_threads import serial_torch_ops
 from analogtrain.kernels.pulses import sample_coincidences_batch, update_scales
@@ -244,11 +244,21 @@ def _dispatch(
         return
     g = float(array.granularity if granularity is None else granularity)
     fast = fast_update_for(array, x.device.type)
-    if fast is not None and (not per_sample or getattr(fast, "capture", None) is not None):
-        if fast(array, x, d, lr, g, up, generator):
+    if fast is None:
+        declined = _no_fast_update(array, x.device.type)
+    elif per_sample and getattr(fast, "capture", None) is None:
+        declined = Declined(f"the fast update of {type(array).__name__} takes no per-sample rates")
+    else:
+        declined = fast(array, x, d, lr, g, up, generator)
+        if declined:
             return
+    report_decline(declined, "pulsed_update")
     for _, counts, down in iter_coincidences(x, d, lr, g, up, generator):
         array.apply_pulse_counts(counts, down, generator)
+
+
+def _no_fast_update(array: DeviceArray, device_type: str) -> Declined:
+    return Declined(f"no fast update is registered for {type(array).__name__} on {device_type}")
 
 
 def pulsed_update_capture(
@@ -323,6 +333,11 @@ def _pulsed_update_capture(
                 done = capture(array, x, d, lr, g, up, generator, after, cols, captured)
                 if done:
                     return captured
+            elif fast is None:
+                done = _no_fast_update(array, x.device.type)
+            else:
+                done = Declined(f"the fast update of {type(array).__name__} captures no reads")
+            report_decline(done, "pulsed_update_capture")
             _capture_by_sample(array, x, d, lr, g, up, generator, after, cols, captured)
             return captured
         _capture_by_segment(array, x, d, lr, up, generator, granularity, after, cols, captured)

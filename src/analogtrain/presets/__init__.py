@@ -6,6 +6,7 @@ Devices (:mod:`analogtrain.presets.devices`), peripheral parameter presets
 (:data:`DEVICE_NAMES`, :func:`get_device`).
 """
 
+from analogtrain.configs.serialization import register_config_class
 from analogtrain.presets.configs import (
     CapacitorPreset,
     EcRamMOPreset,
@@ -84,3 +85,8 @@ __all__ = [
     "get_device",
     "get_device_class",
 ]
+
+# the presets make themselves known to save_config / load_config (configs never import us)
+for _cls in PRESET_CLASSES:
+    register_config_class(_cls)
+del _cls

@@ -1,0 +1,208 @@
+"""Template of the numba pulse kernels; :mod:`analogtrain.kernels.rule_codegen` generates one
+module per device rule from it. Never imported as it is.
+
+The generated module starts with the device's rule and its ``pulse_train(g, down, count,
+key, cells, i, j, tables, scalars, sigma, lo, hi)``: ``count`` same-direction pulses on
+cross-point ``(i, j)``, each with its own c2c sample (number ``t`` of stream ``key``; none
+when ``sigma == 0``) and the clip to ``[lo, hi]``, the rule's values read from ``cells``
+``[k, out, in]``, ``tables`` and ``scalars`` (:mod:`analogtrain.kernels.rule_inputs`). The
+kernels below call it (see :mod:`analogtrain.kernels.fast_cpu_kernels` for the process).
+"""
+# ruff: noqa: F821  (pulse_train is defined by the generated code placed before this text)
+
+import numba
+import numpy as np
+
+from analogtrain.kernels.fast_cpu_kernels import active_samples, popcount, sparse_columns
+from analogtrain.kernels.fast_cpu_rng import pulse_stream, standard_normal
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def apply_counts(  # type: ignore[no-untyped-def]
+    w_p,
+    w_a,
+    counts,
+    down,
+    b_max,
+    b_min,
+    cells,
+    tables,
+    scalars,
+    sigma,
+    ref,
+    has_ref,
+    c2c_key,
+    wn_sigma,
+    wn_key,
+):
+    """Apply ``counts [out, in]`` (int64 >= 0) pulses in direction ``down [out, in]`` (True =
+    decrease) to every cross-point of ``w_p``, in place; the arguments as in
+    :func:`apply_pulses`. This is one sample's coincidences given from outside (compounds
+    that route shared coincidences to several arrays)."""
+    out_size, in_size = w_p.shape
+    for i in numba.prange(out_size):
+        for j in range(in_size):
+            count = counts[i, j]
+            if count <= 0:
+                continue
+            offset = ref[i, j] if has_ref else 0.0
+            key = pulse_stream(c2c_key, np.uint64(i * in_size + j))
+            g = pulse_train(
+                w_p[i, j] + offset,
+                down[i, j],
+                count,
+                key,
+                cells,
+                i,
+                j,
+                tables,
+                scalars,
+                sigma,
+                b_min[i, j],
+                b_max[i, j],
+            )
+            w_p[i, j] = g - offset
+            if wn_sigma > 0.0:
+                z = standard_normal(wn_key, np.uint64(i * in_size + j))
+                w_a[i, j] = w_p[i, j] + wn_sigma * z
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def apply_pulses(  # type: ignore[no-untyped-def]
+    w_p,
+    w_a,
+    row_masks,
+    col_masks,
+    sign_d,
+    sign_x,
+    b_max,
+    b_min,
+    cells,
+    tables,
+    scalars,
+    sigma,
+    ref,
+    has_ref,
+    c2c_key,
+    wn_sigma,
+    wn_key,
+    read_after,
+    read_col,
+    captured,
+):
+    """Apply the coincidences of a batch to the persistent weights ``w_p [out, in]`` in place,
+    recording ``captured[r, i]`` = the apparent weight ``(i, read_col[r])`` right after sample
+    ``read_after[r]`` (non-decreasing; none: empty arrays) was applied.
+
+    ``row_masks [m, out, n_words]`` and ``col_masks [m, in, n_words]`` are the pulse trains;
+    ``sign_d [m, out]`` and ``sign_x [m, in]`` (int8, the lr sign folded into ``sign_d``) give
+    the direction, down where ``sign_d * sign_x > 0``. ``b_max .. e_dn`` and ``ref`` are the
+    clip bounds ``[out, in]``, ``cells [k, out, in]``, ``tables`` and ``scalars`` the rule's
+    values (:mod:`analogtrain.kernels.rule_inputs`), ``sigma`` the c2c scale, ``ref`` the
+    reference (only read if ``has_ref``). With
+    ``wn_sigma > 0`` the apparent weights ``w_a`` of pulsed cross-points are redrawn.
+
+    Each row merges its firing samples with the read points in batch order. The write noise of
+    a pulsed cross-point is keyed by ``(last pulsed sample, row, column)``: a read and the
+    final apparent weight see the same draw when no later pulse hits the cross-point.
+    """
+    out_size, in_size = w_p.shape
+    m = sign_d.shape[0]
+    n_words = row_masks.shape[2]
+    n_reads = read_after.shape[0]
+    sparse_cols, n_sparse = sparse_columns(col_masks)
+    row_start, row_samples = active_samples(row_masks)
+    for i in numba.prange(out_size):
+        active = row_samples[row_start[i] : row_start[i + 1]]
+        n_active = active.shape[0]
+        if n_active == 0 and n_reads == 0:
+            continue
+        g_row = np.empty(in_size, np.float64)
+        touched = np.zeros(in_size, np.bool_)
+        last = np.zeros(in_size, np.int64)
+        hits = np.empty(in_size, np.int64)
+        counts = np.empty(in_size, np.int64)
+        for j in range(in_size):
+            g_row[j] = w_p[i, j]
+            if has_ref:
+                g_row[j] += ref[i, j]
+        r = 0
+        for a in range(n_active + 1):
+            s = active[a] if a < n_active else m  # the next firing sample (m: the end)
+            while r < n_reads and read_after[r] < s:
+                j = read_col[r]
+                if touched[j]:
+                    v = g_row[j]
+                    if has_ref:
+                        v -= ref[i, j]
+                    wp = np.float32(v)
+                    if wn_sigma > 0.0:
+                        z = standard_normal(
+                            wn_key, np.uint64((last[j] * out_size + i) * in_size + j)
+                        )
+                        captured[r, i] = np.float32(np.float64(wp) + wn_sigma * z)
+                    else:
+                        captured[r, i] = wp
+                else:
+                    captured[r, i] = w_a[i, j]
+                r += 1
+            if s == m:
+                break
+            n_hit = 0
+            if n_sparse[s] >= 0:  # few firing columns
+                for k in range(n_sparse[s]):
+                    j = sparse_cols[s, k]
+                    c = np.uint64(0)
+                    for q in range(n_words):
+                        c += popcount(row_masks[s, i, q] & col_masks[s, j, q])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
+            elif n_words == 1:
+                row = row_masks[s, i, 0]
+                for j in range(in_size):  # branch-free compaction
+                    c = popcount(row & col_masks[s, j, 0])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
+            else:
+                for j in range(in_size):
+                    c = np.uint64(0)
+                    for q in range(n_words):
+                        c += popcount(row_masks[s, i, q] & col_masks[s, j, q])
+                    hits[n_hit] = j
+                    counts[n_hit] = c
+                    n_hit += c != 0
+            sign_row = sign_d[s, i]
+            for h in range(n_hit):
+                j = hits[h]
+                touched[j] = True
+                last[j] = s
+                down = sign_row * sign_x[s, j] > 0
+                key = pulse_stream(c2c_key, np.uint64((s * out_size + i) * in_size + j))
+                g_row[j] = pulse_train(
+                    g_row[j],
+                    down,
+                    counts[h],
+                    key,
+                    cells,
+                    i,
+                    j,
+                    tables,
+                    scalars,
+                    sigma,
+                    b_min[i, j],
+                    b_max[i, j],
+                )
+        for j in range(in_size):
+            if not touched[j]:
+                continue
+            v = g_row[j]
+            if has_ref:
+                v -= ref[i, j]
+            w_p[i, j] = v
+            if wn_sigma > 0.0:
+                z = standard_normal(wn_key, np.uint64((last[j] * out_size + i) * in_size + j))
+                w_a[i, j] = w_p[i, j] + wn_sigma * z
+            else:
+                w_a[i, j] = w_p[i, j]
