@@ -14,6 +14,8 @@ mixed precision shows it.)
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import time
 from collections.abc import Callable
@@ -220,6 +222,18 @@ def error_cases(rank: int, world: int) -> dict[str, str]:
     return out
 
 
+def cli_case(out_dir: str) -> dict[str, Any]:
+    """``analogtrain train`` on every rank of the group (as under torchrun)."""
+    from analogtrain.cli import main
+
+    buf = io.StringIO()
+    args = ["train", "-a", "sgd", "-d", "ConstantStep", "--limit", "32", "--batch-size", "4",
+            "--epochs", "1", "--quiet", "--out", str(Path(out_dir) / "cli")]  # fmt: skip
+    with contextlib.redirect_stdout(buf):
+        rc = main(args)
+    return {"rc": rc, "stdout": buf.getvalue()}
+
+
 def worker(rank: int, world: int, init_file: str, out_dir: str) -> None:
     """The spawned rank: every case, results to ``out_dir/rank{rank}.pt``."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -243,6 +257,7 @@ def worker(rank: int, world: int, init_file: str, out_dir: str) -> None:
         out["mvm"] = mvm_noise(rank, world, wrapped=True)
         out["mvm_bare"] = mvm_noise(rank, world, wrapped=False)
         out["errors"] = error_cases(rank, world)
+        out["cli"] = cli_case(out_dir)
         out["seconds"] = time.perf_counter() - start
         torch.save(out, Path(out_dir) / f"rank{rank}.pt")
     finally:

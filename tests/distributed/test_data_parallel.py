@@ -10,6 +10,7 @@ independent.
 
 from __future__ import annotations
 
+import json
 import math
 
 import dp_cases as cases
@@ -141,3 +142,17 @@ def test_plain_ddp_around_analog_model_raises_naming_the_replacement(ranks) -> N
     for r in ranks[:2]:
         assert "DistributedDataParallel with 2 processes" in r["errors"]["ddp"]
         assert "AnalogDataParallel" in r["errors"]["ddp"]
+
+
+def test_train_command_on_two_ranks_rank0_alone_writes_and_one_process_resumes(ranks) -> None:
+    from analogtrain.cli import main
+
+    r0, r1, out = ranks
+    assert r0["cli"]["rc"] == 0 and r1["cli"]["rc"] == 0
+    assert "batch 4 x 2 processes" in r0["cli"]["stdout"]
+    assert "final test accuracy" in r0["cli"]["stdout"]
+    assert r1["cli"]["stdout"] == ""
+    ckpt = cases.Path(out) / "cli" / "checkpoint.pt"
+    assert main(["train", "--resume", str(ckpt), "--epochs", "2", "--quiet"]) == 0
+    metrics = json.loads((ckpt.parent / "metrics.json").read_text())["epochs"]
+    assert [m["epoch"] for m in metrics] == [1, 2]

@@ -8,6 +8,25 @@ averaged as in DDP; each rank draws its MVM noise from a stream of its own.
 
 from analogtrain.distributed.data_parallel import AnalogDataParallel
 from analogtrain.distributed.digest import ReplicaDivergenceError
+from analogtrain.distributed.launch import (
+    all_reduce_sums,
+    init_from_environment,
+    is_main_process,
+    shard_rows,
+    shutdown,
+    world_size,
+)
 from analogtrain.distributed.pair_exchange import ExchangeStats, PairExchange
 
-__all__ = ["AnalogDataParallel", "ExchangeStats", "PairExchange", "ReplicaDivergenceError"]
+__all__ = [
+    "AnalogDataParallel",
+    "ExchangeStats",
+    "PairExchange",
+    "ReplicaDivergenceError",
+    "all_reduce_sums",
+    "init_from_environment",
+    "is_main_process",
+    "shard_rows",
+    "shutdown",
+    "world_size",
+]
