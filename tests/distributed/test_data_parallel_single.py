@@ -120,3 +120,17 @@ def test_shard_rows_splits_in_rank_order_and_rejects_bad_rank() -> None:
 
 def test_replica_divergence_error_is_a_tile_error() -> None:
     assert issubclass(ReplicaDivergenceError, TileError)
+
+
+def test_loading_a_state_dict_reseeds_the_rank_mvm_stream_from_the_loaded_state(group) -> None:
+    model = _model()
+    net = AnalogDataParallel(model)
+    tile_module = model[0].analog_module
+    saved = copy.deepcopy(model.state_dict())
+    first = net.exchange.mvm_generator(tile_module)
+    assert net.exchange.mvm_generator(tile_module) is first  # kept between MVMs
+    model.load_state_dict(saved)
+    again = net.exchange.mvm_generator(tile_module)
+    assert again is not first
+    assert torch.equal(again.get_state(), first.get_state())  # same loaded state, same key
+    assert not torch.equal(again.get_state(), tile_module.tile.generator.get_state())
