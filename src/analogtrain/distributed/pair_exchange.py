@@ -41,10 +41,12 @@ __all__ = ["ExchangeStats", "PairExchange"]
 
 @dataclass
 class ExchangeStats:
-    """What the exchanges of one model cost so far (host wall-clock time).
+    """What the exchanges of one model cost so far.
 
-    ``seconds`` is measured around the collectives on the host; with an asynchronous backend
-    (NCCL) synchronise the device before reading it.
+    ``calls``: update calls exchanged; ``rows``: rows of all ranks together; ``bytes``: size
+    of the gathered pair tensors (every rank's rows, padded to the longest; a rank receives
+    ``(N - 1) / N`` of it); ``seconds``: host wall-clock time from the first collective to
+    the last (with an asynchronous backend such as NCCL, synchronise before reading it).
     """
 
     calls: int = 0
