@@ -1,11 +1,15 @@
 """Data-parallel analog training (:mod:`analogtrain.distributed`): steps/s of 1 and 2
 processes and the share of the step spent exchanging update pairs.
 
-Cases: ``layer512`` = one ``AnalogLinear(512, 512, bias=False)``, MSE against random
-targets scaled so that updates fire; ``mlp`` = 64-32-10 (sigmoid, cross-entropy) as in
-``benchmarks/small_mlp.py``; both ``build_config("sgd", SoftBoundsReferenceDevice)``,
-``AnalogSGD(lr=0.1)``. ``--batch`` is per process, so 2 processes train on twice the global
-batch per step. Every process runs 1 torch thread (numba too); gloo over loopback.
+Cases: ``layer512`` = one ``AnalogLinear(N, N, bias=False)`` (``--sizes``, default 512)
+under the "train" load of ``benchmarks/step_time.py`` (loss ``(layer(x) * G).sum()``,
+``G = 0.05 randn``, ``AnalogSGD(lr=0.01)``: realistic pulse counts); ``mlp`` = 64-32-10
+(sigmoid, cross-entropy, ``lr=0.1``) as in ``benchmarks/small_mlp.py``; both
+``build_config("sgd", SoftBoundsReferenceDevice)``. ``--batches`` are per process, so 2
+processes train on twice the global batch per step; the loss is multiplied by the number of
+processes so that every row's ``d`` after the averaging, hence its pulse count, is the same
+as in one process.
+Every process runs 1 torch thread (numba too); gloo over loopback.
 
 Columns: processes; batch per process; median ms per step; steps/s; samples/s (global);
 forward + backward ms; ``optimizer.step()`` ms (the pulsed update of the *global* batch,
@@ -15,6 +19,7 @@ received per rank per step.
 
     python benchmarks/distributed.py                       # both cases, batch 64, 1 and 2
     python benchmarks/distributed.py --cases layer512 --batches 16,64,256 --sizes 128,512
+    python benchmarks/distributed.py --comm --batches 16,64,256 --sizes 128,512,2048
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import time
 from typing import Any
 
 
-def _build(case: str, size: int, batch: int) -> tuple[Any, Any, Any]:
+def _build(case: str, size: int, batch: int, world: int) -> tuple[Any, Any, Any]:
     import torch
 
     from analogtrain.configs import SoftBoundsReferenceDevice, build_config
@@ -40,10 +45,10 @@ def _build(case: str, size: int, batch: int) -> tuple[Any, Any, Any]:
     if case == "layer512":
         model = AnalogLinear(size, size, bias=False, rpu_config=config)
         x = torch.rand(batch, size, generator=g) * 2 - 1
-        y = torch.randn(batch, size, generator=g)
+        grad = 0.05 * torch.randn(batch, size, generator=g)
 
-        def loss_fn(out: Any) -> Any:
-            return torch.nn.functional.mse_loss(out, y) * size
+        def loss_fn(out: Any) -> Any:  # d = grad for every row (after the averaging)
+            return (out * grad).sum() * world
 
     else:
         model = AnalogSequential(
@@ -54,8 +59,8 @@ def _build(case: str, size: int, batch: int) -> tuple[Any, Any, Any]:
         x = torch.rand(batch, 64, generator=g)
         y = torch.randint(0, 10, (batch,), generator=g)
 
-        def loss_fn(out: Any) -> Any:
-            return torch.nn.functional.cross_entropy(out, y)
+        def loss_fn(out: Any) -> Any:  # rows' d as in one process with batch ``batch``
+            return torch.nn.functional.cross_entropy(out, y) * world
 
     return model, x, loss_fn
 
@@ -71,13 +76,13 @@ def _measure(rank: int, world: int, init: str, job: dict[str, Any], result: str)
     if world > 1:
         dist.init_process_group("gloo", init_method=f"file://{init}", rank=rank, world_size=world)
     try:
-        model, x, loss_fn = _build(job["case"], job["size"], job["batch"])
+        model, x, loss_fn = _build(job["case"], job["size"], job["batch"], world)
         net = model
         if world > 1:
             from analogtrain.distributed import AnalogDataParallel
 
             net = AnalogDataParallel(model)
-        opt = AnalogSGD(net.parameters(), lr=0.1)
+        opt = AnalogSGD(net.parameters(), lr=0.01 if job["case"] == "layer512" else 0.1)
         times, passes, exchange = [], [], []
         for k in range(job["warmup"] + job["steps"]):
             if world > 1:
@@ -103,6 +108,46 @@ def _measure(rank: int, world: int, init: str, job: dict[str, Any], result: str)
             dist.destroy_process_group()
 
 
+def _comm(rank: int, world: int, init: str, jobs: list[dict[str, Any]], result: str) -> None:
+    """The exchange alone: the two all-gathers of one update call, both ranks ready."""
+    import torch
+    import torch.distributed as dist
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{init}", rank=rank, world_size=world)
+    try:
+        rows = []
+        for job in jobs:
+            header = torch.zeros(5, dtype=torch.int64)
+            pairs = torch.rand(job["batch"], 2 * job["size"])
+            out_h = [torch.empty_like(header) for _ in range(world)]
+            out_p = [torch.empty_like(pairs) for _ in range(world)]
+            times = []
+            for k in range(job["reps"] + 5):
+                dist.barrier()
+                start = time.perf_counter()
+                dist.all_gather(out_h, header)
+                dist.all_gather(out_p, pairs)
+                if k >= 5:
+                    times.append(time.perf_counter() - start)
+            rows.append([job["size"], job["batch"], statistics.median(times)])
+        if rank == 0:
+            with open(result, "w", encoding="utf-8") as fh:
+                json.dump(rows, fh)
+    finally:
+        dist.destroy_process_group()
+
+
+def run_comm(jobs: list[dict[str, Any]], world: int) -> list[list[float]]:
+    import torch.multiprocessing as mp
+
+    with tempfile.TemporaryDirectory() as tmp:
+        init, result = os.path.join(tmp, "rdzv"), os.path.join(tmp, "result")
+        mp.spawn(_comm, args=(world, init, jobs, result), nprocs=world, join=True)
+        with open(result, encoding="utf-8") as fh:
+            return json.load(fh)
+
+
 def run_job(job: dict[str, Any], world: int) -> tuple[float, float, float, float]:
     import torch.multiprocessing as mp
 
@@ -123,8 +168,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--worlds", default="1,2")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument(
+        "--comm",
+        action="store_true",
+        help="instead: time the exchange of one tile's update call alone (2 processes, "
+        "--sizes x --batches, median of 50)",
+    )
     args = parser.parse_args(argv)
     os.environ["NUMBA_NUM_THREADS"] = "1"
+    if args.comm:
+        sizes = [int(v) for v in args.sizes.split(",")]
+        batches = [int(v) for v in args.batches.split(",")]
+        jobs = [{"size": n, "batch": m, "reps": 50} for n in sizes for m in batches]
+        print("| tile | batch/process | KiB sent/rank | exchange ms (2 all-gathers) | MB/s |")
+        print("| --- | --- | --- | --- | --- |")
+        for size, batch, seconds in run_comm(jobs, 2):
+            kib = batch * 2 * size * 4 / 1024
+            print(f"| {size}x{size} | {batch} | {kib:.0f} | {1e3 * seconds:.3f} | "
+                  f"{kib * 1.024e-3 / seconds:.0f} |")  # fmt: skip
+        return
 
     print("| case | processes | batch/process | ms/step | steps/s | samples/s | fwd+bwd ms "
           "| step() ms | exchange ms | exchange share | KiB received/rank/step |")  # fmt: skip
