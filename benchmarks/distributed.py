@@ -103,6 +103,8 @@ def _measure(rank: int, world: int, init: str, job: dict[str, Any], result: str)
             with open(result, "w", encoding="utf-8") as fh:
                 medians = [statistics.median(v) for v in (times, passes, exchange)]
                 json.dump([*medians, received], fh)
+        if world > 1:
+            dist.barrier()  # both ranks done before either tears the group down
     finally:
         if world > 1:
             dist.destroy_process_group()

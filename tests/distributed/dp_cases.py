@@ -260,5 +260,6 @@ def worker(rank: int, world: int, init_file: str, out_dir: str) -> None:
         out["cli"] = cli_case(out_dir)
         out["seconds"] = time.perf_counter() - start
         torch.save(out, Path(out_dir) / f"rank{rank}.pt")
+        dist.barrier()  # both ranks done before either tears the group down
     finally:
         dist.destroy_process_group()
