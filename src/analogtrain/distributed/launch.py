@@ -78,8 +78,11 @@ def shard_rows(n: int, rank: int, world: int) -> slice:
     return slice(start, start + base + (1 if rank < extra else 0))
 
 
-def all_reduce_sums(values: list[float], group: object = None) -> list[float]:
-    """The element-wise sums of ``values`` over the ranks (float64, one message)."""
-    t: Tensor = torch.tensor(values, dtype=torch.float64)
+def all_reduce_sums(
+    values: list[float], group: object = None, device: torch.device | str = "cpu"
+) -> list[float]:
+    """The element-wise sums of ``values`` over the ranks (float64, one message; ``device``
+    must suit the backend: CPU for gloo, the rank's CUDA device for NCCL)."""
+    t: Tensor = torch.tensor(values, dtype=torch.float64, device=device)
     dist.all_reduce(t, op=dist.ReduceOp.SUM, group=group)
     return t.tolist()
