@@ -134,9 +134,12 @@ def load_data(settings: RunSettings) -> Any:
     return data
 
 
-def make_run(rpu_config: Any, data: Any, settings: RunSettings, seed: int) -> Any:
+def make_run(
+    rpu_config: Any, data: Any, settings: RunSettings, seed: int, *, data_parallel: bool = False
+) -> Any:
     """A fresh :class:`~analogtrain.training.TrainingRun`; torch's global RNG is seeded with
-    ``seed`` first, so layer initialisation (and construction seed 0) is reproducible."""
+    ``seed`` first, so layer initialisation (and construction seed 0) is reproducible (and
+    identical on every rank: ``data_parallel`` replicates the model over the process group)."""
     from analogtrain.training import TrainingRun, build_model
 
     torch.manual_seed(seed)
@@ -148,4 +151,5 @@ def make_run(rpu_config: Any, data: Any, settings: RunSettings, seed: int) -> An
         batch_size=settings.batch_size,
         seed=seed,
         max_batches=settings.max_batches,
+        data_parallel=data_parallel,
     )

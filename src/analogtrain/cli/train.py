@@ -3,6 +3,10 @@
 Writes to ``--out``: ``checkpoint.pt`` (after every epoch; ``--resume`` continues from it
 exactly), ``metrics.csv`` and ``metrics.json`` (per-epoch metrics and the settings),
 ``config.json`` (the RPU config, reloadable with ``--config``) and ``learning_curve.png``.
+
+Under ``torchrun --nproc_per_node N -m analogtrain train ...`` the model is replicated over
+the N processes (:mod:`analogtrain.distributed`; ``--batch-size`` is per process) and rank 0
+alone prints and writes files.
 """
 
 from __future__ import annotations
@@ -125,8 +129,20 @@ def _plot(out: Path, history: Any, title: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Execute ``analogtrain train``."""
+    """Execute ``analogtrain train`` (in one process, or on every rank under ``torchrun``)."""
+    from analogtrain.distributed import init_from_environment, shutdown, world_size
+
+    created = init_from_environment("gloo")
+    try:
+        return _run(args, world_size() > 1)
+    finally:
+        if created:
+            shutdown()
+
+
+def _run(args: argparse.Namespace, replicated: bool) -> int:
     from analogtrain.configs import from_dict, save_config, to_dict
+    from analogtrain.distributed import is_main_process
     from analogtrain.training import load_checkpoint, save_checkpoint
 
     state = None
@@ -168,27 +184,34 @@ def run(args: argparse.Namespace) -> int:
             "seed": seed,
         }
     data = load_data(settings)
-    run_ = make_run(config, data, settings, seed)
+    run_ = make_run(config, data, settings, seed, data_parallel=replicated)
     if state is not None:
         run_.load_state_dict(state["run"])
-    out.mkdir(parents=True, exist_ok=True)
-    save_config(config, out / "config.json")
+    main = is_main_process()  # rank 0 (or the only process) prints and writes
     label = meta.get("algorithm") or type(config).__name__
-    print(
-        f"{label} on {meta.get('device') or 'config file'}: {data.name} "
-        f"({len(data.y_train)} train / {len(data.y_test)} test), {settings.model}, "
-        f"lr {settings.lr}, batch {settings.batch_size}, seed {seed}"
-    )
-    for m in run_.history.epochs:
-        print(_epoch_line(m) + "  (from checkpoint)")
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(config, out / "config.json")
+        procs = f" x {run_.world_size} processes" if run_.world_size > 1 else ""
+        print(
+            f"{label} on {meta.get('device') or 'config file'}: {data.name} "
+            f"({len(data.y_train)} train / {len(data.y_test)} test), {settings.model}, "
+            f"lr {settings.lr}, batch {settings.batch_size}{procs}, seed {seed}"
+        )
+        for m in run_.history.epochs:
+            print(_epoch_line(m) + "  (from checkpoint)")
 
     def on_epoch(r: Any, m: Any) -> None:
-        print(_epoch_line(m), flush=True)
-        save_checkpoint(out / "checkpoint.pt", r, meta)
+        if main:
+            print(_epoch_line(m), flush=True)
+            save_checkpoint(out / "checkpoint.pt", r, meta)
 
+    quiet = args.quiet or not main
     history = run_.fit(
-        settings.epochs, desc=label, stream=None if args.quiet else sys.stderr, on_epoch=on_epoch
+        settings.epochs, desc=label, stream=None if quiet else sys.stderr, on_epoch=on_epoch
     )
+    if not main:
+        return 0
     _write_metrics(out, history, {k: v for k, v in meta.items() if k != "config"})
     _plot(out, history, f"{label}: {data.name}, {settings.model}")
     print(

@@ -38,7 +38,8 @@ class AnalogFunction(torch.autograd.Function):
         module = analog_ctx.analog_module
         lead = x.shape[:-1]
         x_tile = module.tile_input(x.reshape(-1, x.shape[-1]))  # [m, x_size]
-        y = module.tile.forward_mvm(x_tile)  # [m, out]
+        with module.mvm_scope():
+            y = module.tile.forward_mvm(x_tile)  # [m, out]
         bound = module.gradient_bound()
         mask = y.abs() >= bound if bound is not None else None
         scales = module.mapping_scales
@@ -63,6 +64,7 @@ class AnalogFunction(torch.autograd.Function):
         d_in = d * scales if scales is not None else d
         if mask is not None:
             d_in = d_in.masked_fill(mask, 0.0)
-        grad_x = module.tile.backward_mvm(d_in)  # [m, x_size]
+        with module.mvm_scope():
+            grad_x = module.tile.backward_mvm(d_in)  # [m, x_size]
         grad_x = module.tile_input_grad(grad_x)  # [m, in]
         return None, grad_x.reshape(fctx.in_shape)

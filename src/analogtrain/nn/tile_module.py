@@ -21,6 +21,7 @@ weight ``s ⊙ W_tile`` follows SGD with rate ``lr`` in both cases.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from collections import OrderedDict
@@ -32,6 +33,7 @@ from torch import Tensor, nn
 from analogtrain.configs.enums import RPUDataType
 from analogtrain.errors import ArgumentError, NotSimulatedError, check_positive_int
 from analogtrain.nn.context import AnalogContext
+from analogtrain.nn.ddp_guard import check_not_in_ddp
 from analogtrain.nn.function import AnalogFunction
 from analogtrain.rng import make_generator, resolve_seed
 from analogtrain.tiles import create_tile
@@ -79,7 +81,14 @@ class AnalogTileModule(nn.Module):
         rpu_config: the resistive processing unit configuration (deep-copied).
         bias: whether the layer has a bias (digital or analog per ``rpu_config.mapping``).
         device: torch device of the tile state.
+
+    Attributes:
+        data_parallel: the data-parallel hook of :mod:`analogtrain.distributed` (None when the
+            module is not replicated): it exchanges the update pairs in :meth:`update` and
+            lends each rank its own MVM noise stream (:meth:`mvm_scope`).
     """
+
+    data_parallel: Any = None
 
     def __init__(
         self,
@@ -138,6 +147,7 @@ class AnalogTileModule(nn.Module):
             raise ArgumentError(
                 f"input dtype {x.dtype} does not match the tile dtype {self.analog_ctx.dtype}"
             )
+        check_not_in_ddp(self)
         y = AnalogFunction.apply(self.analog_ctx, x)
         if self.out_scaling_alpha is not None:
             y = y * self.out_scaling_alpha
@@ -155,6 +165,14 @@ class AnalogTileModule(nn.Module):
     def tile_input_grad(self, grad: Tensor) -> Tensor:
         """Drop the analog bias column from a backward result ``[m, x_size]``."""
         return grad[:, : self.in_size] if self.analog_bias else grad
+
+    def mvm_scope(self) -> contextlib.AbstractContextManager[Any]:
+        """The context the forward and backward MVMs run in: under data parallelism the
+        rank's own noise stream (:meth:`AnalogTileBase.use_generator`), else nothing."""
+        hook = self.data_parallel
+        if hook is None:
+            return contextlib.nullcontext()
+        return self.tile.use_generator(hook.mvm_generator(self))
 
     def gradient_bound(self) -> float | None:
         """``0.999 · out_scale · out_bound`` of the forward IO, or None if unbounded."""
@@ -180,6 +198,8 @@ class AnalogTileModule(nn.Module):
 
     def update(self, x: Tensor, d: Tensor, lr: float) -> None:
         """One pulsed update with ``x [m, x_size]``, ``d [m, out]`` (raw output gradients)."""
+        if self.data_parallel is not None:  # the one point where replicas exchange pairs
+            x, d = self.data_parallel.gather_pairs(self, x, d)
         lr_scale = self.mapping_lr_scale
         if self.mapping_scales is not None:
             d = d / (self.mapping_scales * lr_scale)

@@ -27,11 +27,12 @@ draws from torch's global generator and ``torch.manual_seed`` makes a run reprod
 from __future__ import annotations
 
 import abc
+import contextlib
 import copy
 import math
 import numbers
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import torch
@@ -134,6 +135,27 @@ class AnalogTileBase(nn.Module, abc.ABC):
         if self._n_moves == 0:
             return self.seed
         return derive_seed(self.seed, "moved", self._n_moves)
+
+    @contextlib.contextmanager
+    def use_generator(self, generator: torch.Generator) -> Iterator[None]:
+        """Draw from ``generator`` instead of the runtime generator inside the block.
+
+        The hook of data-parallel training (:mod:`analogtrain.distributed`): every rank runs
+        its forward and backward MVMs on a stream of its own, while updates and maintenance
+        stay on the runtime stream that all replicas share. ``generator`` must live on the
+        tile's device; the runtime generator is untouched and restored afterwards.
+        """
+        if not isinstance(generator, torch.Generator) or generator.device != self.device:
+            raise TileError(
+                f"use_generator needs a torch.Generator on the tile's device {self.device}, "
+                f"got {generator!r}"
+            )
+        saved = self._generator
+        self._generator = generator
+        try:
+            yield
+        finally:
+            self._generator = saved
 
     def construction_generator(self, *keys: object) -> torch.Generator:
         """A fresh generator on the tile's device for construction-time draws.

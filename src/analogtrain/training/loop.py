@@ -103,6 +103,13 @@ class TrainingRun:
         batch_size: samples per update.
         seed: seed of the training-data order.
         max_batches: stop each epoch after this many mini-batches (quick tests).
+        data_parallel: replicate the model over the default process group
+            (:class:`~analogtrain.distributed.AnalogDataParallel`; ``torchrun``). Every rank
+            draws the same data order; each global batch of ``batch_size · world_size``
+            samples is cut into contiguous per-rank parts in rank order (a final global batch
+            with fewer samples than ranks is dropped), so the replicas train like one process
+            with the global batch. Metrics are summed over the ranks; the test set is
+            evaluated in shards.
     """
 
     def __init__(
@@ -114,6 +121,7 @@ class TrainingRun:
         batch_size: int,
         seed: int = 0,
         max_batches: int | None = None,
+        data_parallel: bool = False,
     ) -> None:
         from analogtrain.optim import AnalogSGD
 
@@ -127,36 +135,59 @@ class TrainingRun:
         self.data = data
         self.batch_size = int(batch_size)
         self.max_batches = max_batches
+        self.replicated: nn.Module | None = None
+        if data_parallel:
+            from analogtrain.distributed import AnalogDataParallel
+
+            self.replicated = AnalogDataParallel(model)
         self.optimizer = AnalogSGD(model.parameters(), lr=lr)
         self.generator = torch.Generator().manual_seed(int(seed))
         self.history = History()
 
     @property
+    def world_size(self) -> int:
+        """Number of replicas (1 without ``data_parallel``)."""
+        return 1 if self.replicated is None else int(self.replicated.world_size)
+
+    @property
     def n_batches(self) -> int:
-        """Mini-batches per epoch."""
-        n = math.ceil(len(self.data.y_train) / self.batch_size)
+        """Mini-batches (global batches under ``data_parallel``) per epoch."""
+        n_train, world = len(self.data.y_train), self.world_size
+        n = math.ceil(n_train / (self.batch_size * world))
+        if world > 1 and 0 < n_train % (self.batch_size * world) < world:
+            n -= 1  # the last global batch has fewer samples than ranks: dropped
         return min(n, self.max_batches) if self.max_batches is not None else n
 
     def train_epoch(self, progress: ProgressBar | None = None) -> EpochMetrics:
         """One pass over the (shuffled) training data, then evaluation on the test set."""
         start = time.perf_counter()
         self.model.train()
+        net, world = self.replicated or self.model, self.world_size
+        step = self.batch_size * world
         order = torch.randperm(len(self.data.y_train), generator=self.generator)
         loss_sum, correct, seen = 0.0, 0, 0
         for b in range(self.n_batches):
-            idx = order[b * self.batch_size : (b + 1) * self.batch_size]
+            idx = order[b * step : (b + 1) * step]
+            share = 1.0
+            if world > 1:  # this rank's contiguous part; uneven parts weighted by size
+                part = idx[_shard(len(idx), world)]
+                share, idx = len(part) * world / len(idx), part
             xb, yb = self.data.x_train[idx], self.data.y_train[idx]
             self.optimizer.zero_grad()
-            logits = self.model(xb)
+            logits = net(xb)
             loss = F.cross_entropy(logits, yb)
-            loss.backward()
+            (loss * share if share != 1.0 else loss).backward()
             self.optimizer.step()
             loss_sum += float(loss.detach()) * len(yb)
             correct += int((logits.detach().argmax(dim=1) == yb).sum())
             seen += len(yb)
             if progress is not None:
                 progress.update(1, f"loss={loss_sum / seen:.3f}")
-        test_loss, test_acc = evaluate(self.model, self.data.x_test, self.data.y_test)
+        if world > 1:
+            test_loss, test_acc = _evaluate_shards(self.model, self.data, world)
+            loss_sum, correct, seen = _sum_over_ranks(loss_sum, correct, seen)
+        else:
+            test_loss, test_acc = evaluate(self.model, self.data.x_test, self.data.y_test)
         metrics = EpochMetrics(
             epoch=len(self.history.epochs) + 1,
             train_loss=loss_sum / seen,
@@ -211,3 +242,25 @@ class TrainingRun:
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"])
         self.history = History.from_list(state["history"])
+
+
+def _shard(n: int, world: int) -> slice:
+    from analogtrain.distributed import shard_rows
+
+    return shard_rows(n, torch.distributed.get_rank(), world)
+
+
+def _sum_over_ranks(loss_sum: float, correct: int, seen: int) -> tuple[float, int, int]:
+    from analogtrain.distributed import all_reduce_sums
+
+    total = all_reduce_sums([loss_sum, float(correct), float(seen)])
+    return total[0], int(total[1]), int(total[2])
+
+
+def _evaluate_shards(model: nn.Module, data: ImageDataset, world: int) -> tuple[float, float]:
+    """Test loss and accuracy of the replicas, each evaluating its shard of the test set."""
+    rows = _shard(len(data.y_test), world)
+    x, y = data.x_test[rows], data.y_test[rows]
+    loss, acc = evaluate(model, x, y) if len(y) else (0.0, 0.0)
+    loss_sum, correct, n = _sum_over_ranks(loss * len(y), round(acc * len(y) / 100.0), len(y))
+    return loss_sum / n, 100.0 * correct / n
