@@ -210,8 +210,8 @@ def test_unsupported_cases_fall_back_to_the_per_vector_path(case: str) -> None:
 
 @pytest.mark.parametrize("algorithm", ["c-ttv2", "agad"])
 def test_conformance_counters_on_the_batched_path(algorithm: str) -> None:
-    # spec compounds 6 item 2 (tests/tiles/test_compound_conformance.py wraps _transfer to
-    # count reads, which selects the per-vector path): 5 calls of 10 rows on a 4-in tile
+    # spec compounds 6 item 2 (tests/tiles/test_compound_conformance.py counts the reads on
+    # the per-vector process): 5 calls of 10 rows on a 4-in tile
     tile = make(build_config(algorithm, ConstantStepDevice, construction_seed=3), 3, 4, seed=1)
     assert batched_path_applies(tile)
     drive(tile, [10] * 5)
