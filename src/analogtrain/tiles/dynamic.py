@@ -98,10 +98,7 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
         cfg = self.rpu_config.device
         bl = int(cfg.transfer_update.desired_bl)
         cap = float(bl) * float(cfg.buffer_cap)
-        # momentum not clamped here (as aihwkit)
-        return buffer_step(
-            h, 1.0, bl, float(cfg.momentum), bool(cfg.forget_buffer), clamp_momentum=False, cap=cap
-        )
+        return buffer_step(h, 1.0, bl, float(cfg.momentum), bool(cfg.forget_buffer), cap=cap)
 
     def transfer_round(
         self,

@@ -63,7 +63,6 @@ def buffer_step(
     momentum: float,
     forget_buffer: bool,
     *,
-    clamp_momentum: bool = True,
     cap: float = 0.0,
 ) -> tuple[Tensor, Tensor]:
     """Threshold the accumulated buffer values ``h`` (spec 3.6-3.8).
@@ -71,9 +70,9 @@ def buffer_step(
     ``unit`` is the threshold (1 for the chopped compounds, whose buffer counts thresholds).
     Returns the signed write counts ``n = clamp(trunc(h / unit), -max_steps, max_steps)``
     (0 where ``|h| < unit``) and the buffer after the step: unchanged where ``n == 0``;
-    elsewhere ``momentum h`` (``forget_buffer``) or ``h - (1 - momentum) n unit``, with the
-    momentum clamped to ``[0, 1]`` if ``clamp_momentum`` and the result clamped to
-    ``[-cap, cap]`` if ``cap > 0`` (AGAD's ``buffer_cap``).
+    elsewhere ``momentum h`` (``forget_buffer``) or ``h - (1 - momentum) n unit``, then
+    clamped to ``[-cap, cap]`` if ``cap > 0`` (AGAD's ``buffer_cap``). ``momentum`` is a
+    probability (the config rules reject other values).
     """
     q = h / unit
     crossed = q.abs() >= 1.0
@@ -83,8 +82,7 @@ def buffer_step(
     if forget_buffer:
         kept = momentum * h
     else:
-        rate = min(max(momentum, 0.0), 1.0) if clamp_momentum else momentum
-        kept = h - (1.0 - rate) * n_steps * unit
+        kept = h - (1.0 - momentum) * n_steps * unit
         if cap > 0:
             kept = kept.clamp(-cap, cap)
     return n_steps, torch.where(crossed, kept, h)
