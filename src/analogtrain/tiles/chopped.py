@@ -64,6 +64,7 @@ from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, Ti
 from analogtrain.kernels.update import pulsed_update_capture
 from analogtrain.tiles.chopped_batch import (
     UPDATE_PROCESSES,
+    Reads,
     batched_path_reason,
     batched_update,
     chopper_signs,
@@ -248,7 +249,7 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         values = self._read_slices(0, [i])  # [1, t_out], raw
         c_in = -1.0 if bool(self.in_chopper[i]) else 1.0
         c_out = chopper_signs(self.out_chopper, self.dtype).unsqueeze(0)
-        steps = self.transfer_round([i], values, [c_in], c_out, [counter], lr)
+        steps = self.transfer_round(Reads([i], values, [c_in], c_out, [counter]), lr)
         self.write_slow([i], steps)
         flip = self.in_chopper_flips([counter])
         self.note_in_flips([i], flip)
@@ -362,28 +363,16 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
             )
         return torch.cat(chunks) if len(chunks) > 1 else chunks[0]
 
-    def transfer_round(
-        self,
-        cols: Sequence[int],
-        values: Tensor,
-        c_in: Sequence[float],
-        c_out: Tensor,
-        counters: Sequence[int],
-        lr: float,
-    ) -> Tensor:
-        """The buffer step of reads of distinct columns ``cols`` (spec 3.7).
-
-        ``values [n, t_out]`` are the raw reads, ``c_in`` the input chopper sign of each read
-        column, ``c_out [n, t_out]`` the output signs and ``counters`` the pass counter at
-        each read. Updates the buffer and returns the steps to write on ``C`` ``[n, t_out]``
-        (zero rows for reads that do not write).
-        """
-        cfg = self.rpu_config.device
+    def transfer_round(self, reads: Reads, lr: float) -> Tensor:
+        """The buffer step of ``reads`` (of distinct columns, spec 3.7): updates the buffer and
+        returns the steps to write on ``C`` ``[n, t_out]`` (zero rows: no write)."""
+        cols = reads.cols
         s = self._buffer_scale(lr)
-        coef = torch.tensor([c * s for c in c_in], dtype=self.dtype, device=self.device)
-        h_prev = torch.zeros_like(values) if cfg.no_buffer else self._slices(self.buffer, cols)
-        h = h_prev + coef.unsqueeze(1) * c_out * values
-        n_steps, h = self._buffer_step(h)
+        if self.rpu_config.device.no_buffer:
+            h_prev = torch.zeros_like(reads.values)
+        else:
+            h_prev = self._slices(self.buffer, cols)
+        n_steps, h = self._buffer_step(h_prev + reads.demodulated(reads.values, [s] * len(cols)))
         self._store_slices(self.buffer, cols, h)
         return n_steps
 

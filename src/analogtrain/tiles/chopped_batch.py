@@ -37,6 +37,7 @@ flips, slow write) has one definition for both processes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import torch
@@ -50,6 +51,7 @@ from analogtrain.tiles.transfer_schedule import firing_offsets
 __all__ = [
     "UPDATE_PROCESSES",
     "BatchedTransferTile",
+    "Reads",
     "batched_path_applies",
     "batched_path_reason",
     "batched_update",
@@ -59,6 +61,25 @@ __all__ = [
 
 #: the values of a chopped tile's ``update_process``
 UPDATE_PROCESSES = ("auto", "batched", "per_vector")
+
+
+@dataclass(frozen=True)
+class Reads:
+    """Transfer reads of distinct columns, in read order: the read columns ``cols``, the raw
+    values ``[n, t_out]``, the input chopper sign of each read column ``c_in``, the output
+    signs at each read ``c_out [n, t_out]`` and the pass counter at each read."""
+
+    cols: Sequence[int]
+    values: Tensor
+    c_in: Sequence[float]
+    c_out: Tensor
+    counters: Sequence[int]
+
+    def demodulated(self, values: Tensor, scales: Sequence[float]) -> Tensor:
+        """``c_in[r] scales[r] c_out[r] * values[r]`` for each read ``r``."""
+        coef = [c * s for c, s in zip(self.c_in, scales)]
+        coef_t = torch.tensor(coef, dtype=values.dtype, device=values.device).unsqueeze(1)
+        return coef_t * self.c_out * values
 
 
 class BatchedTransferTile(Protocol):
@@ -107,15 +128,7 @@ class BatchedTransferTile(Protocol):
 
     def read_captured(self, captured: Tensor) -> Tensor: ...
 
-    def transfer_round(
-        self,
-        cols: Sequence[int],
-        values: Tensor,
-        c_in: Sequence[float],
-        c_out: Tensor,
-        counters: Sequence[int],
-        lr: float,
-    ) -> Tensor: ...
+    def transfer_round(self, reads: Reads, lr: float) -> Tensor: ...
 
     def write_slow(self, cols: Sequence[int], steps: Tensor) -> None: ...
 
@@ -232,11 +245,8 @@ def _batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) 
     steps = []
     for r0 in range(0, n_reads, t_in):
         r1 = min(r0 + t_in, n_reads)
-        steps.append(
-            tile.transfer_round(
-                cols[r0:r1], values[r0:r1], read_in[r0:r1], c_out[r0:r1], counters[r0:r1], lr
-            )
-        )
+        reads = Reads(cols[r0:r1], values[r0:r1], read_in[r0:r1], c_out[r0:r1], counters[r0:r1])
+        steps.append(tile.transfer_round(reads, lr))
         tile.note_in_flips(cols[r0:r1], in_flips[r0:r1])
 
     # 5. one pulsed write of the slow device

@@ -34,6 +34,7 @@ from torch import Tensor
 
 from analogtrain.configs.compounds import DynamicTransferCompound
 from analogtrain.tiles.chopped import ChoppedTransferCompoundTile
+from analogtrain.tiles.chopped_batch import Reads
 from analogtrain.tiles.factory import register_tile
 from analogtrain.tiles.transfer_rules import ChopperRule, buffer_step
 
@@ -100,20 +101,13 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
         cap = float(bl) * float(cfg.buffer_cap)
         return buffer_step(h, 1.0, bl, float(cfg.momentum), bool(cfg.forget_buffer), cap=cap)
 
-    def transfer_round(
-        self,
-        cols: Sequence[int],
-        values: Tensor,
-        c_in: Sequence[float],
-        c_out: Tensor,
-        counters: Sequence[int],
-        lr: float,
-    ) -> Tensor:
+    def transfer_round(self, reads: Reads, lr: float) -> Tensor:
         """The AGAD step of reads of distinct columns (see the module docstring): the
         reference taken at a chopper switch, the buffer step on ``v - P_ref``, the running
         mean, and no writes during the warm-up of ``N + 1`` passes."""
         cfg = self.rpu_config.device
         dev = self.device
+        cols, values, counters = reads.cols, reads.values, reads.counters
         n_phase = self.phase_length
         beta = min(float(cfg.tail_weightening) / n_phase, 1.0)
         s = self._buffer_scale(lr)
@@ -126,8 +120,7 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
         mean = self._slices(self.running_mean, cols)
         reference = torch.where(switched, mean, self._slices(self.past_mean, cols))
         self._store_slices(self.past_mean, cols, reference)
-        coef = torch.tensor([c * v for c, v in zip(c_in, scales)], dtype=self.dtype, device=dev)
-        h = self._slices(self.buffer, cols) + coef.unsqueeze(1) * c_out * (values - reference)
+        h = self._slices(self.buffer, cols) + reads.demodulated(values - reference, scales)
         n_steps, h = self._buffer_step(h)
         self._store_slices(self.buffer, cols, h)
         self._store_slices(self.running_mean, cols, (1.0 - beta) * mean + beta * values)
