@@ -330,12 +330,7 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         return out_chopper_flips(n_passes, self.t_out, p, self.generator, self.device)
 
     def fast_update_capture(
-        self,
-        x: Tensor,
-        d: Tensor,
-        rate: float | Tensor,
-        after: Sequence[int],
-        cols: Sequence[int],
+        self, x: Tensor, d: Tensor, rate: float | Tensor, after: Sequence[int], cols: Sequence[int]
     ) -> Tensor:
         """One pulsed update of ``A`` with the chopped ``x``, ``d`` that records column
         ``cols[r]`` right after vector ``after[r]``: ``[len(after), t_out]``."""

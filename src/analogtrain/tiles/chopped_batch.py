@@ -118,12 +118,7 @@ class BatchedTransferTile(Protocol):
     def out_chopper_flips(self, n_passes: int) -> Tensor: ...
 
     def fast_update_capture(
-        self,
-        x: Tensor,
-        d: Tensor,
-        rate: float | Tensor,
-        after: Sequence[int],
-        cols: Sequence[int],
+        self, x: Tensor, d: Tensor, rate: float | Tensor, after: Sequence[int], cols: Sequence[int]
     ) -> Tensor: ...
 
     def read_captured(self, captured: Tensor) -> Tensor: ...

@@ -257,6 +257,15 @@ class CompoundTile(AnalogTileBase):
         return self._maintained_arrays()
 
     # ------------------------------------------------------------------ hidden parameters
+    def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:
+        """The arrays' hidden parameters (:meth:`_array_hidden`); compounds with buffers add
+        theirs."""
+        return self._array_hidden("_")
+
+    def set_hidden_parameters(self, params: Mapping[str, Tensor]) -> None:
+        self._check_hidden_names(params)
+        self._set_array_hidden(params, "_")
+
     def _array_hidden(self, suffix: str) -> OrderedDict[str, Tensor]:
         """Device parameters then ``hidden_weights`` of every array, names suffixed ``_k``."""
         out: OrderedDict[str, Tensor] = OrderedDict()

@@ -180,14 +180,6 @@ class OneSidedUnitCellTile(CompoundTile):
         after = torch.where(mask, array.persistent_weight, before)
         array.set_weights(after, self.generator)
 
-    # ------------------------------------------------------------------ hidden parameters
-    def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:
-        return self._array_hidden("_")
-
-    def set_hidden_parameters(self, params: Mapping[str, Tensor]) -> None:
-        self._check_hidden_names(params)
-        self._set_array_hidden(params, "_")
-
     # ------------------------------------------------------------------ checkpoints
     def _state_extra(self) -> dict[str, Any]:
         return {"update_count": self.update_count, "refresh_count": self.refresh_count}

@@ -271,14 +271,6 @@ class TransferCompoundTile(CompoundTile):
             # once per transfer, after the writes (CUDA semantics, spec 3.12)
             self.arrays[k].reset_columns(indices[0], len(indices), 1.0, self.generator)
 
-    # ------------------------------------------------------------------ hidden parameters
-    def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:
-        return self._array_hidden("_")
-
-    def set_hidden_parameters(self, params: Mapping[str, Tensor]) -> None:
-        self._check_hidden_names(params)
-        self._set_array_hidden(params, "_")
-
     # ------------------------------------------------------------------ checkpoints
     def _state_extra(self) -> dict[str, Any]:
         return {"update_count": self.update_count, "slice_index": list(self.slice_index)}
