@@ -42,7 +42,8 @@ applies, :meth:`~ChoppedTransferCompoundTile.batched_path_reason` says why not;
 With ``scale_fast_lr`` (aihwkit 1.2.0; False by default here) the fast rate ``lr_c`` above
 (or the fixed ``fast_lr``) is multiplied by the SGD rate. With ``gamma != 0`` the fast
 array is part of the visible weight, demodulated by the current chopper signs as in
-aihwkit 1.2.0 (residual learning, Wu et al., NeurIPS 2025)::
+aihwkit 1.2.0 (residual learning: Z. Wu et al., "Analog In-memory Training on General
+Non-ideal Resistive Elements: The Impact of Response Functions", NeurIPS 2025)::
 
     W = gamma (c_d c_x^T) * A + C
 
