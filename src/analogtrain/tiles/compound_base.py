@@ -28,6 +28,7 @@ from analogtrain.configs.enums import BoundManagementType, NoiseManagementType, 
 from analogtrain.devices.base import DeviceArray
 from analogtrain.devices.registry import create_device_array
 from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
+from analogtrain.kernels.fast_cpu import fast_apply_pulse_counts
 from analogtrain.kernels.mvm import init_io_state
 from analogtrain.kernels.update import pulsed_update
 from analogtrain.tiles.base import AnalogTileBase
@@ -171,6 +172,13 @@ class CompoundTile(AnalogTileBase):
         if lr < 0.0:
             d, lr = -d, -lr
         pulsed_update(array, x, d, lr, up, self.generator, granularity=granularity)
+
+    def _apply_counts(self, array: DeviceArray, counts: Tensor, down: Tensor) -> None:
+        """``array.apply_pulse_counts(counts, down)`` on the compiled CPU kernel where it
+        applies (backend ``"auto"``, numba, a supported array on CPU tensors, the same rule as
+        :func:`~analogtrain.kernels.update.pulsed_update`'s fast path), else the reference."""
+        if not fast_apply_pulse_counts(array, counts, down, self.generator):
+            array.apply_pulse_counts(counts, down, self.generator)
 
     def _read(
         self, weight: Tensor, indices: Sequence[int], columns: bool, io: Any, state: TensorState

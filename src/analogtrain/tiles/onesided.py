@@ -117,12 +117,8 @@ class OneSidedUnitCellTile(CompoundTile):
         for _, counts, down in coincidences:
             if bool(counts.any()):
                 zero = torch.zeros_like(counts)
-                self.g_minus.apply_pulse_counts(
-                    torch.where(down, counts, zero), up_only, self.generator
-                )
-                self.g_plus.apply_pulse_counts(
-                    torch.where(down, zero, counts), up_only, self.generator
-                )
+                self._apply_counts(self.g_minus, torch.where(down, counts, zero), up_only)
+                self._apply_counts(self.g_plus, torch.where(down, zero, counts), up_only)
             if period:
                 self.update_count += 1
                 if self.update_count % period == 0:

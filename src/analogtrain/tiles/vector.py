@@ -146,7 +146,7 @@ class VectorUnitCellTile(CompoundTile):
         if self.policy == Policy.ALL:
             for _, counts, down in iter_coincidences(x, d, lr, g, up, self.generator):
                 for array in self.arrays:
-                    array.apply_pulse_counts(counts, down, self.generator)
+                    self._apply_counts(array, counts, down)
         elif self.select_per_vector:
             for b in range(m):
                 self._select()
