@@ -13,6 +13,7 @@ import torch
 from analogtrain.configs import (
     ChoppedTransferCompound,
     ConstantStepDevice,
+    DynamicTransferCompound,
     IOParameters,
     TransferCompound,
     UnitCellRPUConfig,
@@ -147,9 +148,9 @@ def test_chopped_auto_scaled_rate_times_the_sgd_rate(process: str, scale: bool) 
 
 
 # ---------------------------------------------------------------------- chopped gamma
-def chopped_gamma_tile(**fields):
+def chopped_gamma_tile(compound_cls=ChoppedTransferCompound, **fields):
     return make(
-        ChoppedTransferCompound(
+        compound_cls(
             unit_cell_devices=[quiet(), quiet()],
             transfer_forward=PERFECT,
             gamma=0.5,
@@ -158,8 +159,9 @@ def chopped_gamma_tile(**fields):
     )
 
 
-def test_chopped_visible_weight_demodulates_the_fast_device() -> None:
-    tile = chopped_gamma_tile()
+@pytest.mark.parametrize("compound_cls", [ChoppedTransferCompound, DynamicTransferCompound])
+def test_chopped_visible_weight_demodulates_the_fast_device(compound_cls) -> None:
+    tile = chopped_gamma_tile(compound_cls)
     a = torch.tensor([[0.1, 0.2], [0.3, 0.4]])
     c = torch.tensor([[0.01, 0.02], [0.03, 0.04]])
     hidden = tile.get_hidden_parameters()
