@@ -194,17 +194,17 @@ def test_chopped_visible_weight_follows_the_gradient_in_every_chopper_phase(bits
 # ---------------------------------------------------------------------- update_process
 def test_update_process_switch_is_explicit_and_checked() -> None:
     cfg = build_config("c-ttv2", ConstantStepDevice)
-    cfg.device.transfer_forward.inp_noise = 0.01  # a one-hot read sees other columns
+    cfg.device.transfer_columns = False  # row transfers: per-vector process only
     with torch.random.fork_rng():
         torch.manual_seed(0)
         tile = create_tile(cfg, 2, 3)
     assert tile.update_process == "auto"
-    assert "inp_noise" in tile.batched_path_reason()
+    assert tile.batched_path_reason() == "transfer_columns=False"
     with pytest.raises(ArgumentError, match="update_process"):
         tile.update_process = "fast"
     tile.update_process = "batched"
     before = tile.get_hidden_parameters()
-    with pytest.raises(TileError, match="inp_noise"):
+    with pytest.raises(TileError, match="transfer_columns=False"):
         tile.update(torch.ones(2, 3), torch.ones(2, 2), 0.1)
     after = tile.get_hidden_parameters()
     assert all(torch.equal(before[k], after[k]) for k in before)

@@ -85,6 +85,8 @@ __all__ = ["ChoppedTransferCompoundTile", "chopper_signs", "auto_scale_ema"]
 
 #: reads per one-hot MVM of captured columns (bounds the identity's memory)
 _READ_CHUNK = 256
+#: captured values per segment of an update whose reads need all of ``A``
+_FULL_CAPTURE = 1 << 22
 
 
 def auto_scale_ema(running: float, value: float, m: int, momentum: float) -> float:
@@ -330,11 +332,46 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         p = float(self.rpu_config.device.out_chop_prob)
         return out_chopper_flips(n_passes, self.t_out, p, self.generator, self.device)
 
-    def fast_update_capture(
+    def reads_see_all_columns(self) -> bool:
+        """Whether a one-hot transfer read depends on the other columns of ``A`` too (input
+        noise, IR drop or read asymmetry of ``transfer_forward``)."""
+        io = self.transfer_io
+        if io.is_perfect:
+            return False
+        return io.inp_noise > 0 or io.ir_drop > 0 or io.w_read_asymmetry_dtod > 0
+
+    def fast_update_reads(
         self, x: Tensor, d: Tensor, rate: float | Tensor, after: Sequence[int], cols: Sequence[int]
     ) -> Tensor:
-        """One pulsed update of ``A`` with the chopped ``x``, ``d`` that records column
-        ``cols[r]`` right after vector ``after[r]``: ``[len(after), t_out]``."""
+        """One pulsed update of ``A`` with the chopped ``x``, ``d`` and the transfer read of
+        column ``cols[r]`` right after vector ``after[r]``: ``[len(after), t_out]``.
+
+        The update records the read columns (or, when :meth:`reads_see_all_columns`, all of
+        ``A`` at each read, in segments of at most ``_FULL_CAPTURE`` captured values), and
+        the reads are analog MVMs of ``e_i`` on what was recorded."""
+        if not self.reads_see_all_columns():
+            captured = self._capture(x, d, rate, after, cols)
+            return self._read_captured_columns(captured) if len(after) else captured
+        per = max(1, _FULL_CAPTURE // (self.t_in * self.t_out))
+        values, v0, m = [], 0, x.shape[0]
+        for r0 in range(0, max(len(after), 1), per):
+            seg = list(after[r0 : r0 + per])
+            v1 = m if r0 + per >= len(after) else seg[-1] + 1
+            rates = rate[v0:v1] if isinstance(rate, Tensor) else rate
+            at = [b - v0 for b in seg for _ in range(self.t_in)]
+            every = list(range(self.t_in)) * len(seg)
+            captured = self._capture(x[v0:v1], d[v0:v1], rates, at, every)
+            weights = captured.view(len(seg), self.t_in, self.t_out)
+            for k, i in enumerate(cols[r0 : r0 + per]):
+                values.append(
+                    self._read(weights[k].T, [i], True, self.transfer_io, self.transfer_io_state)
+                )
+            v0 = v1
+        return torch.cat(values) if values else x.new_zeros((0, self.t_out))
+
+    def _capture(
+        self, x: Tensor, d: Tensor, rate: float | Tensor, after: Sequence[int], cols: Sequence[int]
+    ) -> Tensor:
         return pulsed_update_capture(
             self.fast,
             x,
@@ -347,7 +384,7 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
             granularity=self.weight_granularity,
         )
 
-    def read_captured(self, captured: Tensor) -> Tensor:
+    def _read_captured_columns(self, captured: Tensor) -> Tensor:
         """The transfer reads of captured columns ``[r, t_out]``: one-hot analog MVMs, in
         chunks (an identity of all reads at once would cost ``r**2`` memory)."""
         chunks = []

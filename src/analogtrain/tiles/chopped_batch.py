@@ -15,13 +15,14 @@ process can be arranged as (aihwkit's CUDA engine does the same):
 
 2. one pulsed update of ``A`` with the per-vector pulse-count rates, which records the
    apparent column ``A[:, i_r]`` right after vector ``b_r``
-   (:func:`~analogtrain.kernels.update.pulsed_update_capture`);
-3. the analog reads of all captured columns in one MVM of ``captured^T`` with the identity
-   (a one-hot read of column ``i`` sees only that column when the transfer IO has no input
-   noise, IR drop or read asymmetry; otherwise the tile keeps its per-vector path);
-4. the buffer / threshold / reference logic of all reads, vectorised over reads of distinct
+   (:func:`~analogtrain.kernels.update.pulsed_update_capture`), and the analog reads of
+   all captured columns in one MVM of ``captured^T`` with the identity. When a one-hot
+   read also sees the other columns (the transfer IO has input noise, IR drop or read
+   asymmetry), the update records all of ``A`` at each read instead (in segments that
+   bound the memory) and each read is its own MVM of ``e_{i_r}`` on that copy;
+3. the buffer / threshold / reference logic of all reads, vectorised over reads of distinct
    columns (rounds of at most ``in_size`` consecutive reads, in order);
-5. one pulsed update of ``C`` with the one-hot rows ``e_{i_r}`` and ``-n_r`` of the reads
+4. one pulsed update of ``C`` with the one-hot rows ``e_{i_r}`` and ``-n_r`` of the reads
    that write, in read order.
 
 Counters and chopper states end as after the per-vector process; results are equal in
@@ -104,9 +105,6 @@ class BatchedTransferTile(Protocol):
     @property
     def out_chopper(self) -> Tensor: ...
 
-    @property
-    def transfer_io(self) -> object: ...
-
     def read_period(self, m: int) -> int: ...
 
     def pulse_count_rates(self, x: Tensor, d: Tensor, lr: float) -> list[float]: ...
@@ -117,11 +115,9 @@ class BatchedTransferTile(Protocol):
 
     def out_chopper_flips(self, n_passes: int) -> Tensor: ...
 
-    def fast_update_capture(
+    def fast_update_reads(
         self, x: Tensor, d: Tensor, rate: float | Tensor, after: Sequence[int], cols: Sequence[int]
     ) -> Tensor: ...
-
-    def read_captured(self, captured: Tensor) -> Tensor: ...
 
     def transfer_round(self, reads: Reads, lr: float) -> Tensor: ...
 
@@ -131,10 +127,9 @@ class BatchedTransferTile(Protocol):
 def batched_path_reason(tile: BatchedTransferTile) -> str | None:
     """Why ``tile`` cannot take the batched process now, or None when it can.
 
-    It needs the ``"auto"`` backend, ``update_process`` other than ``"per_vector"``, column
-    transfers with one read per transfer (in sequence: the chopped compounds reject
-    ``random_selection``), and a transfer read in which a one-hot
-    input sees only its own column (no input noise, IR drop or read asymmetry).
+    It needs the ``"auto"`` backend, ``update_process`` other than ``"per_vector"`` and
+    column transfers with one read per transfer (in sequence: the chopped compounds reject
+    ``random_selection``).
     """
     if tile.update_process == "per_vector":
         return "update_process='per_vector'"
@@ -144,13 +139,6 @@ def batched_path_reason(tile: BatchedTransferTile) -> str | None:
         return "transfer_columns=False"
     if tile.n_reads != 1:
         return f"n_reads_per_transfer={tile.n_reads}"
-    io = tile.transfer_io
-    if io.is_perfect:
-        return None
-    for name in ("inp_noise", "ir_drop", "w_read_asymmetry_dtod"):
-        value = getattr(io, name)
-        if value > 0:
-            return f"transfer_forward.{name}={value!r} (a one-hot read sees other columns)"
     return None
 
 
@@ -217,12 +205,12 @@ def _batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) 
     else:
         x_eff, d_eff = x * c_in[0], d * c_out[0]
 
-    # 2. the fast update with the reads captured at the firing vectors
+    # 2. the fast update with the reads taken at the firing vectors
     lrs = tile.pulse_count_rates(x, d, lr)
     rate: float | Tensor = lrs[0]
     if any(v != rate for v in lrs):
         rate = torch.tensor(lrs, dtype=torch.float64, device=tile.device)
-    captured = tile.fast_update_capture(x_eff, d_eff, rate, after, cols)
+    values = tile.fast_update_reads(x_eff, d_eff, rate, after, cols)
     tile.update_count += m
     tile.slice_index[0] = (start + n_reads) % t_in
     tile.transfer_counter = count
@@ -231,10 +219,7 @@ def _batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) 
     if n_reads == 0:
         return
 
-    # 3. the reads as one-hot MVMs of the captured columns
-    values = tile.read_captured(captured)
-
-    # 4. buffers in rounds of distinct columns
+    # 3. buffers in rounds of distinct columns
     col_t = torch.tensor(cols, dtype=torch.long, device=tile.device)
     read_in = c_in[torch.arange(n_reads, device=tile.device), col_t].tolist()
     steps = []
@@ -244,5 +229,5 @@ def _batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) 
         steps.append(tile.transfer_round(reads, lr))
         tile.note_in_flips(cols[r0:r1], in_flips[r0:r1])
 
-    # 5. one pulsed write of the slow device
+    # 4. one pulsed write of the slow device
     tile.write_slow(cols, torch.cat(steps))
