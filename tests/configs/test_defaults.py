@@ -103,6 +103,7 @@ TRANSFER = [
     ("transfer_lr", 1.0),
     ("transfer_lr_vec", []),
     ("scale_transfer_lr", True),
+    ("scale_fast_lr", True),  # aihwkit 1.2.0
     ("transfer_forward", c.IOParameters()),
     ("transfer_update", c.UpdateParameters()),
 ]
@@ -312,9 +313,13 @@ EXPECTED = {
     c.TransferCompound: TRANSFER,
     c.BufferedTransferCompound: _replace(TRANSFER, transfer_update=BL1)
     + [("thres_scale", 1.0), ("step", 1.0), ("momentum", 0.1), ("forget_buffer", True)],
-    c.ChoppedTransferCompound: _replace(TRANSFER, units_in_mbatch=False, transfer_update=BL1)
+    c.ChoppedTransferCompound: _replace(
+        TRANSFER, units_in_mbatch=False, transfer_update=BL1, scale_fast_lr=False
+    )
     + CHOPPED,
-    c.DynamicTransferCompound: _replace(TRANSFER, units_in_mbatch=False, transfer_update=BL1)
+    c.DynamicTransferCompound: _replace(
+        TRANSFER, units_in_mbatch=False, transfer_update=BL1, scale_fast_lr=False
+    )
     + _replace(CHOPPED, in_chop_random=False)
     + [
         ("experimental_correct_accumulation", False),

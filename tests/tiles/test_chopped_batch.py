@@ -35,12 +35,12 @@ def quiet(**kw: float) -> ConstantStepDevice:
     return ConstantStepDevice(dw_min_std=0.0, dw_min_dtod=0.2, **kw)
 
 
-def deterministic_config(name: str) -> UnitCellRPUConfig:
+def deterministic_config(name: str, read: IOParameters = PERFECT) -> UnitCellRPUConfig:
     """Nothing random at run time: mean-count pulses, no c2c noise, perfect reads, regular
     choppers (random output choppers draw in the same order on both paths)."""
     common = dict(
         unit_cell_devices=[quiet(), quiet()],
-        transfer_forward=PERFECT,
+        transfer_forward=read,
         transfer_update=UpdateParameters(desired_bl=2, **MEAN),
         units_in_mbatch=False,
         transfer_lr=0.3,
@@ -152,9 +152,12 @@ def noisy_config(name: str) -> UnitCellRPUConfig:
     return cfg
 
 
-def run_many(name: str, n_seeds: int, reference: bool) -> dict[str, torch.Tensor]:
+def run_many(
+    name: str, n_seeds: int, reference: bool, inp_noise: float = 0.0
+) -> dict[str, torch.Tensor]:
     """A, C, H after three calls of 12 rows on an 8 x 4 tile, for tile seeds 0..n-1."""
     cfg = noisy_config(name)
+    cfg.device.transfer_forward.inp_noise = inp_noise
     out: dict[str, list[torch.Tensor]] = {"A": [], "C": [], "H": []}
     for seed in range(n_seeds):
         tile = make(cfg, 8, 4, seed=seed)
@@ -170,10 +173,12 @@ def run_many(name: str, n_seeds: int, reference: bool) -> dict[str, torch.Tensor
     return {k: torch.stack(v).to(torch.float64) for k, v in out.items()}
 
 
-@pytest.mark.parametrize("name", ["ttv2", "c-ttv2", "agad"])
-def test_batched_matches_per_vector_in_distribution(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "inp_noise"), [("ttv2", 0.0), ("c-ttv2", 0.0), ("agad", 0.0), ("c-ttv2", 0.05)]
+)
+def test_batched_matches_per_vector_in_distribution(name: str, inp_noise: float) -> None:
     n = 40
-    fast, ref = run_many(name, n, False), run_many(name, n, True)
+    fast, ref = run_many(name, n, False, inp_noise), run_many(name, n, True, inp_noise)
     for key in ("A", "C", "H"):
         a, b = fast[key], ref[key]
         assert b.abs().sum() > 0, key  # every state moved
@@ -189,29 +194,61 @@ def test_batched_matches_per_vector_in_distribution(name: str) -> None:
             assert va == 0, key
 
 
-@pytest.mark.parametrize("case", ["inp_noise", "ir_drop", "read_asymmetry", "rows"])
-def test_unsupported_cases_fall_back_to_the_per_vector_path(case: str) -> None:
+def test_row_transfers_fall_back_to_the_per_vector_path() -> None:
     cfg = build_config("c-ttv2", ConstantStepDevice)
-    io = cfg.device.transfer_forward
-    if case == "inp_noise":
-        io.inp_noise = 0.01  # a one-hot read then sees the other columns
-    elif case == "ir_drop":
-        io.ir_drop = 0.1
-    elif case == "read_asymmetry":
-        io.w_read_asymmetry_dtod = 0.1
-    else:
-        cfg.device.transfer_columns = False
+    cfg.device.transfer_columns = False
     tile = make(cfg, 3, 4)
     assert not batched_path_applies(tile)
+    assert tile.batched_path_reason() == "transfer_columns=False"
     drive(tile, [5])
     assert tile.update_count == 5
     assert tile.slice_index[0] == 5 % tile.t_in
 
 
+# A one-hot read that also sees the other columns of A: the batched process records all of A
+# at each read. Input noise draws in the read only, in the same order on both processes.
+NOISY_READ = IOParameters(inp_noise=0.05, out_noise=0.0, inp_res=-1.0, out_res=-1.0)
+
+
+@pytest.mark.parametrize("name", ["ttv2", "ttv2-gamma"])
+def test_noisy_reads_batched_equal_per_vector_bit_for_bit(name: str) -> None:
+    batched = make(deterministic_config(name, NOISY_READ), 3, 4)
+    reference = make(deterministic_config(name, NOISY_READ), 3, 4)
+    assert batched.reads_see_all_columns() and batched_path_applies(batched)
+    reference.update_process = "per_vector"
+    sizes = [10, 7, 10, 1]
+    drive(batched, sizes)
+    drive(reference, sizes)
+    a, b = state(batched), state(reference)
+    for key in a:
+        if isinstance(a[key], torch.Tensor):
+            assert torch.equal(a[key], b[key]), key
+        else:
+            assert a[key] == b[key], key
+    assert a["hidden_weights_1"].abs().sum() > 0 and batched.buffer.abs().sum() > 0
+    # the noise did enter the reads: without it the buffer ends elsewhere
+    quiet_tile = make(deterministic_config(name), 3, 4)
+    drive(quiet_tile, sizes)
+    assert not torch.equal(quiet_tile.buffer, batched.buffer)
+
+
+@pytest.mark.parametrize("case", ["inp_noise", "ir_drop", "read_asymmetry"])
+def test_reads_that_see_all_columns_take_the_batched_path(case: str) -> None:
+    cfg = build_config("c-ttv2", ConstantStepDevice)
+    io = cfg.device.transfer_forward
+    setattr(io, {"read_asymmetry": "w_read_asymmetry_dtod"}.get(case, case), 0.1)
+    tile = make(cfg, 3, 4)
+    assert tile.reads_see_all_columns() and batched_path_applies(tile)
+    drive(tile, [5, 9])
+    assert tile.update_count == 14
+    assert tile.slice_index[0] == 14 % tile.t_in
+    assert tile.transfer_counter == 3
+
+
 @pytest.mark.parametrize("algorithm", ["c-ttv2", "agad"])
 def test_conformance_counters_on_the_batched_path(algorithm: str) -> None:
-    # spec compounds 6 item 2 (tests/tiles/test_compound_conformance.py wraps _transfer to
-    # count reads, which selects the per-vector path): 5 calls of 10 rows on a 4-in tile
+    # spec compounds 6 item 2 (tests/tiles/test_compound_conformance.py counts the reads on
+    # the per-vector process): 5 calls of 10 rows on a 4-in tile
     tile = make(build_config(algorithm, ConstantStepDevice, construction_seed=3), 3, 4, seed=1)
     assert batched_path_applies(tile)
     drive(tile, [10] * 5)

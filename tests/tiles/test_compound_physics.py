@@ -109,6 +109,7 @@ def regression_error(algorithm: str, steps: int = 150, m: int = 8) -> float:
     else:
         cfg = build_config("tt", device, io_parameters=PERFECT, construction_seed=1)
         cfg.device.fast_lr = 0.05
+        cfg.device.scale_fast_lr = False  # a fixed fast rate
     with torch.random.fork_rng():
         torch.manual_seed(0)
         tile = create_tile(cfg, 3, 4)

@@ -92,10 +92,11 @@ def test_rows_mode_transfers_rows() -> None:
 
 def test_fast_rate_is_fixed_unless_non_positive() -> None:
     # x = d = 1: every probability is 1, so the counts are deterministic
-    fixed = tt_tile(transfer_every=0.0)  # fast_lr = 1.0: k = 1000 -> capped at desired_bl 31
+    # fast_lr = 1.0: k = 1000 -> capped at desired_bl 31
+    fixed = tt_tile(transfer_every=0.0, scale_fast_lr=False)
     fixed.update(torch.ones(1, IN), torch.ones(1, OUT), 0.005)
     torch.testing.assert_close(fixed.fast.weight, torch.full((OUT, IN), -0.031), atol=1e-6, rtol=0)
-    sgd_rate = tt_tile(transfer_every=0.0, fast_lr=0.0)  # the SGD rate: 5 steps
+    sgd_rate = tt_tile(transfer_every=0.0, fast_lr=0.0, scale_fast_lr=False)  # SGD rate: 5 steps
     sgd_rate.update(torch.ones(1, IN), torch.ones(1, OUT), 0.005)
     torch.testing.assert_close(
         sgd_rate.fast.weight, torch.full((OUT, IN), -0.005), atol=1e-6, rtol=0

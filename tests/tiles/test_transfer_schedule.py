@@ -104,8 +104,11 @@ def transfer_tile(compound_cls=TransferCompound, n_devices: int = 2, **fields):
 
 
 def record_reads(tile) -> list[tuple[int, list[int]]]:
-    """Wrap the transfer read to record ``(device, indices)`` of every read."""
+    """Wrap the transfer read to record ``(device, indices)`` of every read (a chopped tile
+    is set to its per-vector process, which reads through ``_read_slices``)."""
     reads: list[tuple[int, list[int]]] = []
+    if hasattr(tile, "update_process"):
+        tile.update_process = "per_vector"
     original = tile._read_slices
 
     def recording(k: int, indices):

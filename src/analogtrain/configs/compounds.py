@@ -130,7 +130,9 @@ class TransferCompound(UnitCell):
         transfer_columns: transfer columns (forward reads); False: rows (backward reads).
         with_reset_prob: probability to reset the read column of A after a transfer.
         random_selection: start each transfer at a random column instead of in order.
-        fast_lr: learning rate of the pulses on A (a fixed rate; ``<= 0``: use the SGD rate).
+        fast_lr: learning rate of the pulses on A (``<= 0``: use the SGD rate).
+        scale_fast_lr: the pulses on A use ``fast_lr`` times the SGD rate (else the fixed
+            ``fast_lr``); aihwkit 1.2.0's field, True here, False on the chopped compounds.
         transfer_lr: learning rate of the transfer write (times the SGD rate if
             ``scale_transfer_lr``).
         transfer_lr_vec: explicit transfer rates per device (empty = ``transfer_lr``).
@@ -153,6 +155,7 @@ class TransferCompound(UnitCell):
     transfer_lr: float = 1.0
     transfer_lr_vec: list[float] = field(default_factory=list, metadata={"hide_if": []})
     scale_transfer_lr: bool = True
+    scale_fast_lr: bool = True
     transfer_forward: IOParameters = field(default_factory=IOParameters)
     transfer_update: UpdateParameters = field(default_factory=UpdateParameters)
 
@@ -194,6 +197,9 @@ class ChoppedTransferCompound(TransferCompound):
         auto_scale: normalise the fast learning rate by running abs-max of ``x`` and ``d``.
         auto_momentum: momentum of those running abs-max estimates.
         correct_gradient_magnitudes: scale the buffer so that C follows the SGD rate.
+        scale_fast_lr: as in :class:`TransferCompound`, but False by default (aihwkit 1.2.0).
+        gamma: weight of A in the visible weight, which shows A demodulated by the current
+            chopper signs: ``gamma (c_out c_in^T) * A + C`` (residual learning).
     """
 
     units_in_mbatch: bool = False
@@ -210,6 +216,7 @@ class ChoppedTransferCompound(TransferCompound):
     auto_scale: bool = False
     auto_momentum: float = 0.99
     correct_gradient_magnitudes: bool = False
+    scale_fast_lr: bool = False
 
 
 @dataclass

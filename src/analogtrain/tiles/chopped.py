@@ -32,13 +32,27 @@ regular chopper period is the CPU one (``max(ceil(1 / in_chop_prob), 2)`` passes
 the last pass of each period); ``transfer_every < 0`` uses the CUDA ``floor``.
 
 An update call runs as one batched update (:mod:`.chopped_batch`: reads captured inside one
-fast update at the same vector counts, buffers and slow writes after it, spec 3.12); the
-per-vector process below is the reference and the fallback.
+fast update at the same vector counts, buffers and slow writes after it, spec 3.12) or as
+the per-vector process below, the reference; both call the same rules
+(:mod:`.transfer_rules`) through the tile's batched-transfer interface. The process is
+chosen by :attr:`ChoppedTransferCompoundTile.update_process` (``"auto"``: batched where it
+applies, :meth:`~ChoppedTransferCompoundTile.batched_path_reason` says why not;
+``"batched"``: raise instead of taking the per-vector process; ``"per_vector"``).
+
+With ``scale_fast_lr`` (aihwkit 1.2.0; False by default here) the fast rate ``lr_c`` above
+(or the fixed ``fast_lr``) is multiplied by the SGD rate. With ``gamma != 0`` the fast
+array is part of the visible weight, demodulated by the current chopper signs as in
+aihwkit 1.2.0 (residual learning: Z. Wu et al., "Analog In-memory Training on General
+Non-ideal Resistive Elements: The Impact of Response Functions", NeurIPS 2025)::
+
+    W = gamma (c_d c_x^T) * A + C
+
+(``c_d``, ``c_x``: the signs on the ``d`` and ``x`` sides of the fast update), so that ``W``
+holds the accumulated gradient with its true sign whatever the chopper phase.
 """
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -47,14 +61,32 @@ import torch
 from torch import Tensor
 
 from analogtrain.configs.compounds import ChoppedTransferCompound
-from analogtrain.errors import ConfigError, NotSimulatedError
-from analogtrain.tiles.chopped_batch import batched_path_applies, batched_update, chopper_signs
+from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
+from analogtrain.kernels.update import pulsed_update_capture
+from analogtrain.tiles.chopped_batch import (
+    UPDATE_PROCESSES,
+    Reads,
+    batched_path_reason,
+    batched_update,
+    chopper_signs,
+)
 from analogtrain.tiles.factory import register_tile
-from analogtrain.tiles.io_states import TensorState
+from analogtrain.tiles.io_states import TensorState, stateful_mvm
 from analogtrain.tiles.transfer import TransferCompoundTile
+from analogtrain.tiles.transfer_rules import (
+    ChopperRule,
+    buffer_step,
+    out_chopper_flips,
+    pulse_count_lr,
+)
 from analogtrain.tiles.transfer_schedule import auto_transfer_period, transfer_period
 
 __all__ = ["ChoppedTransferCompoundTile", "chopper_signs", "auto_scale_ema"]
+
+#: reads per one-hot MVM of captured columns (bounds the identity's memory)
+_READ_CHUNK = 256
+#: captured values per segment of an update whose reads need all of ``A``
+_FULL_CAPTURE = 1 << 22
 
 
 def auto_scale_ema(running: float, value: float, m: int, momentum: float) -> float:
@@ -79,7 +111,13 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
     mode: per column and per row of the weight), the buffer ``H`` (``buffered_FP_weight_0``),
     ``m_x``, ``m_d``, ``d_sparsity``, ``transfer_counter`` (completed passes over all
     columns) and ``count_lr`` (the last fast pulse-count rate).
+
+    The methods under "batched-transfer interface" are what both update processes (and
+    :mod:`.chopped_batch`) use; a subclass changes a compound's rule there.
     """
+
+    gamma_scales_transfer = True
+    _update_process = "auto"
 
     # ------------------------------------------------------------------ construction
     def _check_devices(self, cfg: Any, n: int) -> None:
@@ -136,45 +174,61 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         """The digital transfer buffer ``H`` ``[out, in]`` (threshold units), no copy."""
         return self.chop_state.buffer
 
+    # ------------------------------------------------------------------ update process
+    @property
+    def update_process(self) -> str:
+        """How an update call runs: ``"auto"`` (default: batched where
+        :meth:`batched_path_reason` is None, else per vector), ``"batched"`` (an update the
+        batched process cannot take raises :class:`~analogtrain.errors.TileError` naming the
+        reason) or ``"per_vector"`` (always the per-vector reference process)."""
+        return self._update_process
+
+    @update_process.setter
+    def update_process(self, value: str) -> None:
+        if value not in UPDATE_PROCESSES:
+            raise ArgumentError(
+                f"{type(self).__name__}.update_process must be one of {UPDATE_PROCESSES}, "
+                f"got {value!r}"
+            )
+        self._update_process = value
+
+    def batched_path_reason(self) -> str | None:
+        """Why an update call would not take the batched process now (None: it would)."""
+        return batched_path_reason(self)
+
+    def update(self, x: Tensor, d: Tensor, lr: float | None = None) -> None:
+        if self.update_process == "batched":
+            reason = self.batched_path_reason()
+            if reason is not None:  # before anything changes
+                raise TileError(
+                    f"{type(self).__name__} with update_process='batched': the batched "
+                    f"process cannot take this update ({reason})"
+                )
+        super().update(x, d, lr)
+
+    def _update(self, x: Tensor, d: Tensor, lr: float) -> None:
+        if self.batched_path_reason() is None:
+            batched_update(self, x, d, lr)
+        else:
+            super()._update(x, d, lr)
+
+    # ------------------------------------------------------------------ weights
+    def visible_weight(self) -> Tensor:
+        w = super().visible_weight()
+        gamma = self.gammas[0]
+        if gamma == 0.0 or not (bool(self.in_chopper.any()) or bool(self.out_chopper.any())):
+            return w
+        # W = gamma (c_d c_x^T) * A + C: A holds the chopped gradient (aihwkit 1.2.0)
+        c_x, c_d = self._chopper_scales()
+        signs = c_d.unsqueeze(1) * c_x.unsqueeze(0)
+        return w + gamma * (signs - 1.0) * self.fast.weight
+
     # ------------------------------------------------------------------ fast update
     def _periods(self, m: int) -> list[int]:
-        cfg = self.rpu_config.device
-        every = self.transfer_every_vec[0]
-        if every < 0:
-            first = auto_transfer_period(every, self.fast.n_states, self.t_in)
-        else:
-            first = transfer_period(every, m, bool(cfg.units_in_mbatch))
-        return [first, 0]  # the slow device never transfers (two devices only)
+        return [self.read_period(m), 0]  # the slow device never transfers (two devices only)
 
     def _pulse_count_lrs(self, x: Tensor, d: Tensor, lr: float) -> list[float]:
-        cfg = self.rpu_config.device
-        up = self.rpu_config.update
-        m = x.shape[0]
-        fast_lr = float(cfg.fast_lr)
-        if up.d_sparsity:
-            nonzero = (d != 0).to(torch.float64).mean(dim=1).tolist()
-            sparsity = self.d_sparsity
-            for value in nonzero:
-                sparsity = auto_scale_ema(sparsity, value, m, cfg.auto_momentum)
-            self.d_sparsity = sparsity
-        if not (cfg.auto_scale and fast_lr > 0):
-            self.count_lr = fast_lr if fast_lr > 0 else lr
-            return [self.count_lr] * m
-        base = fast_lr * float(up.desired_bl) * self.fast.granularity
-        x_max = x.abs().amax(dim=1).tolist()
-        d_max = d.abs().amax(dim=1).tolist()
-        lrs = []
-        momentum = float(cfg.auto_momentum)
-        # plain floats in the loop (module attribute writes are slow: one per vector adds up
-        # for convolutions with thousands of patches)
-        m_x, m_d = float(self.m_x), float(self.m_d)
-        for xm, dm in zip(x_max, d_max):  # CPU statistics: per vector, current one included
-            m_x = auto_scale_ema(m_x, xm, m, momentum)
-            m_d = auto_scale_ema(m_d, dm, m, momentum)
-            lrs.append(base / (m_x * m_d) if m_x > 0 and m_d > 0 else base)
-        self.m_x, self.m_d = m_x, m_d
-        self.count_lr = lrs[-1]
-        return lrs
+        return self.pulse_count_rates(x, d, lr)
 
     def _chopper_scales(self) -> tuple[Tensor, Tensor]:
         """Sign vectors for the x side ``[in]`` and the d side ``[out]`` of the fast update."""
@@ -188,64 +242,196 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         c_x, c_d = self._chopper_scales()
         super()._fast_update(x * c_x, d * c_d, lrs)
 
-    def _update(self, x: Tensor, d: Tensor, lr: float) -> None:
-        # The batched process (tiles/chopped_batch.py) where it applies; the per-vector
-        # process of the base class is the reference and the fallback.
-        if batched_path_applies(self):
-            batched_update(self, x, d, lr)
-        else:
-            super()._update(x, d, lr)
+    # ------------------------------------------------------------------ per-vector transfer
+    def _transfer(self, k: int, k_to: int, lr: float) -> None:
+        """One read of the per-vector process: the same rules as a batched round of one."""
+        if k != 0:
+            return
+        i = self._next_indices(0)[0]
+        counter = self.transfer_counter
+        values = self._read_slices(0, [i])  # [1, t_out], raw
+        c_in = -1.0 if bool(self.in_chopper[i]) else 1.0
+        c_out = chopper_signs(self.out_chopper, self.dtype).unsqueeze(0)
+        steps = self.transfer_round(Reads([i], values, [c_in], c_out, [counter]), lr)
+        self.write_slow([i], steps)
+        flip = self.in_chopper_flips([counter])
+        self.note_in_flips([i], flip)
+        if flip[0]:
+            self.in_chopper[i] = ~self.in_chopper[i]
+        if i == self.t_in - 1:
+            flips = self.out_chopper_flips(1)[0]
+            self.out_chopper.copy_(self.out_chopper ^ flips)
+            self.transfer_counter += 1
 
-    # ------------------------------------------------------------------ batched transfers
-    def _batch_in_flips(self, counters: Sequence[int]) -> list[bool]:
-        """Whether the input chopper of the read column flips right after each read of a
-        call (``counters``: the pass counter at each read); random decisions drawn at once."""
+    # ------------------------------------------------------------------ batched-transfer
+    # interface (tiles/chopped_batch.py and the per-vector process above)
+    def read_period(self, m: int) -> int:
+        """Vector updates between two reads of ``A`` in a call of ``m`` vectors (0 = never)."""
+        cfg = self.rpu_config.device
+        every = self.transfer_every_vec[0]
+        if every < 0:
+            return auto_transfer_period(every, self.fast.n_states, self.t_in)
+        return transfer_period(every, m, bool(cfg.units_in_mbatch))
+
+    def pulse_count_rates(self, x: Tensor, d: Tensor, lr: float) -> list[float]:
+        """The fast update's pulse-count rate of each vector; advances the ``auto_scale`` and
+        ``d_sparsity`` statistics over the call and sets ``count_lr`` (spec 3.7)."""
+        cfg = self.rpu_config.device
+        up = self.rpu_config.update
+        m = x.shape[0]
+        fast_lr = float(cfg.fast_lr)
+        scale_fast = bool(cfg.scale_fast_lr)
+        if up.d_sparsity:
+            nonzero = (d != 0).to(torch.float64).mean(dim=1).tolist()
+            sparsity = self.d_sparsity
+            for value in nonzero:
+                sparsity = auto_scale_ema(sparsity, value, m, cfg.auto_momentum)
+            self.d_sparsity = sparsity
+        if not (cfg.auto_scale and fast_lr > 0):
+            self.count_lr = pulse_count_lr(fast_lr, lr, scale_fast)
+            return [self.count_lr] * m
+        base = fast_lr * float(up.desired_bl) * self.fast.granularity
+        x_max = x.abs().amax(dim=1).tolist()
+        d_max = d.abs().amax(dim=1).tolist()
+        lrs = []
+        momentum = float(cfg.auto_momentum)
+        # plain floats in the loop (module attribute writes are slow: one per vector adds up
+        # for convolutions with thousands of patches)
+        m_x, m_d = float(self.m_x), float(self.m_d)
+        for xm, dm in zip(x_max, d_max):  # CPU statistics: per vector, current one included
+            m_x = auto_scale_ema(m_x, xm, m, momentum)
+            m_d = auto_scale_ema(m_d, dm, m, momentum)
+            rate = base / (m_x * m_d) if m_x > 0 and m_d > 0 else base
+            lrs.append(rate * lr if scale_fast else rate)
+        self.m_x, self.m_d = m_x, m_d
+        self.count_lr = lrs[-1]
+        return lrs
+
+    def chopper_rule(self) -> ChopperRule:
+        """When the input choppers flip: regularly every ``max(ceil(1 / in_chop_prob), 2)``
+        passes, or at random with ``in_chop_prob`` per read if ``in_chop_random``."""
         cfg = self.rpu_config.device
         p = float(cfg.in_chop_prob)
-        if p <= 0 or not counters:
-            return [False] * len(counters)
+        if p <= 0:
+            return ChopperRule(None, 0.0)
         if cfg.in_chop_random:
-            return [u < p for u in self._uniforms(len(counters))]
-        period = max(math.ceil(1.0 / p), 2)
-        return [(count % period) + 1 == period for count in counters]
+            return ChopperRule(None, p)
+        return ChopperRule(ChopperRule.regular_period(p), 0.0)
+
+    def in_chopper_flips(self, counters: Sequence[int]) -> list[bool]:
+        """Whether the input chopper of the read column flips right after each read
+        (``counters``: the pass counter at each read); random decisions drawn at once."""
+        return self.chopper_rule().flips(counters, self._uniforms)
+
+    def note_in_flips(self, cols: Sequence[int], flips: Sequence[bool]) -> None:
+        """Hook after the in-chopper decisions of reads of distinct columns ``cols`` (AGAD
+        remembers them); the chopper bits themselves are flipped by the caller."""
+
+    def out_chopper_flips(self, n_passes: int) -> Tensor:
+        """Output chopper flips at the end of ``n_passes`` complete passes ``[n, t_out]``."""
+        p = float(self.rpu_config.device.out_chop_prob)
+        return out_chopper_flips(n_passes, self.t_out, p, self.generator, self.device)
+
+    def reads_see_all_columns(self) -> bool:
+        """Whether a one-hot transfer read depends on the other columns of ``A`` too (input
+        noise, IR drop or read asymmetry of ``transfer_forward``)."""
+        io = self.transfer_io
+        if io.is_perfect:
+            return False
+        return io.inp_noise > 0 or io.ir_drop > 0 or io.w_read_asymmetry_dtod > 0
+
+    def fast_update_reads(
+        self, x: Tensor, d: Tensor, rate: float | Tensor, after: Sequence[int], cols: Sequence[int]
+    ) -> Tensor:
+        """One pulsed update of ``A`` with the chopped ``x``, ``d`` and the transfer read of
+        column ``cols[r]`` right after vector ``after[r]``: ``[len(after), t_out]``.
+
+        The update records the read columns (or, when :meth:`reads_see_all_columns`, all of
+        ``A`` at each read, in segments of at most ``_FULL_CAPTURE`` captured values), and
+        the reads are analog MVMs of ``e_i`` on what was recorded."""
+        if not self.reads_see_all_columns():
+            captured = self._capture(x, d, rate, after, cols)
+            return self._read_captured_columns(captured) if len(after) else captured
+        per = max(1, _FULL_CAPTURE // (self.t_in * self.t_out))
+        values, v0, m = [], 0, x.shape[0]
+        for r0 in range(0, max(len(after), 1), per):
+            seg = list(after[r0 : r0 + per])
+            v1 = m if r0 + per >= len(after) else seg[-1] + 1
+            rates = rate[v0:v1] if isinstance(rate, Tensor) else rate
+            at = [b - v0 for b in seg for _ in range(self.t_in)]
+            every = list(range(self.t_in)) * len(seg)
+            captured = self._capture(x[v0:v1], d[v0:v1], rates, at, every)
+            weights = captured.view(len(seg), self.t_in, self.t_out)
+            for k, i in enumerate(cols[r0 : r0 + per]):
+                values.append(
+                    self._read(weights[k].T, [i], True, self.transfer_io, self.transfer_io_state)
+                )
+            v0 = v1
+        return torch.cat(values) if values else x.new_zeros((0, self.t_out))
+
+    def _capture(
+        self, x: Tensor, d: Tensor, rate: float | Tensor, after: Sequence[int], cols: Sequence[int]
+    ) -> Tensor:
+        return pulsed_update_capture(
+            self.fast,
+            x,
+            d,
+            rate,
+            self.rpu_config.update,
+            self.generator,
+            after,
+            cols,
+            granularity=self.weight_granularity,
+        )
+
+    def _read_captured_columns(self, captured: Tensor) -> Tensor:
+        """The transfer reads of captured columns ``[r, t_out]``: one-hot analog MVMs, in
+        chunks (an identity of all reads at once would cost ``r**2`` memory)."""
+        chunks = []
+        for r0 in range(0, captured.shape[0], _READ_CHUNK):
+            block = captured[r0 : r0 + _READ_CHUNK]  # [r, out]
+            eye = torch.eye(block.shape[0], device=self.device, dtype=self.dtype)
+            chunks.append(
+                stateful_mvm(block.T, eye, self.transfer_io, self.transfer_io_state, self.generator)
+            )
+        return torch.cat(chunks) if len(chunks) > 1 else chunks[0]
+
+    def transfer_round(self, reads: Reads, lr: float) -> Tensor:
+        """The buffer step of ``reads`` (of distinct columns, spec 3.7): updates the buffer and
+        returns the steps to write on ``C`` ``[n, t_out]`` (zero rows: no write)."""
+        cols = reads.cols
+        s = self._buffer_scale(lr)
+        if self.rpu_config.device.no_buffer:
+            h_prev = torch.zeros_like(reads.values)
+        else:
+            h_prev = self._slices(self.buffer, cols)
+        n_steps, h = self._buffer_step(h_prev + reads.demodulated(reads.values, [s] * len(cols)))
+        self._store_slices(self.buffer, cols, h)
+        return n_steps
+
+    def write_slow(self, cols: Sequence[int], steps: Tensor) -> None:
+        """``C[:, i_r] += step g(C) n_r`` for the reads ``r`` with a step, one pulsed update
+        (``transfer_update``) in read order."""
+        chosen = (steps != 0).any(dim=1).nonzero().squeeze(1)
+        if chosen.numel() == 0:
+            return
+        cfg = self.rpu_config.device
+        g_c = self.slow.granularity
+        picked = [cols[r] for r in chosen.tolist()]
+        self._write_slices(1, picked, steps[chosen], float(cfg.step) * g_c, cfg.transfer_update,
+                           g_c)
+
+    # ------------------------------------------------------------------ transfer rules
+    def _buffer_step(self, h: Tensor) -> tuple[Tensor, Tensor]:
+        cfg = self.rpu_config.device
+        bl = int(cfg.transfer_update.desired_bl)
+        return buffer_step(h, 1.0, bl, float(cfg.momentum), bool(cfg.forget_buffer))
 
     def _uniforms(self, n: int) -> list[float]:
         """``n`` U[0, 1) draws from the runtime generator (the stream of ``n`` single draws)."""
         gen = self.generator
         return torch.rand(n, generator=gen, device=gen.device, dtype=torch.float64).tolist()
 
-    def _batch_round(
-        self,
-        cols: Sequence[int],
-        values: Tensor,
-        c_in: Sequence[float],
-        c_out: Tensor,
-        counters: Sequence[int],
-        flips: Sequence[bool],
-        lr: float,
-    ) -> tuple[Tensor, Tensor]:
-        """The buffer step of reads of distinct columns ``cols`` (see :meth:`_transfer`).
-
-        ``values [n, t_out]`` are the raw reads, ``c_in`` the input chopper sign of each read
-        column and ``c_out [n, t_out]`` the output signs at each read. Returns the steps
-        ``n [n, t_out]`` and which reads may write.
-        """
-        cfg = self.rpu_config.device
-        s = self._buffer_scale(lr)
-        idx = torch.tensor(list(cols), dtype=torch.long, device=self.device)
-        coef = torch.tensor([c * s for c in c_in], dtype=self.dtype, device=self.device)
-        h_prev = torch.zeros_like(values) if cfg.no_buffer else self.buffer[:, idx].T
-        h = h_prev + coef.unsqueeze(1) * c_out * values
-        n_steps, crossed = self._threshold(h)
-        momentum = float(cfg.momentum)
-        if cfg.forget_buffer:
-            kept = momentum * h
-        else:
-            kept = h - (1.0 - min(max(momentum, 0.0), 1.0)) * n_steps
-        self.buffer[:, idx] = torch.where(crossed, kept, h).T
-        return n_steps, torch.ones(len(cols), dtype=torch.bool, device=self.device)
-
-    # ------------------------------------------------------------------ transfer
     def _buffer_scale(self, lr: float) -> float:
         """``s``: the factor from a read value to buffer units (spec 3.7)."""
         cfg = self.rpu_config.device
@@ -261,82 +447,6 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
             bg *= g_c / g_a
             return abs(lr_t) / self.count_lr / bg
         return abs(lr_t) / bg
-
-    def _transfer_lr(self, k: int, k_to: int, lr: float) -> float:
-        lr_t = super()._transfer_lr(k, k_to, lr)
-        if self.gammas[k] > 0 and self.gammas[k_to] > 0:
-            lr_t *= self.gammas[k] / self.gammas[k_to]
-        return lr_t
-
-    def _column(self, h: Tensor, i: int) -> Tensor:
-        return h[:, i] if self.transfer_columns else h[i, :]
-
-    def _set_column(self, h: Tensor, i: int, value: Tensor) -> None:
-        if self.transfer_columns:
-            h[:, i] = value
-        else:
-            h[i, :] = value
-
-    def _threshold(self, h: Tensor) -> tuple[Tensor, Tensor]:
-        """Steps ``n`` and the buffer's crossing mask for buffer values ``h``."""
-        bl = int(self.rpu_config.device.transfer_update.desired_bl)
-        crossed = h.abs() >= 1.0
-        n_steps = torch.where(crossed, torch.clamp(torch.trunc(h), -bl, bl), torch.zeros_like(h))
-        return n_steps, crossed
-
-    def _write_steps(self, i: int, n_steps: Tensor) -> None:
-        """``C[:, i] += step g(C) n`` (pulsed, ``transfer_update``) if any ``n != 0``."""
-        if bool((n_steps != 0).any()):
-            cfg = self.rpu_config.device
-            g_c = self.slow.granularity
-            self._write_slices(
-                1, [i], n_steps.unsqueeze(0), float(cfg.step) * g_c, cfg.transfer_update, g_c
-            )
-
-    def _transfer(self, k: int, k_to: int, lr: float) -> None:
-        if k != 0:
-            return
-        cfg = self.rpu_config.device
-        i = self._next_indices(0)[0]
-        s = self._buffer_scale(lr)
-        v = self._read_slices(0, [i])[0]  # [t_out], raw
-        c_in = -1.0 if bool(self.in_chopper[i]) else 1.0
-        c_out = chopper_signs(self.out_chopper, self.dtype)
-        h_prev = torch.zeros_like(v) if cfg.no_buffer else self._column(self.buffer, i)
-        h = h_prev + (c_in * s) * c_out * v
-        n_steps, crossed = self._threshold(h)
-        momentum = float(cfg.momentum)
-        if cfg.forget_buffer:
-            kept = momentum * h
-        else:
-            kept = h - (1.0 - min(max(momentum, 0.0), 1.0)) * n_steps
-        self._set_column(self.buffer, i, torch.where(crossed, kept, h))
-        self._write_steps(i, n_steps)
-        self._after_read(i)
-
-    def _after_read(self, i: int) -> None:
-        """Chopper flips after the read of column ``i`` and the pass bookkeeping."""
-        cfg = self.rpu_config.device
-        p = float(cfg.in_chop_prob)
-        if p > 0:
-            if cfg.in_chop_random:
-                flip = self._uniform() < p
-            else:
-                period = max(math.ceil(1.0 / p), 2)
-                flip = (self.transfer_counter % period) + 1 == period
-            if flip:
-                self.in_chopper[i] = ~self.in_chopper[i]
-        if i == self.t_in - 1:
-            self._flip_out_choppers()
-            self.transfer_counter += 1
-
-    def _flip_out_choppers(self) -> None:
-        p = float(self.rpu_config.device.out_chop_prob)
-        if p > 0:
-            gen = self.generator
-            u = torch.rand(self.t_out, generator=gen, device=gen.device, dtype=torch.float64)
-            flips = (u < p).to(self.device)
-            self.out_chopper.copy_(self.out_chopper ^ flips)
 
     # ------------------------------------------------------------------ hidden parameters
     def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:

@@ -15,69 +15,136 @@ process can be arranged as (aihwkit's CUDA engine does the same):
 
 2. one pulsed update of ``A`` with the per-vector pulse-count rates, which records the
    apparent column ``A[:, i_r]`` right after vector ``b_r``
-   (:func:`~analogtrain.kernels.update.pulsed_update_capture`);
-3. the analog reads of all captured columns in one MVM of ``captured^T`` with the identity
-   (a one-hot read of column ``i`` sees only that column when the transfer IO has no input
-   noise, IR drop or read asymmetry; otherwise the tile keeps its per-vector path);
-4. the buffer / threshold / reference logic of all reads, vectorised over reads of distinct
+   (:func:`~analogtrain.kernels.update.pulsed_update_capture`), and the analog reads of
+   all captured columns in one MVM of ``captured^T`` with the identity. When a one-hot
+   read also sees the other columns (the transfer IO has input noise, IR drop or read
+   asymmetry), the update records all of ``A`` at each read instead (in segments that
+   bound the memory) and each read is its own MVM of ``e_{i_r}`` on that copy;
+3. the buffer / threshold / reference logic of all reads, vectorised over reads of distinct
    columns (rounds of at most ``in_size`` consecutive reads, in order);
-5. one pulsed update of ``C`` with the one-hot rows ``e_{i_r}`` and ``-n_r`` of the reads
+4. one pulsed update of ``C`` with the one-hot rows ``e_{i_r}`` and ``-n_r`` of the reads
    that write, in read order.
 
 Counters and chopper states end as after the per-vector process; results are equal in
 distribution (bit-identical when nothing random is drawn). The per-vector process stays the
-reference (backend ``"reference"``) and the fallback for the cases listed in
-:func:`batched_path_applies`.
+reference (backend ``"reference"`` or the tile's ``update_process = "per_vector"``) and
+the process of the cases :func:`batched_path_reason` names.
+
+The driver talks to the tile only through :class:`BatchedTransferTile`, the interface the
+per-vector process of the tile uses as well, so each rule (rates, buffer step, chopper
+flips, slow write) has one definition for both processes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from torch import Tensor
 
 from analogtrain.kernels.backend import get_backend
 from analogtrain.kernels.io_threads import serial_torch_ops
-from analogtrain.kernels.update import pulsed_update_capture
-from analogtrain.tiles.io_states import stateful_mvm
+from analogtrain.tiles.transfer_rules import chopper_signs
 from analogtrain.tiles.transfer_schedule import firing_offsets
 
-#: methods of the per-vector process; replaced on an instance, they select that process
-_PER_VECTOR_HOOKS = ("_transfer", "_read_slices", "_write_slices", "_fast_update", "_next_indices")
+__all__ = [
+    "UPDATE_PROCESSES",
+    "BatchedTransferTile",
+    "Reads",
+    "batched_path_applies",
+    "batched_path_reason",
+    "batched_update",
+    "chopper_signs",
+    "chopper_states",
+]
 
-__all__ = ["batched_path_applies", "batched_update", "chopper_signs", "chopper_states"]
+#: the values of a chopped tile's ``update_process``
+UPDATE_PROCESSES = ("auto", "batched", "per_vector")
 
 
-#: reads per one-hot MVM of the captured columns (bounds the identity's memory)
-_READ_CHUNK = 256
+@dataclass(frozen=True)
+class Reads:
+    """Transfer reads of distinct columns, in read order: the read columns ``cols``, the raw
+    values ``[n, t_out]``, the input chopper sign of each read column ``c_in``, the output
+    signs at each read ``c_out [n, t_out]`` and the pass counter at each read."""
+
+    cols: Sequence[int]
+    values: Tensor
+    c_in: Sequence[float]
+    c_out: Tensor
+    counters: Sequence[int]
+
+    def demodulated(self, values: Tensor, scales: Sequence[float]) -> Tensor:
+        """``c_in[r] scales[r] c_out[r] * values[r]`` for each read ``r``."""
+        coef = [c * s for c, s in zip(self.c_in, scales)]
+        coef_t = torch.tensor(coef, dtype=values.dtype, device=values.device).unsqueeze(1)
+        return coef_t * self.c_out * values
 
 
-def batched_path_applies(tile: Any) -> bool:
-    """Whether ``tile`` may take the batched path (else its per-vector path runs).
+class BatchedTransferTile(Protocol):
+    """What the batched process needs of a chopped compound tile (two devices, column
+    transfers of one read each); see :class:`~analogtrain.tiles.chopped.
+    ChoppedTransferCompoundTile` for the meaning of each member."""
 
-    Needs the ``"auto"`` backend, column transfers with one read per transfer in sequence,
-    and a transfer read in which a one-hot input sees only its own column (no input noise,
-    IR drop or read asymmetry). A tile with a per-vector hook replaced on the instance (e.g.
-    ``_transfer`` or ``_read_slices`` wrapped by a test that counts transfers or reads)
-    keeps the per-vector process, which calls those hooks once per read.
+    t_in: int
+    t_out: int
+    n_reads: int
+    transfer_columns: bool
+    update_count: int
+    slice_index: list[int]
+    transfer_counter: int
+    update_process: str
+    device: torch.device
+    dtype: torch.dtype
+
+    @property
+    def in_chopper(self) -> Tensor: ...
+
+    @property
+    def out_chopper(self) -> Tensor: ...
+
+    def read_period(self, m: int) -> int: ...
+
+    def pulse_count_rates(self, x: Tensor, d: Tensor, lr: float) -> list[float]: ...
+
+    def in_chopper_flips(self, counters: Sequence[int]) -> list[bool]: ...
+
+    def note_in_flips(self, cols: Sequence[int], flips: Sequence[bool]) -> None: ...
+
+    def out_chopper_flips(self, n_passes: int) -> Tensor: ...
+
+    def fast_update_reads(
+        self, x: Tensor, d: Tensor, rate: float | Tensor, after: Sequence[int], cols: Sequence[int]
+    ) -> Tensor: ...
+
+    def transfer_round(self, reads: Reads, lr: float) -> Tensor: ...
+
+    def write_slow(self, cols: Sequence[int], steps: Tensor) -> None: ...
+
+
+def batched_path_reason(tile: BatchedTransferTile) -> str | None:
+    """Why ``tile`` cannot take the batched process now, or None when it can.
+
+    It needs the ``"auto"`` backend, ``update_process`` other than ``"per_vector"`` and
+    column transfers with one read per transfer (in sequence: the chopped compounds reject
+    ``random_selection``).
     """
-    if get_backend() != "auto" or not tile.transfer_columns or tile.n_reads != 1:
-        return False
-    if any(name in vars(tile) for name in _PER_VECTOR_HOOKS):
-        return False
-    cfg = tile.rpu_config.device
-    if cfg.random_selection:
-        return False
-    io = tile.transfer_io
-    if io.is_perfect:
-        return True
-    return io.inp_noise <= 0 and io.ir_drop <= 0 and io.w_read_asymmetry_dtod <= 0
+    if tile.update_process == "per_vector":
+        return "update_process='per_vector'"
+    if get_backend() != "auto":
+        return f"backend {get_backend()!r}"
+    if not tile.transfer_columns:
+        return "transfer_columns=False"
+    if tile.n_reads != 1:
+        return f"n_reads_per_transfer={tile.n_reads}"
+    return None
 
 
-def chopper_signs(bits: Tensor, dtype: torch.dtype) -> Tensor:
-    """Chopper bits (False = +1, True = -1) as signs."""
-    return 1.0 - 2.0 * bits.to(dtype)
+def batched_path_applies(tile: BatchedTransferTile) -> bool:
+    """Whether ``tile`` takes the batched process now (:func:`batched_path_reason` is None)."""
+    return batched_path_reason(tile) is None
 
 
 def chopper_states(initial: Tensor, flips: Tensor) -> Tensor:
@@ -96,7 +163,7 @@ def chopper_states(initial: Tensor, flips: Tensor) -> Tensor:
     return table[torch.searchsorted(rows, before)]  # number of flip rows before each row
 
 
-def batched_update(tile: Any, x: Tensor, d: Tensor, lr: float) -> None:
+def batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) -> None:
     """One update call of ``m`` vectors of a chopped compound ``tile`` (see module docstring).
 
     The many small tensor operations of the call run on the calling thread
@@ -105,12 +172,10 @@ def batched_update(tile: Any, x: Tensor, d: Tensor, lr: float) -> None:
         _batched_update(tile, x, d, lr)
 
 
-def _batched_update(tile: Any, x: Tensor, d: Tensor, lr: float) -> None:
+def _batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) -> None:
     m = x.shape[0]
     t_in, t_out = tile.t_in, tile.t_out
-    gen = tile.generator
-    period = tile._periods(m)[0]
-    after = firing_offsets(tile.update_count, m, period)
+    after = firing_offsets(tile.update_count, m, tile.read_period(m))
     n_reads = len(after)
     start = tile.slice_index[0]
     cols = [(start + r) % t_in for r in range(n_reads)]
@@ -122,20 +187,15 @@ def _batched_update(tile: Any, x: Tensor, d: Tensor, lr: float) -> None:
             count += 1
 
     # 1. chopper flips of the whole call and the signs of every vector
-    in_flips = tile._batch_in_flips(counters)
+    in_flips = tile.in_chopper_flips(counters)
     flips_in = torch.zeros((n_reads, t_in), dtype=torch.bool, device=tile.device)
     if any(in_flips):
         rows = [r for r, f in enumerate(in_flips) if f]
         flips_in[rows, [cols[r] for r in rows]] = True
     flips_out = torch.zeros((n_reads, t_out), dtype=torch.bool, device=tile.device)
-    p_out = float(tile.rpu_config.device.out_chop_prob)
-    if p_out > 0:
-        ends = [r for r, i in enumerate(cols) if i == t_in - 1]
-        if ends:
-            u = torch.rand(
-                (len(ends), t_out), generator=gen, device=gen.device, dtype=torch.float64
-            )
-            flips_out[ends] = (u < p_out).to(tile.device)
+    ends = [r for r, i in enumerate(cols) if i == t_in - 1]
+    if ends:
+        flips_out[ends] = tile.out_chopper_flips(len(ends))
     c_in = chopper_states(chopper_signs(tile.in_chopper, tile.dtype), flips_in)
     c_out = chopper_states(chopper_signs(tile.out_chopper, tile.dtype), flips_out)
     if n_reads and (bool(flips_in.any()) or bool(flips_out.any())):
@@ -145,22 +205,12 @@ def _batched_update(tile: Any, x: Tensor, d: Tensor, lr: float) -> None:
     else:
         x_eff, d_eff = x * c_in[0], d * c_out[0]
 
-    # 2. the fast update with the reads captured at the firing vectors
-    lrs = tile._pulse_count_lrs(x, d, lr)
+    # 2. the fast update with the reads taken at the firing vectors
+    lrs = tile.pulse_count_rates(x, d, lr)
     rate: float | Tensor = lrs[0]
     if any(v != rate for v in lrs):
         rate = torch.tensor(lrs, dtype=torch.float64, device=tile.device)
-    captured = pulsed_update_capture(
-        tile.fast,
-        x_eff,
-        d_eff,
-        rate,
-        tile.rpu_config.update,
-        gen,
-        after,
-        cols,
-        granularity=tile.weight_granularity,
-    )
+    values = tile.fast_update_reads(x_eff, d_eff, rate, after, cols)
     tile.update_count += m
     tile.slice_index[0] = (start + n_reads) % t_in
     tile.transfer_counter = count
@@ -169,40 +219,15 @@ def _batched_update(tile: Any, x: Tensor, d: Tensor, lr: float) -> None:
     if n_reads == 0:
         return
 
-    # 3. the reads as one-hot MVMs of the captured columns, in chunks (an identity of all
-    # n_reads at once would cost n_reads**2 memory, e.g. for convolutions with many patches)
-    chunks = []
-    for r0 in range(0, n_reads, _READ_CHUNK):
-        block = captured[r0 : r0 + _READ_CHUNK]  # [r, out]
-        eye = torch.eye(block.shape[0], device=tile.device, dtype=tile.dtype)
-        chunks.append(stateful_mvm(block.T, eye, tile.transfer_io, tile.transfer_io_state, gen))
-    values = torch.cat(chunks) if len(chunks) > 1 else chunks[0]
-
-    # 4. buffers in rounds of distinct columns
+    # 3. buffers in rounds of distinct columns
     col_t = torch.tensor(cols, dtype=torch.long, device=tile.device)
     read_in = c_in[torch.arange(n_reads, device=tile.device), col_t].tolist()
-    steps, writes = [], []
+    steps = []
     for r0 in range(0, n_reads, t_in):
         r1 = min(r0 + t_in, n_reads)
-        n_steps, write = tile._batch_round(
-            cols[r0:r1],
-            values[r0:r1],
-            read_in[r0:r1],
-            c_out[r0:r1],
-            counters[r0:r1],
-            in_flips[r0:r1],
-            lr,
-        )
-        steps.append(n_steps)
-        writes.append(write & (n_steps != 0).any(dim=1))
+        reads = Reads(cols[r0:r1], values[r0:r1], read_in[r0:r1], c_out[r0:r1], counters[r0:r1])
+        steps.append(tile.transfer_round(reads, lr))
+        tile.note_in_flips(cols[r0:r1], in_flips[r0:r1])
 
-    # 5. one pulsed write of the slow device
-    n_all = torch.cat(steps)
-    chosen = torch.cat(writes).nonzero().squeeze(1)
-    if chosen.numel():
-        cfg = tile.rpu_config.device
-        g_c = tile.slow.granularity
-        one_hot = tile._one_hot(col_t[chosen].tolist(), t_in)
-        tile._write(
-            tile.slow, one_hot, -n_all[chosen], float(cfg.step) * g_c, cfg.transfer_update, g_c
-        )
+    # 4. one pulsed write of the slow device
+    tile.write_slow(cols, torch.cat(steps))

@@ -28,6 +28,7 @@ from analogtrain.configs.enums import BoundManagementType, NoiseManagementType, 
 from analogtrain.devices.base import DeviceArray
 from analogtrain.devices.registry import create_device_array
 from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
+from analogtrain.kernels.fast_cpu import fast_apply_pulse_counts
 from analogtrain.kernels.mvm import init_io_state
 from analogtrain.kernels.update import pulsed_update
 from analogtrain.tiles.base import AnalogTileBase
@@ -172,6 +173,13 @@ class CompoundTile(AnalogTileBase):
             d, lr = -d, -lr
         pulsed_update(array, x, d, lr, up, self.generator, granularity=granularity)
 
+    def _apply_counts(self, array: DeviceArray, counts: Tensor, down: Tensor) -> None:
+        """``array.apply_pulse_counts(counts, down)`` on the compiled CPU kernel where it
+        applies (backend ``"auto"``, numba, a supported array on CPU tensors, the same rule as
+        :func:`~analogtrain.kernels.update.pulsed_update`'s fast path), else the reference."""
+        if not fast_apply_pulse_counts(array, counts, down, self.generator):
+            array.apply_pulse_counts(counts, down, self.generator)
+
     def _read(
         self, weight: Tensor, indices: Sequence[int], columns: bool, io: Any, state: TensorState
     ) -> Tensor:
@@ -257,6 +265,15 @@ class CompoundTile(AnalogTileBase):
         return self._maintained_arrays()
 
     # ------------------------------------------------------------------ hidden parameters
+    def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:
+        """The arrays' hidden parameters (:meth:`_array_hidden`); compounds with buffers add
+        theirs."""
+        return self._array_hidden("_")
+
+    def set_hidden_parameters(self, params: Mapping[str, Tensor]) -> None:
+        self._check_hidden_names(params)
+        self._set_array_hidden(params, "_")
+
     def _array_hidden(self, suffix: str) -> OrderedDict[str, Tensor]:
         """Device parameters then ``hidden_weights`` of every array, names suffixed ``_k``."""
         out: OrderedDict[str, Tensor] = OrderedDict()

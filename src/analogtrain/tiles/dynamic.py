@@ -26,7 +26,6 @@ CUDA behaviour; aihwkit's CPU engine never flips them here).
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 
@@ -34,8 +33,10 @@ import torch
 from torch import Tensor
 
 from analogtrain.configs.compounds import DynamicTransferCompound
-from analogtrain.tiles.chopped import ChoppedTransferCompoundTile, chopper_signs
+from analogtrain.tiles.chopped import ChoppedTransferCompoundTile
+from analogtrain.tiles.chopped_batch import Reads
 from analogtrain.tiles.factory import register_tile
+from analogtrain.tiles.transfer_rules import ChopperRule, buffer_step
 
 __all__ = ["DynamicTransferCompoundTile"]
 
@@ -80,78 +81,33 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
     def phase_length(self) -> int:
         """``N``: complete passes over the columns per chopper phase."""
         p = float(self.rpu_config.device.in_chop_prob)
-        return max(math.ceil(1.0 / p), 2) if p > 0 else 2
+        return ChopperRule.regular_period(p) if p > 0 else 2
 
-    def _transfer(self, k: int, k_to: int, lr: float) -> None:
-        if k != 0:
-            return
+    # ------------------------------------------------------------------ transfer rules
+    def chopper_rule(self) -> ChopperRule:
+        """Regular flips in the last pass of each phase of ``N`` passes, and in addition at
+        random with ``in_chop_prob`` per read if ``in_chop_random``."""
         cfg = self.rpu_config.device
-        i = self._next_indices(0)[0]
-        n_phase = self.phase_length
-        kk = self.transfer_counter % n_phase + 1  # pass number inside the phase
-        beta = min(float(cfg.tail_weightening) / n_phase, 1.0)
-        switched = bool(self.switched[i])
-        self.switched[i] = False
-        s = self._buffer_scale(lr)
-        if cfg.experimental_correct_accumulation:
-            s /= min(kk, 1.0 / self.fast.granularity)
-        cap = float(cfg.transfer_update.desired_bl) * float(cfg.buffer_cap)
-
-        v = self._read_slices(0, [i])[0]  # [t_out], raw
-        mean = self._column(self.running_mean, i)
-        if switched:
-            self._set_column(self.past_mean, i, mean)
-        reference = self._column(self.past_mean, i)
-        c_in = -1.0 if bool(self.in_chopper[i]) else 1.0
-        c_out = chopper_signs(self.out_chopper, self.dtype)
-        h = self._column(self.buffer, i) + (c_in * s) * c_out * (v - reference)
-        n_steps, crossed = self._threshold(h)
-        momentum = float(cfg.momentum)
-        if cfg.forget_buffer:
-            kept = momentum * h
-        else:
-            kept = h - (1.0 - momentum) * n_steps  # momentum not clamped here (as aihwkit)
-            if cap > 0:
-                kept = kept.clamp(-cap, cap)
-        self._set_column(self.buffer, i, torch.where(crossed, kept, h))
-        self._set_column(self.running_mean, i, (1.0 - beta) * mean + beta * v)
-        if self.transfer_counter > n_phase:  # warm-up: the first N + 1 passes never write
-            self._write_steps(i, n_steps)
-
-        flip = kk == n_phase
         p = float(cfg.in_chop_prob)
-        if cfg.in_chop_random and p > 0 and self._uniform() < p:
-            flip = True
-        if flip:
-            self.in_chopper[i] = ~self.in_chopper[i]
-            self.switched[i] = True
-        if i == self.t_in - 1:
-            self._flip_out_choppers()
-            self.transfer_counter += 1
+        return ChopperRule(self.phase_length, p if cfg.in_chop_random and p > 0 else 0.0)
 
-    # ------------------------------------------------------------------ batched transfers
-    def _batch_in_flips(self, counters: Sequence[int]) -> list[bool]:
+    def note_in_flips(self, cols: Sequence[int], flips: Sequence[bool]) -> None:
+        idx = torch.tensor(list(cols), dtype=torch.long, device=self.device)
+        self.switched[idx] = torch.tensor(list(flips), dtype=torch.bool, device=self.device)
+
+    def _buffer_step(self, h: Tensor) -> tuple[Tensor, Tensor]:
         cfg = self.rpu_config.device
-        n_phase = self.phase_length
-        flips = [count % n_phase + 1 == n_phase for count in counters]
-        p = float(cfg.in_chop_prob)
-        if cfg.in_chop_random and p > 0 and counters:
-            flips = [f or u < p for f, u in zip(flips, self._uniforms(len(counters)))]
-        return flips
+        bl = int(cfg.transfer_update.desired_bl)
+        cap = float(bl) * float(cfg.buffer_cap)
+        return buffer_step(h, 1.0, bl, float(cfg.momentum), bool(cfg.forget_buffer), cap=cap)
 
-    def _batch_round(
-        self,
-        cols: Sequence[int],
-        values: Tensor,
-        c_in: Sequence[float],
-        c_out: Tensor,
-        counters: Sequence[int],
-        flips: Sequence[bool],
-        lr: float,
-    ) -> tuple[Tensor, Tensor]:
-        """:meth:`_transfer` for reads of distinct columns at once (see the base method)."""
+    def transfer_round(self, reads: Reads, lr: float) -> Tensor:
+        """The AGAD step of reads of distinct columns (see the module docstring): the
+        reference taken at a chopper switch, the buffer step on ``v - P_ref``, the running
+        mean, and no writes during the warm-up of ``N + 1`` passes."""
         cfg = self.rpu_config.device
         dev = self.device
+        cols, values, counters = reads.cols, reads.values, reads.counters
         n_phase = self.phase_length
         beta = min(float(cfg.tail_weightening) / n_phase, 1.0)
         s = self._buffer_scale(lr)
@@ -159,27 +115,17 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
         if cfg.experimental_correct_accumulation:
             g_a = self.fast.granularity
             scales = [s / min(count % n_phase + 1, 1.0 / g_a) for count in counters]
-        cap = float(cfg.transfer_update.desired_bl) * float(cfg.buffer_cap)
         idx = torch.tensor(list(cols), dtype=torch.long, device=dev)
         switched = self.switched[idx].unsqueeze(1)
-        self.switched[idx] = torch.tensor(list(flips), dtype=torch.bool, device=dev)
-        mean = self.running_mean[:, idx].T
-        reference = torch.where(switched, mean, self.past_mean[:, idx].T)
-        self.past_mean[:, idx] = reference.T
-        coef = torch.tensor([c * v for c, v in zip(c_in, scales)], dtype=self.dtype, device=dev)
-        h = self.buffer[:, idx].T + coef.unsqueeze(1) * c_out * (values - reference)
-        n_steps, crossed = self._threshold(h)
-        momentum = float(cfg.momentum)
-        if cfg.forget_buffer:
-            kept = momentum * h
-        else:
-            kept = h - (1.0 - momentum) * n_steps  # momentum not clamped here (as aihwkit)
-            if cap > 0:
-                kept = kept.clamp(-cap, cap)
-        self.buffer[:, idx] = torch.where(crossed, kept, h).T
-        self.running_mean[:, idx] = ((1.0 - beta) * mean + beta * values).T
+        mean = self._slices(self.running_mean, cols)
+        reference = torch.where(switched, mean, self._slices(self.past_mean, cols))
+        self._store_slices(self.past_mean, cols, reference)
+        h = self._slices(self.buffer, cols) + reads.demodulated(values - reference, scales)
+        n_steps, h = self._buffer_step(h)
+        self._store_slices(self.buffer, cols, h)
+        self._store_slices(self.running_mean, cols, (1.0 - beta) * mean + beta * values)
         write = torch.tensor([count > n_phase for count in counters], dtype=torch.bool, device=dev)
-        return n_steps, write
+        return torch.where(write.unsqueeze(1), n_steps, torch.zeros_like(n_steps))
 
     # ------------------------------------------------------------------ hidden parameters
     def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:

@@ -117,12 +117,8 @@ class OneSidedUnitCellTile(CompoundTile):
         for _, counts, down in coincidences:
             if bool(counts.any()):
                 zero = torch.zeros_like(counts)
-                self.g_minus.apply_pulse_counts(
-                    torch.where(down, counts, zero), up_only, self.generator
-                )
-                self.g_plus.apply_pulse_counts(
-                    torch.where(down, zero, counts), up_only, self.generator
-                )
+                self._apply_counts(self.g_minus, torch.where(down, counts, zero), up_only)
+                self._apply_counts(self.g_plus, torch.where(down, zero, counts), up_only)
             if period:
                 self.update_count += 1
                 if self.update_count % period == 0:
@@ -179,14 +175,6 @@ class OneSidedUnitCellTile(CompoundTile):
         array.reset_columns(0, -1, 1.0, self.generator)
         after = torch.where(mask, array.persistent_weight, before)
         array.set_weights(after, self.generator)
-
-    # ------------------------------------------------------------------ hidden parameters
-    def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:
-        return self._array_hidden("_")
-
-    def set_hidden_parameters(self, params: Mapping[str, Tensor]) -> None:
-        self._check_hidden_names(params)
-        self._set_array_hidden(params, "_")
 
     # ------------------------------------------------------------------ checkpoints
     def _state_extra(self) -> dict[str, Any]:

@@ -6,12 +6,15 @@ the SGD pulses go to a fast array ``A``; every ``transfer_every`` updates one co
 ``A`` is read with an analog MVM of the one-hot vector ``e_i`` (``transfer_forward`` IO, with
 noise and bound management off) and added to the slow array ``C`` with a pulsed update::
 
-    A <- A - fast_lr d x^T                      (per vector update, pulse trains)
+    A <- A - lr_A d x^T                         (per vector update, pulse trains)
     C[:, i] <- C[:, i] + lr_t READ(A, e_i)       lr_t = transfer_lr * (lr if scale_transfer_lr)
 
+with ``lr_A = fast_lr * lr`` (``scale_fast_lr``, the default of aihwkit 1.2.0), the fixed
+``fast_lr`` (``scale_fast_lr=False``, aihwkit 1.1.0's only rule) or ``lr`` when
+``fast_lr <= 0`` (:func:`~analogtrain.tiles.transfer_rules.pulse_count_lr`).
 The visible weight is ``gamma A + C`` (by default ``gamma = 0``: only ``C`` is seen). With
-``fast_lr > 0`` (the default 1.0) the fast array's rate does not depend on the optimizer's
-learning rate, which only scales the transfer. The asymmetric fast device acts as a
+a fixed fast rate the optimizer's learning rate only scales the transfer. The asymmetric
+fast device acts as a
 low-pass filter around its symmetry point, which is why TTv1 tolerates asymmetric devices
 better than plain SGD.
 
@@ -38,6 +41,7 @@ from analogtrain.errors import ConfigError
 from analogtrain.tiles.compound_base import CompoundTile
 from analogtrain.tiles.factory import register_tile
 from analogtrain.tiles.io_states import TensorState
+from analogtrain.tiles.transfer_rules import buffer_step, pulse_count_lr, transfer_lr
 from analogtrain.tiles.transfer_schedule import (
     cycle_indices,
     firing_offsets,
@@ -61,6 +65,8 @@ class TransferCompoundTile(CompoundTile):
 
     #: minimum number of devices the compound needs
     min_devices = 2
+    #: whether a transfer's rate includes ``gamma_k / gamma_k'`` (buffered and chopped)
+    gamma_scales_transfer = False
 
     # ------------------------------------------------------------------ construction
     def _build_compound(self) -> None:
@@ -162,8 +168,8 @@ class TransferCompoundTile(CompoundTile):
 
     def _pulse_count_lrs(self, x: Tensor, d: Tensor, lr: float) -> list[float]:
         """The pulse-count rate of the fast update per vector (constant for TTv1)."""
-        fast_lr = float(self.rpu_config.device.fast_lr)
-        return [fast_lr if fast_lr > 0 else lr] * x.shape[0]
+        cfg = self.rpu_config.device
+        return [pulse_count_lr(float(cfg.fast_lr), lr, bool(cfg.scale_fast_lr))] * x.shape[0]
 
     def _fast_update(self, x: Tensor, d: Tensor, lrs: Sequence[float]) -> None:
         """Pulse the fast device with consecutive vectors ``x``, ``d`` at rates ``lrs``."""
@@ -199,8 +205,9 @@ class TransferCompoundTile(CompoundTile):
 
     # ------------------------------------------------------------------ transfer
     def _transfer_lr(self, k: int, k_to: int, lr: float) -> float:
-        scale = lr if self.rpu_config.device.scale_transfer_lr else 1.0
-        return self.transfer_lrs[k] * scale
+        gammas = (self.gammas[k], self.gammas[k_to]) if self.gamma_scales_transfer else None
+        scale = bool(self.rpu_config.device.scale_transfer_lr)
+        return transfer_lr(self.transfer_lrs[k], lr, scale, gammas)
 
     def _next_indices(self, k: int) -> list[int]:
         """The columns (rows) of the next transfer of device ``k``; advances the slice index."""
@@ -228,6 +235,18 @@ class TransferCompoundTile(CompoundTile):
             x, d = -values, one_hot
         self._write(self.arrays[k_to], x, d, lr, up, granularity)
 
+    def _slices(self, h: Tensor, indices: Sequence[int]) -> Tensor:
+        """The buffer entries of the transferred columns (rows): ``[len(indices), t_out]``."""
+        idx = torch.tensor(list(indices), dtype=torch.long, device=self.device)
+        return h[:, idx].T if self.transfer_columns else h[idx, :]
+
+    def _store_slices(self, h: Tensor, indices: Sequence[int], values: Tensor) -> None:
+        idx = torch.tensor(list(indices), dtype=torch.long, device=self.device)
+        if self.transfer_columns:
+            h[:, idx] = values.T
+        else:
+            h[idx, :] = values
+
     def _read_slices(self, k: int, indices: Sequence[int]) -> Tensor:
         """Analog reads of device ``k`` at ``indices``: ``[len(indices), t_out]``."""
         return self._read(
@@ -251,14 +270,6 @@ class TransferCompoundTile(CompoundTile):
         if cfg.with_reset_prob > 0 and self._uniform() < cfg.with_reset_prob:
             # once per transfer, after the writes (CUDA semantics, spec 3.12)
             self.arrays[k].reset_columns(indices[0], len(indices), 1.0, self.generator)
-
-    # ------------------------------------------------------------------ hidden parameters
-    def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:
-        return self._array_hidden("_")
-
-    def set_hidden_parameters(self, params: Mapping[str, Tensor]) -> None:
-        self._check_hidden_names(params)
-        self._set_array_hidden(params, "_")
 
     # ------------------------------------------------------------------ checkpoints
     def _state_extra(self) -> dict[str, Any]:
@@ -285,6 +296,8 @@ class BufferedTransferCompoundTile(TransferCompoundTile):
     ``lr_t`` includes ``gamma_k / gamma_k'`` when both are positive.
     """
 
+    gamma_scales_transfer = True
+
     def _build_transfer_state(self) -> None:
         n = len(self.arrays)
         zeros = torch.zeros((self.out_size, self.in_size), device=self.device, dtype=self.dtype)
@@ -294,24 +307,6 @@ class BufferedTransferCompoundTile(TransferCompoundTile):
     def buffer(self, k: int) -> Tensor:
         """The digital buffer ``H_k`` ``[out, in]`` of device ``k < n - 1`` (no copy)."""
         return getattr(self.transfer_buffers, f"buffered_FP_weight_{k}")
-
-    def _transfer_lr(self, k: int, k_to: int, lr: float) -> float:
-        lr_t = super()._transfer_lr(k, k_to, lr)
-        if self.gammas[k] > 0 and self.gammas[k_to] > 0:
-            lr_t *= self.gammas[k] / self.gammas[k_to]
-        return lr_t
-
-    def _slices(self, h: Tensor, indices: Sequence[int]) -> Tensor:
-        """The buffer entries of the transferred columns (rows): ``[len(indices), t_out]``."""
-        idx = torch.tensor(list(indices), dtype=torch.long, device=self.device)
-        return h[:, idx].T if self.transfer_columns else h[idx, :]
-
-    def _store_slices(self, h: Tensor, indices: Sequence[int], values: Tensor) -> None:
-        idx = torch.tensor(list(indices), dtype=torch.long, device=self.device)
-        if self.transfer_columns:
-            h[:, idx] = values.T
-        else:
-            h[idx, :] = values
 
     def _transfer(self, k: int, k_to: int, lr: float) -> None:
         cfg = self.rpu_config.device
@@ -326,15 +321,9 @@ class BufferedTransferCompoundTile(TransferCompoundTile):
         values = self._read_slices(k, indices)  # [nt, t_out], not negated
         h_all = self.buffer(k)
         h = self._slices(h_all, indices) + values * abs(lr_t)
-        n_steps = torch.clamp(torch.trunc(h / bg), -bl, bl)
-        wrote = n_steps != 0
-        momentum = float(cfg.momentum)
-        if cfg.forget_buffer:
-            kept = momentum * h
-        else:
-            kept = h - (1.0 - min(max(momentum, 0.0), 1.0)) * n_steps * bg
-        self._store_slices(h_all, indices, torch.where(wrote, kept, h))
-        if bool(wrote.any()):
+        n_steps, h = buffer_step(h, bg, bl, float(cfg.momentum), bool(cfg.forget_buffer))
+        self._store_slices(h_all, indices, h)
+        if bool((n_steps != 0).any()):
             self._write_slices(
                 k_to, indices, n_steps, float(cfg.step) * g_to, cfg.transfer_update, g_to
             )

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import copy
 import math
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -147,7 +146,7 @@ class VectorUnitCellTile(CompoundTile):
         if self.policy == Policy.ALL:
             for _, counts, down in iter_coincidences(x, d, lr, g, up, self.generator):
                 for array in self.arrays:
-                    array.apply_pulse_counts(counts, down, self.generator)
+                    self._apply_counts(array, counts, down)
         elif self.select_per_vector:
             for b in range(m):
                 self._select()
@@ -157,14 +156,6 @@ class VectorUnitCellTile(CompoundTile):
             self._select()
             self._write(self.arrays[self.current_device_idx], x, d, lr, up, g)
         self.update_count += m
-
-    # ------------------------------------------------------------------ hidden parameters
-    def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:
-        return self._array_hidden("_")
-
-    def set_hidden_parameters(self, params: Mapping[str, Tensor]) -> None:
-        self._check_hidden_names(params)
-        self._set_array_hidden(params, "_")
 
     # ------------------------------------------------------------------ checkpoints
     def _state_extra(self) -> dict[str, Any]:

@@ -1,0 +1,82 @@
+"""Time the update of the compound tiles on their fast and reference paths.
+
+One 64x64 tile, update calls of 16 rows with gradients of training size (``d = 0.05 randn``,
+``x = randn``, lr 0.01), ``SoftBoundsReferenceDevice`` sub-devices, one torch thread.
+Prints a table of the median CPU ms (process time: robust on a shared machine) per update
+call over ``--calls`` calls (after 3 warm-up calls)::
+
+    python benchmarks/compound_paths.py --calls 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from analogtrain.configs import (
+    OneSidedUnitCell,
+    SingleRPUConfig,
+    SoftBoundsReferenceDevice,
+    UnitCellRPUConfig,
+    VectorUnitCell,
+    build_config,
+)
+from analogtrain.configs.enums import VectorUnitCellUpdatePolicy
+from analogtrain.kernels import backend
+from analogtrain.tiles import create_tile
+
+
+def configs() -> dict[str, object]:
+    dev = SoftBoundsReferenceDevice
+    noisy_read = build_config("c-ttv2", dev)
+    noisy_read.device.transfer_forward.inp_noise = 0.01
+    return {
+        "sgd (single device)": SingleRPUConfig(device=dev()),
+        "VectorUnitCell ALL (2)": UnitCellRPUConfig(
+            device=VectorUnitCell(
+                unit_cell_devices=[dev(), dev()], update_policy=VectorUnitCellUpdatePolicy.ALL
+            )
+        ),
+        "OneSidedUnitCell": UnitCellRPUConfig(
+            device=OneSidedUnitCell(unit_cell_devices=[dev(), dev()])
+        ),
+        "c-ttv2": build_config("c-ttv2", dev),
+        "c-ttv2, transfer inp_noise 0.01": noisy_read,
+    }
+
+
+def time_calls(cfg: object, calls: int, reference: bool) -> float:
+    gen = torch.Generator().manual_seed(0)
+    tile = create_tile(cfg, 64, 64)
+    xs = [torch.randn(16, 64, generator=gen) for _ in range(calls + 3)]
+    ds = [0.05 * torch.randn(16, 64, generator=gen) for _ in range(calls + 3)]
+    times = []
+    for k, (x, d) in enumerate(zip(xs, ds)):
+        start = time.process_time()
+        if reference:
+            with backend.use_reference():
+                tile.update(x, d, 0.01)
+        else:
+            tile.update(x, d, 0.01)
+        if k >= 3:
+            times.append(time.process_time() - start)
+    return 1e3 * statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=30)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print(f"{'config':34s} {'auto CPU ms':>12s} {'reference CPU ms':>17s}")
+    for name, cfg in configs().items():
+        auto = time_calls(cfg, args.calls, reference=False)
+        ref = time_calls(cfg, args.calls, reference=True)
+        print(f"{name:34s} {auto:12.2f} {ref:17.2f}")
+
+
+if __name__ == "__main__":
+    main()
