@@ -79,6 +79,8 @@ def differences(a: Any, b: Any, path: str = "") -> list[str]:
         return out
     if a is None or b is None or type(a) is not type(b):
         return [] if a is b else [path]
+    if isinstance(a, float) and a != a and b != b:  # NaN == NaN here
+        return []
     try:
         return [] if a == b else [path]
     except Exception:  # noqa: BLE001 - objects without a usable ==
