@@ -170,8 +170,12 @@ def test_set_weights_keeps_choppers_and_buffer() -> None:
 def test_d_sparsity_records_the_fraction_of_non_zero_d_entries() -> None:
     # aihwkit computes d_noz / d_size (non-zero entries per row) despite the field's name;
     # with one of three d entries non-zero in every row the statistic is 1/3, not 2/3.
-    tile = chopped_tile()
-    tile.rpu_config.update.d_sparsity = True
+    compound = ChoppedTransferCompound(
+        transfer_forward=PERFECT, unit_cell_devices=[quiet(), quiet()], in_chop_prob=0.0
+    )
+    cfg = UnitCellRPUConfig(device=compound, forward=PERFECT, backward=PERFECT)
+    cfg.update.d_sparsity = True
+    tile = create_tile(cfg, OUT, IN)
     d = torch.tensor([[0.0, 0.2, 0.0]] * 2)
     tile.update(torch.full((2, IN), 0.1), d, 0.01)
     assert tile.d_sparsity == pytest.approx(1.0 / 3.0)

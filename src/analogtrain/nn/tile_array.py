@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from analogtrain.configs.entry import check_rpu_config
 from analogtrain.errors import ArgumentError, NotSimulatedError
 from analogtrain.nn.tile_module import (
     AnalogTileModule,
@@ -38,6 +39,7 @@ def default_tile_module_class(rpu_config: Any, out_size: int, in_size: int) -> t
     ``rpu_config.tile_array_class`` may be an ``nn.Module`` subclass (used for split layers)
     or ``None`` (never split, as in aihwkit); a class name means :class:`TileModuleArray`.
     """
+    check_rpu_config(rpu_config, "rpu_config")
     mapping = rpu_config.mapping
     split = (
         len(split_sizes(in_size, mapping.max_input_size)) > 1
@@ -72,6 +74,7 @@ class TileModuleArray(nn.Module):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
+        check_rpu_config(rpu_config, f"{type(self).__name__}(rpu_config=...)")
         mapping = rpu_config.mapping
         self.out_size = out_size
         self.in_size = in_size

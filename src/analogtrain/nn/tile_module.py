@@ -29,7 +29,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from analogtrain.configs.entry import check_rpu_config
 from analogtrain.configs.enums import RPUDataType
+from analogtrain.configs.read_only import freeze_config
 from analogtrain.errors import (
     AnalogTrainError,
     ArgumentError,
@@ -157,7 +159,8 @@ class AnalogTileModule(nn.Module):
         super().__init__()
         check_positive_int(out_size, "out_size")
         check_positive_int(in_size, "in_size")
-        rpu_config = copy.deepcopy(rpu_config)
+        check_rpu_config(rpu_config, f"{type(self).__name__}(rpu_config=...)")
+        rpu_config = freeze_config(copy.deepcopy(rpu_config))  # read-only: configs/read_only.py
         mapping = rpu_config.mapping
         pre_post = getattr(rpu_config, "pre_post", None)
         if pre_post is not None and pre_post.input_range.enable:
