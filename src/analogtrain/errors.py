@@ -41,3 +41,8 @@ def check_positive_int(value: object, name: str) -> int:
 class CheckpointError(AnalogTrainError, OSError):
     """A checkpoint file could not be written or read safely (unwritable or full folder, a
     file that is not an analogtrain checkpoint, or one that would need arbitrary unpickling)."""
+
+
+class UnknownArgumentError(ArgumentError, TypeError):
+    """A keyword argument that the function does not take (a TypeError, as Python raises
+    for unknown keywords, and an :class:`ArgumentError`)."""

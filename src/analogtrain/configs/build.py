@@ -47,7 +47,7 @@ from analogtrain.configs.rpu_configs import (
     UnitCellRPUConfig,
 )
 from analogtrain.configs.update import UpdateParameters
-from analogtrain.errors import ArgumentError
+from analogtrain.errors import ArgumentError, UnknownArgumentError
 
 __all__ = ["ALGORITHMS", "build_config"]
 
@@ -229,11 +229,13 @@ def build_config(
     check_build_argument(up_parameters, "up_parameters")
     for key in kwargs:
         if key in _SET_BY_BUILDER:
-            raise TypeError(f"build_config() sets {key!r} itself; it cannot be passed")
+            raise UnknownArgumentError(f"build_config() sets {key!r} itself; it cannot be passed")
         if key not in _RPU_FIELDS:
             close = difflib.get_close_matches(key, sorted(_RPU_FIELDS - _SET_BY_BUILDER), n=3)
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise TypeError(f"build_config() got an unexpected keyword argument {key!r}{hint}")
+            raise UnknownArgumentError(
+                f"build_config() got an unexpected keyword argument {key!r}{hint}"
+            )
     d = _as_factory(device, "device", ConfigBase)
     io = _as_factory(io_parameters, "io_parameters", IOParameters)
     up = _as_factory(up_parameters, "up_parameters", UpdateParameters)

@@ -15,6 +15,7 @@ the temporary file, so the previous checkpoint stays intact and nothing else is 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 from pathlib import Path
@@ -37,15 +38,17 @@ def save_checkpoint(
     p = Path(path)
     tmp = p.with_suffix(p.suffix + ".tmp")
     payload = {"format": _FORMAT, "version": 1, "run": run.state_dict(), "meta": meta or {}}
+    created = [d for d in (p.parent, *p.parent.parents) if not d.exists()]
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         torch.save(payload, tmp)
         os.replace(tmp, p)
-    except (OSError, RuntimeError) as exc:  # torch reports a full disk as RuntimeError
-        try:
+    except (OSError, RuntimeError, ValueError) as exc:  # full disk: RuntimeError; NUL: ValueError
+        with contextlib.suppress(OSError, ValueError):  # ValueError: a NUL in the path
             tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
+        for folder in created:  # innermost first: leave no folder this call made
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CheckpointError(f"cannot write checkpoint {p}: {reason}") from exc
     return p
@@ -67,13 +70,13 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         first = str(exc).strip().splitlines()
         detail = next((line for line in first if "Unsupported" in line), first[0] if first else "")
         raise CheckpointError(
-            f"{p}: refused, the file needs arbitrary unpickling (only tensors and plain data "
-            f"are loaded; {detail.strip()})"
+            f"checkpoint {p} refused: the file needs arbitrary unpickling (only tensors and "
+            f"plain data are loaded; {detail.strip()})"
         ) from exc
     except Exception as exc:  # noqa: BLE001 - any unreadable file
-        raise CheckpointError(f"{p}: not a readable checkpoint ({exc})") from exc
+        raise CheckpointError(f"checkpoint {p} is not readable ({exc})") from exc
     if not isinstance(data, dict) or data.get("format") != _FORMAT:
-        raise CheckpointError(f"{p}: not an analogtrain checkpoint")
+        raise CheckpointError(f"{p} is not an analogtrain checkpoint")
     for key in ("run", "meta"):
         if not isinstance(data.get(key), dict):
             raise CheckpointError(f"{p}: checkpoint entry {key!r} is missing or not a dict")
