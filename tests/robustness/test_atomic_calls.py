@@ -248,3 +248,13 @@ def test_subnormal_inputs_give_the_scaled_result_not_nan(scale):
     torch.testing.assert_close(y.detach(), reference * scale, rtol=1e-5, atol=8 * spacing)
     y.backward(torch.ones_like(y))
     assert torch.isfinite(tiny.grad).all()
+
+
+def test_training_run_labels_its_layers_for_error_messages():
+    from analogtrain.training import TrainingRun, build_model, synthetic_dataset
+
+    data = synthetic_dataset(8, 4, image_size=4, seed=1)
+    model = build_model("mlp", data.image_shape, data.n_classes, noisy_config(), hidden=(4,))
+    TrainingRun(model, data, lr=0.1, batch_size=4)
+    paths = [getattr(t, "module_path", None) for t in model.analog_tiles()]
+    assert all(paths) and len(set(paths)) == len(paths)

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from analogtrain.errors import ArgumentError
-from analogtrain.nn.atomic import check_state_values
+from analogtrain.nn.atomic import check_state_values, label_analog_modules
 from analogtrain.training.datasets import ImageDataset
 from analogtrain.training.progress import ProgressBar
 
@@ -125,7 +125,7 @@ class TrainingRun:
             raise ArgumentError(f"batch_size must be >= 1, got {batch_size!r}")
         if max_batches is not None and max_batches < 1:
             raise ArgumentError(f"max_batches must be >= 1, got {max_batches!r}")
-        self.model = model
+        self.model = label_analog_modules(model)  # errors then name the layer's path
         self.data = data
         self.batch_size = int(batch_size)
         self.max_batches = max_batches
