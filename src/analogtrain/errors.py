@@ -36,3 +36,13 @@ def check_positive_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ArgumentError(f"{name} must be a positive int, got {value!r}")
     return value
+
+
+class CheckpointError(AnalogTrainError, OSError):
+    """A checkpoint file could not be written or read safely (unwritable or full folder, a
+    file that is not an analogtrain checkpoint, or one that would need arbitrary unpickling)."""
+
+
+class UnknownArgumentError(ArgumentError, TypeError):
+    """A keyword argument that the function does not take (a TypeError, as Python raises
+    for unknown keywords, and an :class:`ArgumentError`)."""

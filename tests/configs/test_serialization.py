@@ -71,7 +71,7 @@ def config_strategy(cls: type, depth: int = 0) -> st.SearchStrategy:
 @given(st.sampled_from(CLASSES).flatmap(config_strategy))
 def test_round_trip_random_values(cfg: Any) -> None:
     data = to_json_and_back(c.to_dict(cfg))
-    back = c.from_dict(data)
+    back = c.from_dict(data, validate=False)  # random values need not be valid
     assert type(back) is type(cfg)
     assert back == cfg
     assert c.to_dict(back) == c.to_dict(cfg)

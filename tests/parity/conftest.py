@@ -1,11 +1,14 @@
 """Access to the aihwkit 1.1.0 reference interpreter for the parity tests.
 
-The reference lives in its own virtualenv (built by ``../shared/tools/aihwkit-reference.sh``,
-never run from here since it installs packages). It is found through the environment
+The reference lives in its own virtualenv outside the work tree (built by
+``.ci/aihwkit-reference.sh``, which ``.ci/run`` calls; never from the tests, since it
+installs packages). It is found through the environment
 variable ``AIHWKIT_REF_PYTHON`` or at ``${XDG_CACHE_HOME:-~/.cache}/aihwkit-reference/bin/python``
 and must be able to ``import aihwkit.simulator.rpu_base``; otherwise every parity test is
-skipped. aihwkit is never imported into the test process: each test module sends all its
-cases to one reference subprocess (``ref_main.py``) and gets raw observations back.
+skipped, except when ``ANALOGTRAIN_REQUIRE_REFERENCE=1`` (set by ``.ci/run``): then a
+missing or broken reference fails every parity test instead.
+aihwkit is never imported into the test process: each test module sends all its cases
+to one reference subprocess (``ref_main.py``) and gets raw observations back.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 REFERENCE_ENV = "AIHWKIT_REF_PYTHON"
+REQUIRE_ENV = "ANALOGTRAIN_REQUIRE_REFERENCE"
 #: seconds allowed for one reference run (import of torch + aihwkit takes a few seconds)
 REFERENCE_TIMEOUT = 300
 
@@ -42,14 +46,21 @@ def _reference_env() -> dict[str, str]:
     return env
 
 
+def _unavailable(message: str) -> None:
+    """Skip, or fail when the reference is required (CI)."""
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{message} ({REQUIRE_ENV}=1: the parity tests must run)")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def aihwkit_python() -> str:
     """Path of the reference interpreter (the test is skipped when it is not usable)."""
     python = _reference_candidate()
     if not python.exists():
-        pytest.skip(
+        _unavailable(
             f"aihwkit reference interpreter not found at {python} (set {REFERENCE_ENV} or "
-            "build it with ../shared/tools/aihwkit-reference.sh)"
+            "build it with .ci/aihwkit-reference.sh)"
         )
     probe = subprocess.run(
         [str(python), "-c", "import aihwkit.simulator.rpu_base"],
@@ -60,7 +71,7 @@ def aihwkit_python() -> str:
     )
     if probe.returncode != 0:
         tail = probe.stderr.strip().splitlines()[-1:] or ["(no message)"]
-        pytest.skip(f"aihwkit reference at {python} cannot import rpu_base: {tail[0]}")
+        _unavailable(f"aihwkit reference at {python} cannot import rpu_base: {tail[0]}")
     return str(python)
 
 

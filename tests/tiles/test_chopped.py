@@ -165,3 +165,25 @@ def test_set_weights_keeps_choppers_and_buffer() -> None:
     assert tile.in_chopper[1] and float(tile.buffer[0, 0]) == 0.5
     assert torch.count_nonzero(tile.fast.weight) == 0
     torch.testing.assert_close(tile.get_weights(), torch.full((OUT, IN), 0.2))
+
+
+def test_d_sparsity_records_the_fraction_of_non_zero_d_entries() -> None:
+    # aihwkit computes d_noz / d_size (non-zero entries per row) despite the field's name;
+    # with one of three d entries non-zero in every row the statistic is 1/3, not 2/3.
+    compound = ChoppedTransferCompound(
+        transfer_forward=PERFECT, unit_cell_devices=[quiet(), quiet()], in_chop_prob=0.0
+    )
+    cfg = UnitCellRPUConfig(device=compound, forward=PERFECT, backward=PERFECT)
+    cfg.update.d_sparsity = True
+    tile = create_tile(cfg, OUT, IN)
+    d = torch.tensor([[0.0, 0.2, 0.0]] * 2)
+    tile.update(torch.full((2, IN), 0.1), d, 0.01)
+    assert tile.d_sparsity == pytest.approx(1.0 / 3.0)
+    tile.update(torch.full((1, IN), 0.1), torch.tensor([[0.1, 0.2, 0.0]]), 0.01)
+    assert 1.0 / 3.0 < tile.d_sparsity < 2.0 / 3.0  # moved towards the new 2/3
+
+
+def test_d_sparsity_off_records_nothing() -> None:
+    tile = chopped_tile()
+    tile.update(torch.full((2, IN), 0.1), torch.tensor([[0.0, 0.2, 0.0]] * 2), 0.01)
+    assert tile.d_sparsity == 0.0

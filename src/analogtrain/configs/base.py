@@ -98,6 +98,12 @@ class ConfigBase:
     __slots__ = ()
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if self.__dict__.get("_analogtrain_read_only"):  # see configs/read_only.py
+            raise ConfigError(
+                f"{type(self).__name__}.{name}: this config belongs to a built tile and is "
+                "read-only; edit analogtrain.configs.editable_copy(config) and build a new "
+                "layer with it"
+            )
         names = config_field_names(type(self))
         if name not in names:
             close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)

@@ -34,6 +34,7 @@ from analogtrain.configs.compounds import (
     TransferCompound,
     VectorUnitCell,
 )
+from analogtrain.configs.entry import check_build_argument, check_seed
 from analogtrain.configs.enums import (
     BoundManagementType,
     NoiseManagementType,
@@ -46,7 +47,7 @@ from analogtrain.configs.rpu_configs import (
     UnitCellRPUConfig,
 )
 from analogtrain.configs.update import UpdateParameters
-from analogtrain.errors import ArgumentError
+from analogtrain.errors import ArgumentError, UnknownArgumentError
 
 __all__ = ["ALGORITHMS", "build_config"]
 
@@ -222,15 +223,19 @@ def build_config(
         )
     if isinstance(n_devices, bool) or not isinstance(n_devices, int) or n_devices < 1:
         raise ArgumentError(f"n_devices must be an integer >= 1, got {n_devices!r}")
-    if isinstance(construction_seed, bool) or not isinstance(construction_seed, int):
-        raise ArgumentError(f"construction_seed must be an integer, got {construction_seed!r}")
+    check_seed(construction_seed, "build_config(construction_seed=...)")
+    check_build_argument(device, "device")
+    check_build_argument(io_parameters, "io_parameters")
+    check_build_argument(up_parameters, "up_parameters")
     for key in kwargs:
         if key in _SET_BY_BUILDER:
-            raise TypeError(f"build_config() sets {key!r} itself; it cannot be passed")
+            raise UnknownArgumentError(f"build_config() sets {key!r} itself; it cannot be passed")
         if key not in _RPU_FIELDS:
             close = difflib.get_close_matches(key, sorted(_RPU_FIELDS - _SET_BY_BUILDER), n=3)
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise TypeError(f"build_config() got an unexpected keyword argument {key!r}{hint}")
+            raise UnknownArgumentError(
+                f"build_config() got an unexpected keyword argument {key!r}{hint}"
+            )
     d = _as_factory(device, "device", ConfigBase)
     io = _as_factory(io_parameters, "io_parameters", IOParameters)
     up = _as_factory(up_parameters, "up_parameters", UpdateParameters)

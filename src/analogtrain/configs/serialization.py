@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from enum import Enum
 from functools import cache
@@ -29,6 +30,7 @@ from typing import Any
 
 from analogtrain.configs import compounds, devices, enums, parameters, rpu_configs
 from analogtrain.configs.base import ConfigBase
+from analogtrain.configs.validation import validate_config
 from analogtrain.errors import ConfigError
 
 __all__ = [
@@ -129,16 +131,23 @@ def to_dict(config: Any) -> dict[str, Any]:
     return {"format": FORMAT, "version": FORMAT_VERSION, "config": _encode(config, "")}
 
 
-def _decode(data: Any, path: str) -> Any:
+MAX_DEPTH = 64
+"""Deepest nesting of a saved configuration that is decoded (real configs use < 15)."""
+
+
+def _decode(data: Any, path: str, depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"{path or 'config'}: nested deeper than {MAX_DEPTH} levels")
+    depth += 1
     if isinstance(data, list):
-        return [_decode(v, f"{path}[{i}]") for i, v in enumerate(data)]
+        return [_decode(v, f"{path}[{i}]", depth) for i, v in enumerate(data)]
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
     if not isinstance(data, dict):
         raise ConfigError(f"{path or 'config'}: unexpected value {data!r}")
     keys = set(data)
     if keys == {"class", "fields"}:
-        return _decode_object(data, path)
+        return _decode_object(data, path, depth)
     if keys == {"enum", "value"}:
         enum_cls = _enum_classes().get(data["enum"])
         if enum_cls is None:
@@ -150,11 +159,11 @@ def _decode(data: Any, path: str) -> Any:
                 f"{path}: {data['value']!r} is not a value of {enum_cls.__name__}"
             ) from None
     if keys == {"dict"} and isinstance(data["dict"], dict):
-        return {k: _decode(v, f"{path}.{k}") for k, v in data["dict"].items()}
+        return {k: _decode(v, f"{path}.{k}", depth) for k, v in data["dict"].items()}
     raise ConfigError(f"{path or 'config'}: unrecognised entry with keys {sorted(keys)}")
 
 
-def _decode_object(data: dict[str, Any], path: str) -> Any:
+def _decode_object(data: dict[str, Any], path: str, depth: int) -> Any:
     name = data["class"]
     cls = _config_classes().get(name) if isinstance(name, str) else None
     if cls is None:
@@ -166,15 +175,26 @@ def _decode_object(data: dict[str, Any], path: str) -> Any:
     for key in values:
         if key not in known:
             raise ConfigError(f"{path or name}: {name} has no field {key!r}")
-    kwargs = {k: _decode(v, f"{path}.{k}".lstrip(".")) for k, v in values.items()}
-    return cls(**kwargs)
+    kwargs = {k: _decode(v, f"{path}.{k}".lstrip("."), depth) for k, v in values.items()}
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:  # a __post_init__ refusing a value
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"{path or name}: {exc}") from None
 
 
-def from_dict(data: dict[str, Any]) -> Any:
+def from_dict(data: dict[str, Any], *, validate: bool = True) -> Any:
     """Rebuild a configuration object from :func:`to_dict` output.
 
+    With ``validate`` (the default) the result is checked like ``config.validate()``:
+    every field's type and range, the error naming its dotted path (``forward.out_noise
+    must be of type float, got '0.06x'``). ``validate=False`` only decodes (for tools that
+    inspect invalid configs).
+
     Raises:
-        ConfigError: wrong format or version, an unknown class, enum or field.
+        ConfigError: wrong format or version, an unknown class, enum or field, a value of
+            the wrong type or out of range.
     """
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ConfigError(f"not an analogtrain configuration (format must be {FORMAT!r})")
@@ -186,21 +206,57 @@ def from_dict(data: dict[str, Any]) -> Any:
     config = _decode(data.get("config"), "")
     if not isinstance(config, ConfigBase):
         raise ConfigError(f"the saved configuration is not a configuration object: {config!r}")
+    if validate:
+        validate_config(config)  # every field's type and range, with its dotted path
     return config
 
 
 def save_config(config: Any, path: str | os.PathLike[str]) -> None:
-    """Write ``config`` to ``path`` as JSON (see the module docstring for the format)."""
-    text = json.dumps(to_dict(config), indent=2)
+    """Write ``config`` to ``path`` as standard JSON (see the module docstring for the
+    format). A NaN or infinite value is refused with a ConfigError naming its field (JSON
+    has no literal for it); nothing is written then."""
+    data = to_dict(config)
+    bad = _non_finite_path(data["config"], "")
+    if bad is not None:
+        raise ConfigError(
+            f"save_config: {bad[0]} is {bad[1]!r}; standard JSON cannot hold NaN or infinity"
+        )
+    text = json.dumps(data, indent=2, allow_nan=False)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text + "\n")
+
+
+def _non_finite_path(data: Any, path: str) -> tuple[str, float] | None:
+    """The dotted field path and value of the first non-finite float in encoded data."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return path or "config", data
+    if isinstance(data, list):
+        for i, v in enumerate(data):
+            if (hit := _non_finite_path(v, f"{path}[{i}]")) is not None:
+                return hit
+    elif isinstance(data, dict):
+        items = data["fields"].items() if set(data) == {"class", "fields"} else data.items()
+        for k, v in items:
+            sub = path if k == "dict" and set(data) == {"dict"} else f"{path}.{k}".lstrip(".")
+            if (hit := _non_finite_path(v, sub)) is not None:
+                return hit
+    return None
 
 
 def load_config(path: str | os.PathLike[str]) -> Any:
     """Read a configuration written by :func:`save_config`."""
     with open(path, encoding="utf-8") as fh:
         try:
-            data = json.load(fh)
+            data = json.load(fh, parse_constant=_refuse_constant)
         except json.JSONDecodeError as err:
             raise ConfigError(f"{os.fspath(path)} is not valid JSON: {err}") from None
-    return from_dict(data)
+        except RecursionError:
+            raise ConfigError(f"{os.fspath(path)}: JSON nested too deeply") from None
+    try:
+        return from_dict(data)
+    except ConfigError as err:
+        raise ConfigError(f"{os.fspath(path)}: {err}") from None
+
+
+def _refuse_constant(name: str) -> float:
+    raise ConfigError(f"the non-standard JSON literal {name} is not accepted in a config file")

@@ -35,7 +35,9 @@ class UpdateParameters(ConfigBase):
         sto_round: stochastic rounding of the probabilities when ``res > 0``.
         x_res_implicit, d_res_implicit: bin widths of the scaled ``x`` and ``d`` for the
             DETERMINISTIC_IMPLICIT pulse type.
-        d_sparsity: record the fraction of zero ``d`` entries (a statistic, no effect here).
+        d_sparsity: keep a running average of the fraction of *non-zero* ``d`` entries per
+            row (aihwkit's ``d_noz / d_size``, whatever the name suggests); a statistic kept
+            in the chopped-transfer tile's state, no effect on any update.
     """
 
     desired_bl: int = 31

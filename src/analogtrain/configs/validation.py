@@ -25,7 +25,7 @@ from typing import Any
 from analogtrain.configs.base import ConfigBase
 from analogtrain.errors import ConfigError
 
-__all__ = ["join_path", "validate_config"]
+__all__ = ["MAX_INT", "MAX_MAGNITUDE", "join_path", "validate_config"]
 
 
 def join_path(path: str, name: str | int) -> str:
@@ -68,11 +68,42 @@ def _matches(value: Any, tp: Any) -> bool:
     return isinstance(value, tp)
 
 
+MAX_MAGNITUDE = 1e30
+"""Largest ``|value|`` of a number in a configuration. Values beyond it (1e300, 10**400)
+overflow later inside the simulation (float32 products, pulse counts) instead of failing
+here; no physical parameter needs them."""
+
+MAX_INT = 2**63 - 1
+"""Largest integer field value (integers are used as int64 counts and seeds)."""
+
+
+def _check_number(value: Any, path: str) -> None:
+    """Finite, ``|value| <= MAX_MAGNITUDE`` for floats, ``|value| <= MAX_INT`` for ints;
+    ``construction_seed`` fields: ``0 <= seed < 2**63``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if isinstance(value, int):
+        if path.rsplit(".", 1)[-1] == "construction_seed":
+            if not 0 <= value <= MAX_INT:
+                raise ConfigError(f"{path} must satisfy 0 <= seed < 2**63, got {value!r}")
+        elif abs(value) > MAX_INT:
+            raise ConfigError(f"{path} must be at most 2**63 - 1 in magnitude, got {value!r}")
+        return
+    if not math.isfinite(value):
+        raise ConfigError(f"{path} must be a finite number, got {value!r}")
+    if abs(value) > MAX_MAGNITUDE:
+        raise ConfigError(f"{path} must be at most {MAX_MAGNITUDE:g} in magnitude, got {value!r}")
+
+
 def _check_value(value: Any, tp: Any, path: str) -> None:
     if not _matches(value, tp):
         raise ConfigError(f"{path} must be of type {_type_name(tp)}, got {value!r}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"{path} must be a finite number, got {value!r}")
+    if isinstance(value, int) and not isinstance(value, bool) and tp is float:
+        if abs(value) > MAX_MAGNITUDE:  # also keeps float(value) from overflowing
+            raise ConfigError(
+                f"{path} must be at most {MAX_MAGNITUDE:g} in magnitude, got {value!r}"
+            )
+    _check_number(value, path)
     if isinstance(value, list):
         args = [a for a in _union_args(tp) if typing.get_origin(a) is list]
         item_tp = typing.get_args(args[0])[0] if args and typing.get_args(args[0]) else Any
@@ -116,3 +147,4 @@ def validate_config(obj: Any, path: str = "") -> None:
         _check_value(getattr(obj, f.name), hints[f.name], join_path(path, f.name))
     for rule in rules_for(type(obj)):
         rule(obj, path)
+

@@ -218,6 +218,7 @@ def _noisy_mvm(
         if is_backward or io.inp_noise <= 0:
             zero_rows = ~positive  # e.g. all-zero input with ABS_MAX: output exactly 0
         mu = torch.where(positive, mu, torch.ones_like(mu))  # mu <= 0: no input scaling
+    x, mu, row_unscale = _lift_tiny_rows(x, mu)
 
     kappa = 1.0
     y, passed = _analog_pass(weight, x, _reciprocal(mu), eff, io, state, generator, threads)
@@ -227,7 +228,7 @@ def _noisy_mvm(
         passed = passed | zero_rows if passed is not None else None
     y = _rescale(y, factor, out_scale)
     if passed is None:
-        return y
+        return _unlift(y, row_unscale)
 
     rows = None  # indices (into x) of the rows still being retried
     worst_case = (
@@ -260,7 +261,27 @@ def _noisy_mvm(
         y_rows, passed = _analog_pass(weight, x_rows, scale, eff, io, state, generator, threads)
         factor = mu * (kappa * out_scale) if mu is not None else None
         y.index_copy_(0, rows, _rescale(y_rows, factor, kappa * out_scale))
-    return y
+    return _unlift(y, row_unscale)
+
+
+def _lift_tiny_rows(x: Tensor, mu: Tensor | None) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    """Rows whose scale ``mu`` is so small (subnormal inputs) that ``1/mu`` would overflow
+    are multiplied, input and ``mu`` alike, by a power of two (``2**64`` in float32); the
+    result is divided by it again in :func:`_unlift`. Powers of two scale exactly, every
+    other row is untouched (bit-identical), and the lifted rows get the output of
+    ``mu · f(x / mu)`` instead of NaN. Returns ``(x, mu, per-row divisor or None)``."""
+    if mu is None:
+        return x, mu, None
+    info = torch.finfo(mu.dtype)
+    tiny = mu < 2.0 / info.max
+    if not bool(tiny.any()):
+        return x, mu, None
+    lift = torch.where(tiny, 2.0 ** (math.frexp(info.max)[1] // 2), 1.0).to(mu.dtype)
+    return x * lift.unsqueeze(1), mu * lift, lift
+
+
+def _unlift(y: Tensor, row_unscale: Tensor | None) -> Tensor:
+    return y if row_unscale is None else y.div_(row_unscale.unsqueeze(1))
 
 
 def _reciprocal(mu: Tensor | None, kappa: float = 1.0) -> Tensor | float | None:

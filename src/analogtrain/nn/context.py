@@ -3,8 +3,15 @@
 A torch optimizer only sees parameters. Each tile module therefore registers one scalar
 parameter, an :class:`AnalogContext`, that points back at the module and collects the
 ``(x, d)`` pairs of every backward pass since the last optimizer step. The optimizer turns
-these pairs into one pulsed update of the tile (compounds.md 4.3). The parameter itself
-never receives a gradient and its value (1.0) has no meaning.
+these pairs into one pulsed update of the tile (compounds.md 4.3). The value of the
+parameter (1.0) has no meaning.
+
+Stored pairs are a pending update, and they are forgotten exactly when torch forgets a
+gradient: the first stored pair puts a zero *gradient marker* into the context's ``.grad``,
+and pairs whose marker was cleared (``optimizer.zero_grad()``, ``model.zero_grad()``, with
+``set_to_none`` either way, or ``p.grad = None``) are dropped before the next pair is stored
+and before the optimizer uses them. A zero marker adds nothing to gradient norms;
+:meth:`AnalogContext.claim_pairs` removes it before a digital optimizer step can see it.
 """
 
 from __future__ import annotations
@@ -62,14 +69,48 @@ class AnalogContext(torch.nn.Parameter):
         self.analog_input = []
         self.analog_grad_output = []
         self.use_torch_update = False
+        self._marker: tuple[Tensor, int] | None = None
+
+    def _marker_intact(self) -> bool:
+        """Whether the gradient marker of the stored pairs is still this context's grad,
+        unzeroed (an in-place ``zero_()`` bumps the tensor's version counter)."""
+        if self._marker is None:
+            return False
+        marker, version = self._marker
+        return self.grad is marker and marker._version == version
+
+    def _drop_if_zeroed(self) -> None:
+        if self._marker is not None and not self._marker_intact():
+            self.reset()
 
     def store(self, x: Tensor, d: Tensor) -> None:
-        """Keep one ``(x, d)`` pair for the next optimizer step."""
+        """Keep one ``(x, d)`` pair for the next optimizer step (after dropping pairs a
+        ``zero_grad`` has discarded since they were stored)."""
+        self._drop_if_zeroed()
+        if self._marker is None:
+            marker = torch.zeros_like(self.data)
+            with torch.no_grad():
+                self.grad = marker
+            self._marker = (marker, marker._version)
         self.analog_input.append(x)
         self.analog_grad_output.append(d)
 
     def has_pairs(self) -> bool:
-        """Whether any backward pass happened since the last optimizer step."""
+        """Whether a backward pass stored pairs since the last step that no ``zero_grad``
+        discarded."""
+        self._drop_if_zeroed()
+        return bool(self.analog_input)
+
+    def claim_pairs(self) -> bool:
+        """Take the pending pairs for this optimizer step: drop discarded ones, remove the
+        gradient marker from ``.grad`` (so a digital step never sees it) and return whether
+        pairs are pending. Call it before the digital step; the pairs stay stored until
+        :meth:`take_pairs` or :meth:`reset`."""
+        self._drop_if_zeroed()
+        if self._marker is not None:
+            if self.grad is self._marker[0]:
+                self.grad = None
+            self._marker = None
         return bool(self.analog_input)
 
     def take_pairs(self) -> tuple[Tensor, Tensor]:
@@ -91,6 +132,7 @@ class AnalogContext(torch.nn.Parameter):
         """Drop the stored pairs (e.g. when the learning rate is zero)."""
         self.analog_input = []
         self.analog_grad_output = []
+        self._marker = None
 
     # A deep copy must follow the copy of the module it belongs to (the memo makes
     # ``deepcopy(model)`` give contexts that point at the copied tiles). Stored pairs are
@@ -120,6 +162,7 @@ class AnalogContext(torch.nn.Parameter):
             self.use_torch_update = state.get("use_torch_update", False)
             self.analog_input = []
             self.analog_grad_output = []
+            self._marker = None
         else:  # legacy tensor state
             super().__setstate__(state)
 

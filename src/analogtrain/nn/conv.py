@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from analogtrain.configs.entry import check_rpu_config
 from analogtrain.errors import ArgumentError
 from analogtrain.nn.layer_base import AnalogLayer
 from analogtrain.nn.linear import default_rpu_config, init_like_torch
@@ -83,6 +84,7 @@ class _AnalogConvNd(AnalogLayer, nn.Module):
         self.fan_in = in_channels * math.prod(self.kernel_size)
         if rpu_config is None:
             rpu_config = default_rpu_config()
+        check_rpu_config(rpu_config, f"{type(self).__name__}(rpu_config=...)")
         # drawn before the tiles take their seeds: same values as torch's conv after a seed
         weight, bias_init = init_like_torch(out_channels, self.fan_in, self.bias)
         cls = tile_module_class or default_tile_module_class(rpu_config, out_channels, self.fan_in)

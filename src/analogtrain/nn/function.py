@@ -56,15 +56,16 @@ class AnalogFunction(torch.autograd.Function):
         module = analog_ctx.analog_module
         x_tile, mask = fctx.saved_tensors
         d = grad_out.reshape(-1, grad_out.shape[-1])  # [m, out]
+        # The backward product runs (and may reject d) before the pair is stored: a
+        # rejected backward leaves no pending update behind.
+        grad_x = None
+        if fctx.needs_input_grad[1]:
+            scales = module.mapping_scales
+            d_in = d * scales if scales is not None else d
+            if mask is not None:
+                d_in = d_in.masked_fill(mask, 0.0)
+            with module.mvm_scope():
+                grad_x = module.tile.backward_mvm(d_in)  # [m, x_size]
+            grad_x = module.tile_input_grad(grad_x).reshape(fctx.in_shape)  # [..., in]
         module.store_pair(analog_ctx, x_tile, d)
-
-        if not fctx.needs_input_grad[1]:
-            return None, None
-        scales = module.mapping_scales
-        d_in = d * scales if scales is not None else d
-        if mask is not None:
-            d_in = d_in.masked_fill(mask, 0.0)
-        with module.mvm_scope():
-            grad_x = module.tile.backward_mvm(d_in)  # [m, x_size]
-        grad_x = module.tile_input_grad(grad_x)  # [m, in]
-        return None, grad_x.reshape(fctx.in_shape)
+        return None, grad_x

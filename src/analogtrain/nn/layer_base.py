@@ -14,7 +14,8 @@ from typing import Any
 from torch import Tensor, nn
 
 from analogtrain.errors import ArgumentError, NotSimulatedError
-from analogtrain.nn.tile_module import AnalogTileModule
+from analogtrain.nn.atomic import load_state_dict_atomically
+from analogtrain.nn.tile_module import AnalogTileModule, check_weight_shapes
 
 __all__ = ["AnalogLayer", "AnalogLayerBase"]
 
@@ -62,11 +63,24 @@ class AnalogLayerBase:
     def set_weights(self, weights: Any, apply_weight_scaling: bool = True) -> None:
         """Inverse of :meth:`get_weights`: ``{tile name: (weight, bias)}``."""
         tiles = dict(self.named_analog_tiles())
-        for name, value in weights.items():
+        checked = []
+        for name, value in weights.items():  # every entry is checked before any is written
             if name not in tiles:
                 raise ArgumentError(f"no analog tile named {name!r}; known: {sorted(tiles)}")
-            weight, bias = value
-            tiles[name].set_weights(weight, bias, apply_weight_scaling=apply_weight_scaling)
+            if not isinstance(value, (tuple, list)) or len(value) != 2:
+                raise ArgumentError(f"set_weights[{name!r}] must be (weight, bias), got {value!r}")
+            tile = tiles[name]
+            weight, bias = check_weight_shapes(
+                value[0],
+                value[1],
+                tile.out_size,
+                tile.in_size,
+                tile.digital_bias or tile.analog_bias,
+                f"set_weights[{name!r}]",
+            )
+            checked.append((tile, weight, bias))
+        for tile, weight, bias in checked:
+            tile.set_weights(weight, bias, apply_weight_scaling=apply_weight_scaling)
 
     def load_state_dict(
         self,
@@ -79,6 +93,9 @@ class AnalogLayerBase:
     ) -> Any:
         """``torch.nn.Module.load_state_dict``; the tiles restore their saved configs.
 
+        All or nothing: a state with NaN values, a wrong shape, a wrong tile class or a bad
+        config raises with the model unchanged (tried on a copy first,
+        :func:`~analogtrain.nn.atomic.load_state_dict_atomically`).
         ``load_rpu_config=False`` (aihwkit: keep the current configs) is not simulated;
         ``strict_rpu_config_check`` is accepted for compatibility.
         """
@@ -88,7 +105,7 @@ class AnalogLayerBase:
                 "rpu_config; build the model with the new config and use set_weights instead"
             )
         assert isinstance(self, nn.Module)
-        return nn.Module.load_state_dict(self, state_dict, strict, assign)
+        return load_state_dict_atomically(self, state_dict, strict, assign)
 
     def drift_analog_weights(self, t_inference: float = 0.0) -> None:
         """Drift every tile's weights by ``t_inference`` seconds (single-tile.md 2.9)."""

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from analogtrain.configs import SingleRPUConfig
+from analogtrain.configs.entry import check_rpu_config
 from analogtrain.nn.layer_base import AnalogLayer
 from analogtrain.nn.tile_array import default_tile_module_class
 
@@ -64,6 +65,7 @@ class AnalogLinear(AnalogLayer, nn.Linear):
         self.bias = bool(bias)  # type: ignore[assignment]
         if rpu_config is None:
             rpu_config = default_rpu_config()
+        check_rpu_config(rpu_config, f"{type(self).__name__}(rpu_config=...)")
         # drawn before the tiles take their seeds: same values as nn.Linear after the same seed
         weight, bias_init = init_like_torch(out_features, in_features, self.bias)
         cls = tile_module_class or default_tile_module_class(rpu_config, out_features, in_features)

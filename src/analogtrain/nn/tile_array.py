@@ -12,13 +12,22 @@ the partial sums being digital. The bias is always digital, held by the array.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from analogtrain.configs.entry import check_rpu_config
 from analogtrain.errors import ArgumentError, NotSimulatedError
-from analogtrain.nn.tile_module import AnalogTileModule, check_weight_shapes, split_sizes
+from analogtrain.nn.tile_module import (
+    AnalogTileModule,
+    check_finite_input,
+    check_omega,
+    check_weight_shapes,
+    describe_module,
+    split_sizes,
+)
 
 __all__ = ["TileModuleArray", "default_tile_module_class"]
 
@@ -30,6 +39,7 @@ def default_tile_module_class(rpu_config: Any, out_size: int, in_size: int) -> t
     ``rpu_config.tile_array_class`` may be an ``nn.Module`` subclass (used for split layers)
     or ``None`` (never split, as in aihwkit); a class name means :class:`TileModuleArray`.
     """
+    check_rpu_config(rpu_config, "rpu_config")
     mapping = rpu_config.mapping
     split = (
         len(split_sizes(in_size, mapping.max_input_size)) > 1
@@ -67,6 +77,7 @@ class TileModuleArray(nn.Module):
         in_sizes: list[int] | None = None,
     ) -> None:
         super().__init__()
+        check_rpu_config(rpu_config, f"{type(self).__name__}(rpu_config=...)")
         mapping = rpu_config.mapping
         self.out_size = out_size
         self.in_size = in_size
@@ -92,9 +103,21 @@ class TileModuleArray(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``x [..., in_size]`` -> ``[..., out_size]``."""
+        where = describe_module(self)
+        if not isinstance(x, Tensor):
+            raise ArgumentError(f"{where}: input must be a torch.Tensor, got {type(x).__name__}")
         if x.shape[-1:] != (self.in_size,):
             raise ArgumentError(
-                f"input has shape {tuple(x.shape)}; its last dimension must be {self.in_size}"
+                f"{where}: input has shape {tuple(x.shape)}; its last dimension must be "
+                f"{self.in_size}"
+            )
+        # Checked as a whole before the first tile draws noise (a bad value in the second
+        # tile's slice must not advance the first tile's generator).
+        check_finite_input(x, where)
+        dtype = self.array[0][0].analog_ctx.dtype
+        if x.dtype != dtype:
+            raise ArgumentError(
+                f"{where}: input dtype {x.dtype} does not match the tile dtype {dtype}"
             )
         parts = torch.split(x, self.in_sizes, dim=-1)
         y: Tensor | None = None
@@ -135,9 +158,22 @@ class TileModuleArray(nn.Module):
         """Write ``weight [out, in]`` block by block and the bias into the digital bias."""
         if realistic:
             raise NotSimulatedError("set_weights(realistic=True) (closed-loop programming)")
+        where = f"{describe_module(self)}.set_weights"
         weight, bias = check_weight_shapes(
-            weight, bias, self.out_size, self.in_size, self.bias is not None
+            weight, bias, self.out_size, self.in_size, self.bias is not None, where
         )
+        omega = check_omega(weight_scaling_omega, where)
+        if omega is None:
+            omega = float(self.array[0][0].rpu_config.mapping.weight_scaling_omega)
+        # Every tile's mapping scale is at most max|W| / omega: finite here means finite in
+        # every tile, so no tile can refuse after another was written.
+        if apply_weight_scaling and omega > 0 and weight.numel():
+            top = float(weight.abs().max()) / omega
+            if not math.isfinite(top):
+                raise ArgumentError(
+                    f"{where}: weight_scaling_omega={omega!r} gives non-finite mapping "
+                    "scales; nothing was written"
+                )
         in_parts = torch.split(weight, self.in_sizes, dim=1)
         for row, w_a in zip(self.array, in_parts):
             for tile, w_ab in zip(row, torch.split(w_a, self.out_sizes, dim=0)):

@@ -30,8 +30,15 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from analogtrain.configs.entry import check_rpu_config
 from analogtrain.configs.enums import RPUDataType
-from analogtrain.errors import ArgumentError, NotSimulatedError, check_positive_int
+from analogtrain.configs.read_only import freeze_config
+from analogtrain.errors import (
+    AnalogTrainError,
+    ArgumentError,
+    NotSimulatedError,
+    check_positive_int,
+)
 from analogtrain.nn.context import AnalogContext
 from analogtrain.nn.ddp_guard import check_not_in_ddp
 from analogtrain.nn.function import AnalogFunction
@@ -51,25 +58,84 @@ def tile_dtype(rpu_config: Any) -> torch.dtype:
     raise NotSimulatedError(f"runtime.data_type={data_type} (only FLOAT and DOUBLE)")
 
 
+def _count_non_finite(t: Tensor) -> int:
+    if t.numel() == 0 or bool(torch.isfinite(t.sum())):
+        return 0
+    return int((~torch.isfinite(t)).sum())
+
+
 def check_weight_shapes(
-    weight: Tensor, bias: Tensor | None, out_size: int, in_size: int, has_bias: bool
+    weight: Tensor,
+    bias: Tensor | None,
+    out_size: int,
+    in_size: int,
+    has_bias: bool,
+    where: str = "set_weights",
 ) -> tuple[Tensor, Tensor | None]:
     """Validate ``weight [out, in]`` (any shape with ``out * in`` elements per row is
-    reshaped) and ``bias [out]``; return them as detached tensors."""
+    reshaped) and ``bias [out]``, both real and finite; return them as detached tensors.
+    Errors start with ``where`` (the layer and the call)."""
     weight = torch.as_tensor(weight).detach()
     if weight.dim() < 2 or weight.shape[0] != out_size or weight[0].numel() != in_size:
         raise ArgumentError(
-            f"weight has shape {tuple(weight.shape)}, expected ({out_size}, {in_size})"
+            f"{where}: weight has shape {tuple(weight.shape)}, expected ({out_size}, {in_size})"
         )
+    if not (weight.is_floating_point() or weight.dtype in _INT_DTYPES):
+        raise ArgumentError(f"{where}: weight has dtype {weight.dtype}, expected a real dtype")
     weight = weight.reshape(out_size, in_size)
+    if (bad := _count_non_finite(weight)) > 0:
+        raise ArgumentError(
+            f"{where}: weight has {bad} NaN/inf values of {weight.numel()}; nothing was written"
+        )
     if bias is not None:
         if not has_bias:
-            raise ArgumentError("a bias was given but the layer was built with bias=False")
+            raise ArgumentError(
+                f"{where}: a bias was given but the layer was built with bias=False"
+            )
         bias = torch.as_tensor(bias).detach()
         if bias.numel() != out_size:
-            raise ArgumentError(f"bias has shape {tuple(bias.shape)}, expected ({out_size},)")
+            raise ArgumentError(
+                f"{where}: bias has shape {tuple(bias.shape)}, expected ({out_size},)"
+            )
+        if not (bias.is_floating_point() or bias.dtype in _INT_DTYPES):
+            raise ArgumentError(f"{where}: bias has dtype {bias.dtype}, expected a real dtype")
         bias = bias.reshape(out_size)
+        if (bad := _count_non_finite(bias)) > 0:
+            raise ArgumentError(
+                f"{where}: bias has {bad} NaN/inf values of {out_size}; nothing was written"
+            )
     return weight, bias
+
+
+def check_omega(omega: object, where: str) -> float | None:
+    """``weight_scaling_omega`` as a float (None stays None): a finite real ``>= 0``."""
+    if omega is None:
+        return None
+    if isinstance(omega, bool) or not isinstance(omega, (int, float)):
+        raise ArgumentError(f"{where}: weight_scaling_omega must be a real number, got {omega!r}")
+    if not math.isfinite(omega) or omega < 0:
+        raise ArgumentError(f"{where}: weight_scaling_omega must be finite and >= 0, got {omega!r}")
+    return float(omega)
+
+
+def check_finite_input(x: Tensor, where: str) -> None:
+    """ArgumentError (naming ``where`` and the count) if ``x`` holds NaN or inf; run before
+    any tile draws noise so that a rejected forward advances no generator."""
+    if (bad := _count_non_finite(x)) > 0:
+        raise ArgumentError(
+            f"{where}: input has {bad} NaN/inf values of {x.numel()} (shape {tuple(x.shape)})"
+        )
+
+
+def describe_module(module: nn.Module) -> str:
+    """``'<path>' Class(sizes)`` (the path once :func:`~analogtrain.nn.atomic.label_analog_modules`
+    ran), for error messages."""
+    path = getattr(module, "module_path", None)
+    text = f"{type(module).__name__}({module.extra_repr()})"
+    return f"{path!r} {text}" if path else text
+
+
+_INT_DTYPES = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
 
 
 class AnalogTileModule(nn.Module):
@@ -102,7 +168,8 @@ class AnalogTileModule(nn.Module):
         super().__init__()
         check_positive_int(out_size, "out_size")
         check_positive_int(in_size, "in_size")
-        rpu_config = copy.deepcopy(rpu_config)
+        check_rpu_config(rpu_config, f"{type(self).__name__}(rpu_config=...)")
+        rpu_config = freeze_config(copy.deepcopy(rpu_config))  # read-only: configs/read_only.py
         mapping = rpu_config.mapping
         pre_post = getattr(rpu_config, "pre_post", None)
         if pre_post is not None and pre_post.input_range.enable:
@@ -139,15 +206,22 @@ class AnalogTileModule(nn.Module):
     # ------------------------------------------------------------------ forward
     def forward(self, x: Tensor) -> Tensor:
         """``x [..., in_size]`` -> ``[..., out_size]`` (see the module docstring)."""
+        if not isinstance(x, Tensor):
+            raise ArgumentError(
+                f"{describe_module(self)}: input must be a torch.Tensor, got {type(x).__name__}"
+            )
         if x.shape[-1:] != (self.in_size,):
             raise ArgumentError(
-                f"input has shape {tuple(x.shape)}; its last dimension must be {self.in_size}"
+                f"{describe_module(self)}: input has shape {tuple(x.shape)}; its last "
+                f"dimension must be {self.in_size}"
             )
         if x.dtype != self.analog_ctx.dtype:
             raise ArgumentError(
-                f"input dtype {x.dtype} does not match the tile dtype {self.analog_ctx.dtype}"
+                f"{describe_module(self)}: input dtype {x.dtype} does not match the tile "
+                f"dtype {self.analog_ctx.dtype}"
             )
         check_not_in_ddp(self)
+        check_finite_input(x, describe_module(self))
         y = AnalogFunction.apply(self.analog_ctx, x)
         if self.out_scaling_alpha is not None:
             y = y * self.out_scaling_alpha
@@ -282,13 +356,20 @@ class AnalogTileModule(nn.Module):
         """
         if realistic:
             raise NotSimulatedError("set_weights(realistic=True) (closed-loop programming)")
+        # Everything is checked and computed first; the tile is written first (it may still
+        # refuse), the scales, output scales and bias only after it accepted.
+        where = f"{describe_module(self)}.set_weights"
         has_bias = self.digital_bias or self.analog_bias
-        weight, bias = check_weight_shapes(weight, bias, self.out_size, self.in_size, has_bias)
+        weight, bias = check_weight_shapes(
+            weight, bias, self.out_size, self.in_size, has_bias, where
+        )
+        weight_scaling_omega = check_omega(weight_scaling_omega, where)
         dtype = self.analog_ctx.dtype
         wc = weight.to(dtype=dtype, device="cpu")
         if self.analog_bias:
             col = bias if bias is not None else self.get_weights(apply_weight_scaling)[1]
             wc = torch.cat([wc, col.to(wc).reshape(-1, 1)], dim=1)
+        new_scales: Tensor | None = None
         if apply_weight_scaling:
             mapping = self.rpu_config.mapping
             omega = (
@@ -303,11 +384,18 @@ class AnalogTileModule(nn.Module):
                     alpha = wc.abs().max().reshape(1)
                 alpha = alpha / omega
                 alpha[alpha == 0] = 1.0
+                if (bad := _count_non_finite(alpha)) > 0:
+                    raise ArgumentError(
+                        f"{where}: weight_scaling_omega={omega!r} gives {bad} non-finite "
+                        "mapping scales; nothing was written"
+                    )
                 wc = wc / alpha.reshape(-1, 1)
-                self.mapping_scales = alpha.to(self.analog_ctx.device)
-            if self.out_scaling_alpha is not None:
-                self.out_scaling_alpha.fill_(1.0)
+                new_scales = alpha.to(self.analog_ctx.device)
         self.tile.set_weights(wc.to(self.analog_ctx.device))
+        if new_scales is not None:
+            self.mapping_scales = new_scales
+        if apply_weight_scaling and self.out_scaling_alpha is not None:
+            self.out_scaling_alpha.fill_(1.0)
         if self.digital_bias and bias is not None:
             self.bias.copy_(bias.to(self.bias))
 
@@ -316,7 +404,20 @@ class AnalogTileModule(nn.Module):
         return self.tile.get_hidden_parameters()
 
     def set_hidden_parameters(self, params: OrderedDict[str, Tensor]) -> None:
-        """Restore the tile's hidden parameters (names must match)."""
+        """Restore the tile's hidden parameters (names must match).
+
+        The call is tried on a copy of the tile first: a rejected set (wrong names, shapes,
+        NaN values, a compound's second device refusing) leaves the tile untouched.
+        """
+        trial = copy.deepcopy(self.tile)
+        try:
+            trial.set_hidden_parameters(params)
+        except AnalogTrainError as exc:
+            raise type(exc)(
+                f"{describe_module(self)}.set_hidden_parameters: {exc}; nothing was written"
+            ) from exc
+        finally:
+            del trial
         self.tile.set_hidden_parameters(params)
 
     # A checkpoint may hold mapping scales a fresh module does not have yet (scales set with

@@ -10,6 +10,14 @@ pulsed update with all the ``(x, d)`` rows stored since the last step,
 at the group's learning rate read at step time (so schedulers work), then one
 ``post_update_step`` (diffusion, decay). Momentum, dampening, Nesterov and weight decay act
 on the digital parameters only.
+
+A step checks everything it will use before it changes anything
+(:mod:`analogtrain.optim.step_checks`): a NaN/inf/negative learning rate, a NaN/inf digital
+gradient or a NaN/inf pending ``(x, d)`` pair raises :class:`~analogtrain.errors.ArgumentError`
+with the model, the optimizer state and the pending pairs unchanged. ``zero_grad()`` (of the
+optimizer or of the model) drops the pending analog update as it drops the gradients
+(:class:`~analogtrain.nn.context.AnalogContext`), so a batch rejected or skipped that way
+leaves no trace.
 """
 
 from __future__ import annotations
@@ -20,8 +28,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from analogtrain.errors import ArgumentError
 from analogtrain.nn.context import AnalogContext
+from analogtrain.optim.step_checks import (
+    check_learning_rate,
+    check_step_inputs,
+    claim_analog_pairs,
+)
 
 __all__ = ["AnalogSGD"]
 
@@ -50,6 +62,7 @@ class AnalogSGD(torch.optim.SGD):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
+        check_learning_rate(lr, "AnalogSGD(lr=...)")
         super().__init__(
             params,
             lr=lr,
@@ -63,6 +76,14 @@ class AnalogSGD(torch.optim.SGD):
             fused=fused,
         )
 
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """``torch.optim.SGD.add_param_group``, refusing a NaN/inf/negative ``lr`` first."""
+        if isinstance(param_group, dict) and "lr" in param_group:
+            check_learning_rate(
+                param_group["lr"], f"param group {len(self.param_groups)} of AnalogSGD"
+            )
+        super().add_param_group(param_group)
+
     def analog_contexts(self) -> list[tuple[dict[str, Any], AnalogContext]]:
         """``(group, context)`` for every analog tile in the parameter groups."""
         return [
@@ -73,8 +94,18 @@ class AnalogSGD(torch.optim.SGD):
         ]
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Digital SGD step, then one pulsed update and a post-update step per tile."""
-        loss = super().step(closure)
+        """Digital SGD step, then one pulsed update and a post-update step per tile.
+
+        The closure (if any) runs first; then every input of the step is checked, and a
+        rejected step raises before any parameter, state or tile changes.
+        """
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        check_step_inputs(self)
+        claim_analog_pairs(self)
+        super().step(None)
         with torch.no_grad():
             self._analog_step()
         return loss
@@ -109,7 +140,6 @@ class AnalogSGD(torch.optim.SGD):
 
     def set_learning_rate(self, learning_rate: float = 0.1) -> None:
         """Set the learning rate of every group (digital and analog)."""
-        if learning_rate < 0.0:
-            raise ArgumentError(f"Invalid learning rate: {learning_rate}")
+        check_learning_rate(learning_rate, "AnalogSGD.set_learning_rate(learning_rate=...)")
         for group in self.param_groups:
             group["lr"] = learning_rate

@@ -39,6 +39,7 @@ import torch
 from torch import Tensor, nn
 
 from analogtrain.configs.not_simulated import check_simulated
+from analogtrain.configs.read_only import freeze_config
 from analogtrain.configs.serialization import from_dict, to_dict
 from analogtrain.errors import (
     ArgumentError,
@@ -88,6 +89,7 @@ class AnalogTileBase(nn.Module, abc.ABC):
         self.in_size = in_size
         self.rpu_config = copy.deepcopy(rpu_config)
         _validate_config(self.rpu_config)
+        freeze_config(self.rpu_config)  # edits of a built tile's config raise (read_only.py)
         # Zero-element tensor that follows .to(): tells the tile's current device and dtype.
         self.register_buffer(
             "_anchor", torch.zeros(0, device=device, dtype=dtype), persistent=False
@@ -333,7 +335,7 @@ class AnalogTileBase(nn.Module, abc.ABC):
         self.construction_seed = int(state["construction_seed"])
         if config != self.rpu_config:
             _validate_config(config)
-            self.rpu_config = config
+            self.rpu_config = freeze_config(config)
             self._rebuild()
         self._n_moves = int(state["n_moves"])
         self._generator = None

@@ -9,6 +9,7 @@ epoch ``k`` and resumed from its checkpoint continues exactly as an uninterrupte
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
 import time
@@ -20,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from analogtrain.errors import ArgumentError
+from analogtrain.nn.atomic import check_state_values, label_analog_modules
 from analogtrain.training.datasets import ImageDataset
 from analogtrain.training.progress import ProgressBar
 
@@ -131,7 +133,7 @@ class TrainingRun:
             raise ArgumentError(f"batch_size must be >= 1, got {batch_size!r}")
         if max_batches is not None and max_batches < 1:
             raise ArgumentError(f"max_batches must be >= 1, got {max_batches!r}")
-        self.model = model
+        self.model = label_analog_modules(model)  # errors then name the layer's path
         self.data = data
         self.batch_size = int(batch_size)
         self.max_batches = max_batches
@@ -234,14 +236,32 @@ class TrainingRun:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a state written by :meth:`state_dict` (same model architecture)."""
+        """Restore a state written by :meth:`state_dict` (same model architecture).
+
+        All or nothing: every part is tried on a copy first (model, optimizer, data-order
+        generator, history), so a rejected state leaves the run unchanged.
+        """
+        if not isinstance(state, dict):
+            raise ArgumentError(f"run state must be a dict, got {type(state).__name__}")
         missing = {"model", "optimizer", "generator", "history"} - set(state)
         if missing:
             raise ArgumentError(f"checkpoint lacks {sorted(missing)}")
-        self.model.load_state_dict(state["model"])
+        check_state_values(state["model"], "checkpoint model state")
+        # one deepcopy: the copied optimizer points at the copied model's parameters
+        trial_model, trial_opt = copy.deepcopy((self.model, self.optimizer))
+        try:
+            nn.Module.load_state_dict(trial_model, state["model"])
+            trial_opt.load_state_dict(state["optimizer"])
+            torch.Generator().set_state(state["generator"])
+            history = History.from_list(state["history"])
+        except (ArgumentError, RuntimeError, KeyError, TypeError, ValueError) as exc:
+            raise ArgumentError(f"checkpoint state rejected (nothing was loaded): {exc}") from exc
+        finally:
+            del trial_model, trial_opt
+        nn.Module.load_state_dict(self.model, state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"])
-        self.history = History.from_list(state["history"])
+        self.history = history
 
 
 def _shard(n: int, world: int) -> slice:
