@@ -138,7 +138,9 @@ class AnalogDataParallel(nn.Module):
 
     # ------------------------------------------------------------------ state
     def _after_load(self, tile_module: nn.Module, _incompatible: Any) -> None:
-        self.exchange.reset_mvm_stream(tile_module)  # type: ignore[arg-type]
+        # a deep copy (e.g. the trial load of nn.atomic) carries no exchange: nothing to reseed
+        if self.exchange is not None:
+            self.exchange.reset_mvm_stream(tile_module)  # type: ignore[arg-type]
 
     def _broadcast_state(self) -> None:
         src = dist.get_global_rank(self.process_group, 0) if self.process_group else 0
