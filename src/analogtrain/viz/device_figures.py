@@ -224,9 +224,7 @@ def plot_device_compact(
     total_iters = n_loops * 2 * n_steps
     direction = pulse_directions(n_steps, total_iters)
     noisy = tile_for_plotting(rpu_config, n_traces, use_cuda, noise_free=False, w_init=w_init)
-    w_trace = compute_tile_pulse_response(noisy, direction, use_forward=True).reshape(
-        -1, n_traces
-    )
+    w_trace = compute_tile_pulse_response(noisy, direction, use_forward=True).reshape(-1, n_traces)
     plot_kwargs.setdefault("linewidth", 1)
     limit = float(np.abs(w_trace).max()) * 1.2 or 1.0
 
