@@ -128,4 +128,7 @@ def test_bad_direction_and_non_tile_are_rejected_with_clear_errors() -> None:
         compute_tile_pulse_response(object(), np.ones(3))
     with pytest.raises(ArgumentError, match="n_traces"):
         tile_for_plotting(_constant_step(0.1), 0)
+    if not torch.cuda.is_available():
+        with pytest.raises(ArgumentError, match="use_cuda"):
+            tile_for_plotting(_constant_step(0.1), 1, use_cuda=True)
     torch.testing.assert_close(tile.get_weights(), before)

@@ -165,7 +165,7 @@ def plot_response_overview(
         n_loops: up/down cycles drawn.
         n_steps: pulses per half cycle (default :func:`estimate_n_steps`).
         n_traces: sampled devices.
-        use_cuda: compute on CUDA when available.
+        use_cuda: compute on CUDA (an error without a CUDA device).
         smoothness: kernel width of the step statistics.
     """
     n_loops = _positive("n_loops", n_loops)
@@ -210,7 +210,7 @@ def plot_device_compact(
         n_traces: sampled devices.
         n_loops: up/down cycles.
         w_init: initial weight (default the device's ``w_min``).
-        use_cuda: compute on CUDA when available.
+        use_cuda: compute on CUDA (an error without a CUDA device).
         axes: draw only the loops, into these axes, and return them (no statistics).
         plot_kwargs: passed to the loops' ``plot`` (``linewidth`` defaults to 1).
 
@@ -224,6 +224,11 @@ def plot_device_compact(
     total_iters = n_loops * 2 * n_steps
     direction = pulse_directions(n_steps, total_iters)
     noisy = tile_for_plotting(rpu_config, n_traces, use_cuda, noise_free=False, w_init=w_init)
+    # the noise-free twin gets the same devices, copied before any pulse changes their state
+    exact = None
+    if axes is None:
+        exact = tile_for_plotting(rpu_config, n_traces, use_cuda, noise_free=True, w_init=w_init)
+        exact.set_hidden_parameters(noisy.get_hidden_parameters())
     w_trace = compute_tile_pulse_response(noisy, direction, use_forward=True).reshape(-1, n_traces)
     plot_kwargs.setdefault("linewidth", 1)
     limit = float(np.abs(w_trace).max()) * 1.2 or 1.0
@@ -247,8 +252,7 @@ def plot_device_compact(
     draw_loops(main)
     main.tick_params(labelleft=False)
 
-    exact = tile_for_plotting(rpu_config, n_traces, use_cuda, noise_free=True, w_init=w_init)
-    exact.set_hidden_parameters(noisy.get_hidden_parameters())
+    assert exact is not None
     direction = pulse_directions(n_steps, _total_iters(1, n_steps))
     exact_trace = compute_tile_pulse_response(exact, direction, use_forward=False)
     nodes = np.linspace(exact_trace.min(), exact_trace.max(), min(n_steps, 100))

@@ -243,7 +243,7 @@ def tile_for_plotting(
     Args:
         rpu_config: a ``SingleRPUConfig`` or ``UnitCellRPUConfig`` (not changed).
         n_traces: number of rows, i.e. of sampled devices.
-        use_cuda: put the tile on CUDA (only when torch has a CUDA device).
+        use_cuda: put the tile on CUDA (an error when torch has no CUDA device).
         noise_free: switch off cycle-to-cycle noise: ``dw_min_std = 0``, perfect forward
             reads, no refresh or transfer pulses, write noise reduced to 1e-6.
         w_init: initial weight of every row.
@@ -264,7 +264,9 @@ def tile_for_plotting(
         inner = getattr(config.device, "device", None)
         if inner is not None:
             _quiet_device(inner)
-    device = "cuda" if use_cuda and torch.cuda.is_available() else None
+    if use_cuda and not torch.cuda.is_available():
+        raise ArgumentError("use_cuda=True, but torch sees no CUDA device (pass use_cuda=False)")
+    device = "cuda" if use_cuda else None
     tile = create_tile(config, n_traces, 1, device=device)
     tile.set_learning_rate(1.0)
     if w_init is None:
