@@ -11,7 +11,12 @@ pytest.importorskip("matplotlib")
 
 from matplotlib.figure import Figure  # noqa: E402
 
-from analogtrain.configs import ConstantStepDevice, ReferenceUnitCell, SoftBoundsDevice  # noqa: E402
+from analogtrain.configs import (  # noqa: E402
+    ConstantStepDevice,
+    ReferenceUnitCell,
+    SoftBoundsDevice,
+    TransferCompound,
+)
 from analogtrain.errors import ArgumentError  # noqa: E402
 from analogtrain.viz.device_figures import (  # noqa: E402
     plot_device_compact,
@@ -48,10 +53,14 @@ def test_plot_device_overview_has_two_traces_and_up_down_statistics() -> None:
     assert len(fig.axes[0].get_lines()[0].get_xdata()) == 1000
 
 
-def test_plot_device_overview_works_for_a_unit_cell() -> None:
-    cell = ReferenceUnitCell(unit_cell_devices=[SoftBoundsDevice(), SoftBoundsDevice()])
+@pytest.mark.parametrize("cell_class", [ReferenceUnitCell, TransferCompound])
+def test_plot_device_overview_works_for_unit_cells_and_transfer_compounds(
+    cell_class: type,
+) -> None:
+    cell = cell_class(unit_cell_devices=[SoftBoundsDevice(), SoftBoundsDevice()])
     fig = plot_device_response(cell, n_steps=10, n_loops=1, n_traces=2)
     assert len(fig.axes) == 4
+    assert len(fig.axes[1].get_lines()) == 2  # the noise-free trace of each device
 
 
 def test_plot_device_symmetry_alternates_pulses_from_w_init() -> None:

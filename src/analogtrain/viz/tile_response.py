@@ -212,7 +212,7 @@ def estimate_n_steps(rpu_config: Any) -> int:
 
 def _quiet_device(device: Any) -> None:
     """Switch off the cycle-to-cycle noise of one device config (in place)."""
-    from analogtrain.configs import IOParameters, PulseType, UpdateParameters
+    from analogtrain.configs import IOParameters
 
     if hasattr(device, "dw_min_std"):
         device.dw_min_std = 0.0
@@ -222,9 +222,9 @@ def _quiet_device(device: Any) -> None:
     for name in ("refresh_forward", "transfer_forward"):
         if hasattr(device, name):
             setattr(device, name, IOParameters(is_perfect=True))
-    for name in ("refresh_update", "transfer_update"):
-        if hasattr(device, name):
-            setattr(device, name, UpdateParameters(pulse_type=PulseType.NONE))
+    # aihwkit also sets the transfer (and refresh) update to PulseType.NONE; analogtrain
+    # does not simulate that on pulsed arrays, so transfers stay pulsed (onto devices that
+    # are noise-free themselves)
 
 
 def tile_for_plotting(
@@ -244,8 +244,9 @@ def tile_for_plotting(
         rpu_config: a ``SingleRPUConfig`` or ``UnitCellRPUConfig`` (not changed).
         n_traces: number of rows, i.e. of sampled devices.
         use_cuda: put the tile on CUDA (an error when torch has no CUDA device).
-        noise_free: switch off cycle-to-cycle noise: ``dw_min_std = 0``, perfect forward
-            reads, no refresh or transfer pulses, write noise reduced to 1e-6.
+        noise_free: switch off cycle-to-cycle noise: ``dw_min_std = 0`` on every device,
+            perfect forward and transfer reads, write noise reduced to 1e-6 (transfers of
+            compounds stay pulsed, unlike aihwkit's exact transfers).
         w_init: initial weight of every row.
     """
     from analogtrain.tiles import create_tile
