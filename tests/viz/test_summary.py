@@ -76,3 +76,14 @@ def test_summary_rejects_a_non_module_and_a_bad_input_size() -> None:
         analog_summary("model")  # type: ignore[arg-type]
     with pytest.raises(ArgumentError, match="input_size"):
         analog_summary(_model(), "big")
+
+
+def test_summary_of_a_converted_torch_model_reports_its_analog_layers() -> None:
+    from analogtrain.nn import convert_to_analog
+
+    digital = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(72, 5))
+    model = convert_to_analog(digital, SingleRPUConfig(device=ConstantStepDevice()))
+    info = analog_summary(model, (1, 1, 8, 8))
+    assert [layer.isanalog for layer in info.layer_summary] == [True, False, False, True]
+    assert info.layer_summary[0].reuse_factor == 36 and info.layer_summary[3].reuse_factor == 1
+    assert [(t.log_out_size, t.log_in_size) for t in info.layer_summary[3].tiles_info] == [(5, 72)]

@@ -157,7 +157,7 @@ def model_response(
     device_config: Any,
     n_traces: int = 1,
     fit_weights: Any = None,
-    verbose: bool = False,
+    verbose: bool = True,
     only_response: bool = False,
     *,
     max_pulses: int | None = 1,
@@ -171,7 +171,7 @@ def model_response(
         device_config: pulsed device (or a config holding one as ``.device``); a copy is used.
         n_traces: simulated copies averaged per response.
         fit_weights: per measurement, a weight per device column multiplying the residuals.
-        verbose: print the standard deviation of the residuals.
+        verbose: print the standard deviation of the residuals (not with ``only_response``).
         only_response: return the simulated responses instead of the residuals.
         max_pulses: at most this many pulses per entry (``None``: no limit).
         seed: seed of the simulation's random draws.
@@ -334,6 +334,7 @@ def fit_measurements(
             device,
             n_traces,
             fit_weights,
+            verbose=False,
             max_pulses=max_pulses,
             seed=seed,
         )
