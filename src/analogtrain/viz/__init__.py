@@ -8,10 +8,23 @@ from analogtrain.viz.pulse_response import (
     compute_pulse_response,
     compute_pulse_statistics,
 )
+from analogtrain.viz.summary import AnalogInfo, analog_summary
+from analogtrain.viz.tile_response import (
+    compute_step_statistics,
+    compute_tile_pulse_response,
+    estimate_n_steps,
+    tile_for_plotting,
+)
 
 __all__ = [
+    "AnalogInfo",
     "PulseResponse",
     "PulseStatistics",
     "compute_pulse_response",
     "compute_pulse_statistics",
+    "analog_summary",
+    "compute_step_statistics",
+    "compute_tile_pulse_response",
+    "estimate_n_steps",
+    "tile_for_plotting",
 ]

@@ -1,0 +1,1 @@
+"""aihwkit's ``experiments.experiments`` package."""

@@ -1,0 +1,5 @@
+"""aihwkit's ``experiments.runners.local``."""
+
+from analogtrain.experiments.runners import LocalRunner
+
+__all__ = ["LocalRunner"]

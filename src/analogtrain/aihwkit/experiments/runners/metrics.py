@@ -1,0 +1,5 @@
+"""aihwkit's ``experiments.runners.metrics``."""
+
+from analogtrain.experiments.metrics import LocalMetric
+
+__all__ = ["LocalMetric"]

@@ -1,0 +1,1 @@
+"""aihwkit's ``utils`` package (``visualization``, ``fitting``, ``analog_info``)."""
