@@ -63,6 +63,11 @@ class AnalogContext(torch.nn.Parameter):
         self.analog_grad_output = []
         self.use_torch_update = False
 
+    @property
+    def analog_tile(self) -> AnalogTileModule | None:
+        """The tile module this context stands for (aihwkit's name of ``analog_module``)."""
+        return self.analog_module
+
     def store(self, x: Tensor, d: Tensor) -> None:
         """Keep one ``(x, d)`` pair for the next optimizer step."""
         self.analog_input.append(x)
