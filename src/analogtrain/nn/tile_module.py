@@ -164,8 +164,13 @@ class AnalogTileModule(nn.Module):
         return 0.999 * io.out_scale * io.out_bound
 
     def store_pair(self, analog_ctx: AnalogContext, x: Tensor, d: Tensor) -> None:
-        """Keep ``(x [m, x_size], d [m, out])`` for the optimizer (called in backward)."""
-        analog_ctx.store(x.detach(), d.detach())
+        """Keep ``(x [m, x_size], d [m, out])`` for the optimizer (called in backward); in
+        CPU memory when ``runtime.offload_input`` / ``offload_gradient`` ask for it."""
+        runtime = self.rpu_config.runtime
+        x, d = x.detach(), d.detach()
+        analog_ctx.store(
+            x.cpu() if runtime.offload_input else x, d.cpu() if runtime.offload_gradient else d
+        )
 
     # ------------------------------------------------------------------ update
     @property
