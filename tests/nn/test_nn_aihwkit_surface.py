@@ -37,3 +37,27 @@ def test_rpu_data_type_as_torch_names_the_torch_dtype() -> None:
     assert RPUDataType.FLOAT.as_torch() is torch.float32
     assert RPUDataType.DOUBLE.as_torch() is torch.float64
     assert RPUDataType.HALF.as_torch() is torch.float16
+
+
+def test_get_scales_is_the_product_applied_to_the_tile_output() -> None:
+    from analogtrain.configs import MappingParameter
+
+    cfg = _config(False)
+    layer = AnalogLinear(3, 2, bias=False, rpu_config=cfg)
+    assert layer.analog_module.get_scales() is None
+    cfg.mapping = MappingParameter(
+        weight_scaling_omega=1.0,
+        weight_scaling_columnwise=True,
+        learn_out_scaling=True,
+        out_scaling_columnwise=True,
+    )
+    layer = AnalogLinear(3, 2, bias=False, rpu_config=cfg)
+    module = layer.analog_module
+    layer.set_weights(torch.tensor([[0.5, -0.25, 0.1], [0.2, 0.4, -0.8]]))
+    with torch.no_grad():
+        module.out_scaling_alpha.copy_(torch.tensor([2.0, 3.0]))
+    x = torch.randn(4, 3)
+    raw = x @ module.tile.get_weights().T
+    torch.testing.assert_close(layer(x), raw * module.get_scales())
+    torch.testing.assert_close(module.get_scales(), module.mapping_scales * torch.tensor([2.0, 3]))
+    assert module.get_analog_ctx() is module.analog_ctx

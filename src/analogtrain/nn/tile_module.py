@@ -296,6 +296,20 @@ class AnalogTileModule(nn.Module):
         if self.digital_bias and bias is not None:
             self.bias.copy_(bias.to(self.bias))
 
+    # ------------------------------------------------------------------ aihwkit accessors
+    def get_analog_ctx(self) -> AnalogContext:
+        """The :class:`AnalogContext` standing for this tile in optimizer groups (aihwkit)."""
+        return self.analog_ctx
+
+    @torch.no_grad()
+    def get_scales(self) -> Tensor | None:
+        """The per-output factor applied to the tile's MVM output: mapping scales times the
+        learned output scales (whichever exist), or None when there are none (aihwkit)."""
+        scales = [s for s in (self.mapping_scales, self.out_scaling_alpha) if s is not None]
+        if not scales:
+            return None
+        return scales[0].detach().clone() if len(scales) == 1 else scales[0] * scales[1]
+
     def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:
         """The tile's hidden parameters (compounds.md 3.11)."""
         return self.tile.get_hidden_parameters()
