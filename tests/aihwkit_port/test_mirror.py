@@ -103,3 +103,16 @@ def test_aihwkit_exceptions_catch_analogtrain_errors() -> None:
         assert issubclass(cls, ex.AihwkitException)
     with pytest.raises(ex.AihwkitException):
         configs.build_config("no-such-algorithm", configs.ConstantStepDevice)
+
+
+def test_aihwkit_analog_tile_is_a_tile_module_with_bias() -> None:
+    from analogtrain.aihwkit.simulator.configs import SingleRPUConfig
+    from analogtrain.aihwkit.simulator.tiles import AnalogTile
+
+    tile = AnalogTile(3, 4, SingleRPUConfig(), bias=True)
+    assert tile.bias is not None and tile.bias.shape == (3,)  # digital bias by default
+    config = SingleRPUConfig()
+    config.mapping.digital_bias = False
+    assert AnalogTile(3, 4, config, bias=True).tile.x_size == 5  # analog bias column
+    assert tile.get_analog_ctx().analog_tile is tile
+    assert tile(torch.zeros(2, 4)).shape == (2, 3)
