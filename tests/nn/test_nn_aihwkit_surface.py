@@ -61,3 +61,17 @@ def test_get_scales_is_the_product_applied_to_the_tile_output() -> None:
     torch.testing.assert_close(layer(x), raw * module.get_scales())
     torch.testing.assert_close(module.get_scales(), module.mapping_scales * torch.tensor([2.0, 3]))
     assert module.get_analog_ctx() is module.analog_ctx
+
+
+def test_update_without_rate_uses_the_learning_rate_set_on_the_tile_module() -> None:
+    layer = AnalogLinear(3, 2, bias=False, rpu_config=_config(False))
+    module = layer.analog_module
+    module.set_learning_rate(0.25)
+    assert module.get_learning_rate() == 0.25
+    w0 = module.tile.get_weights().clone()
+    x, d = torch.tensor([[1.0, 0.0, 2.0]]), torch.tensor([[0.5, -1.0]])
+    module.update(x, d)
+    torch.testing.assert_close(module.tile.get_weights(), w0 - 0.25 * d.T @ x)
+    module.update(x, d, 0.5)  # an explicit rate wins and does not change the stored one
+    torch.testing.assert_close(module.tile.get_weights(), w0 - 0.75 * d.T @ x)
+    assert module.get_learning_rate() == 0.25

@@ -183,12 +183,23 @@ class AnalogTileModule(nn.Module):
             return 1.0
         return 1.0 / float(self.mapping_scales.mean())
 
-    def update(self, x: Tensor, d: Tensor, lr: float) -> None:
-        """One pulsed update with ``x [m, x_size]``, ``d [m, out]`` (raw output gradients)."""
+    def update(self, x: Tensor, d: Tensor, lr: float | None = None) -> None:
+        """One pulsed update with ``x [m, x_size]``, ``d [m, out]`` (raw output gradients) at
+        ``lr``, or at the tile's learning rate (:meth:`set_learning_rate`) when None."""
+        rate = self.tile.get_learning_rate() if lr is None else lr
         lr_scale = self.mapping_lr_scale
         if self.mapping_scales is not None:
             d = d / (self.mapping_scales * lr_scale)
-        self.tile.update(x, d, lr * lr_scale)
+        self.tile.update(x, d, rate * lr_scale)
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        """The learning rate of :meth:`update` calls without one (aihwkit's tile API; the
+        optimizers pass their group's rate instead)."""
+        self.tile.set_learning_rate(learning_rate)
+
+    def get_learning_rate(self) -> float:
+        """The learning rate set by :meth:`set_learning_rate` (the tile's)."""
+        return self.tile.get_learning_rate()
 
     def post_update_step(self) -> None:
         """Diffusion then decay of the tile, once per optimizer step (single-tile.md 2.10)."""
