@@ -30,6 +30,18 @@ class TileError(AnalogTrainError, RuntimeError):
     """A tile operation failed (wrong shape, mismatching state, rejected update)."""
 
 
+class TileModuleError(TileError):
+    """A tile module (the torch module around a tile) was used wrongly (aihwkit's name)."""
+
+
+class ModuleError(AnalogTrainError, RuntimeError):
+    """An analog layer or model was used wrongly (aihwkit's name)."""
+
+
+class CudaError(AnalogTrainError, RuntimeError):
+    """A CUDA operation was requested where CUDA is not available (aihwkit's name)."""
+
+
 # ---------------------------------------------------------------------- shared argument checks
 def check_positive_int(value: object, name: str) -> int:
     """``value`` if it is an ``int`` (not a bool) ``>= 1``, else ArgumentError naming it."""

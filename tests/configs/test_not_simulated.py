@@ -23,8 +23,6 @@ def _set(cfg: Any, path: str, value: Any) -> Any:
 CASES = [
     ("sgd", "pre_post.input_range.enable", True),
     ("sgd", "runtime.data_type", c.RPUDataType.HALF),
-    ("sgd", "runtime.offload_input", True),
-    ("tt", "runtime.offload_gradient", True),
     ("sgd", "forward.mv_type", c.AnalogMVType.SPLIT_MODE),
     ("mp", "backward.mv_type", c.AnalogMVType.BIT_WISE),
     ("sgd", "forward.bound_management", c.BoundManagementType.SHIFT),

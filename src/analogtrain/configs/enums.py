@@ -7,6 +7,7 @@ JSON files) port unchanged. Members print as ``EnumClass.MEMBER``.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 __all__ = [
     "AnalogMVType",
@@ -120,3 +121,10 @@ class RPUDataType(Enum):
     FLOAT = "float"
     DOUBLE = "double"
     HALF = "half"
+
+    def as_torch(self) -> Any:
+        """The matching ``torch.dtype`` (float32, float64, float16); torch is imported here
+        so that the configuration package itself does not need it."""
+        import torch
+
+        return {"float": torch.float32, "double": torch.float64, "half": torch.float16}[self.value]

@@ -48,18 +48,6 @@ NOT_SIMULATED: tuple[NotSimulated, ...] = (
         "half precision is not simulated (use FLOAT or DOUBLE)",
     ),
     NotSimulated(
-        RuntimeParameter,
-        "offload_input",
-        lambda v: bool(v),
-        "offloading inputs to the CPU is not simulated",
-    ),
-    NotSimulated(
-        RuntimeParameter,
-        "offload_gradient",
-        lambda v: bool(v),
-        "offloading gradients to the CPU is not simulated",
-    ),
-    NotSimulated(
         IOParameters,
         "mv_type",
         lambda v: v in (AnalogMVType.SPLIT_MODE, AnalogMVType.BIT_WISE),

@@ -17,8 +17,9 @@ class RuntimeParameter(ConfigBase):
     Attributes:
         data_type: precision of the tile state (float32 or float64; half is not simulated).
         on_the_fly_bindings: aihwkit engine detail; accepted and ignored.
-        offload_input: keep forward inputs on the CPU until the update (not simulated).
-        offload_gradient: the same for output gradients (not simulated).
+        offload_input: keep the inputs stored for the update in CPU memory until the
+            optimizer step (memory only: the update runs on the tile's device, same result).
+        offload_gradient: the same for the stored output gradients.
     """
 
     data_type: RPUDataType = RPUDataType.FLOAT

@@ -83,6 +83,11 @@ class AnalogContext(torch.nn.Parameter):
         if self._marker is not None and not self._marker_intact():
             self.reset()
 
+    @property
+    def analog_tile(self) -> AnalogTileModule | None:
+        """The tile module this context stands for (aihwkit's name of ``analog_module``)."""
+        return self.analog_module
+
     def store(self, x: Tensor, d: Tensor) -> None:
         """Keep one ``(x, d)`` pair for the next optimizer step (after dropping pairs a
         ``zero_grad`` has discarded since they were stored)."""

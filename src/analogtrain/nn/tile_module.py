@@ -256,8 +256,13 @@ class AnalogTileModule(nn.Module):
         return 0.999 * io.out_scale * io.out_bound
 
     def store_pair(self, analog_ctx: AnalogContext, x: Tensor, d: Tensor) -> None:
-        """Keep ``(x [m, x_size], d [m, out])`` for the optimizer (called in backward)."""
-        analog_ctx.store(x.detach(), d.detach())
+        """Keep ``(x [m, x_size], d [m, out])`` for the optimizer (called in backward); in
+        CPU memory when ``runtime.offload_input`` / ``offload_gradient`` ask for it."""
+        runtime = self.rpu_config.runtime
+        x, d = x.detach(), d.detach()
+        analog_ctx.store(
+            x.cpu() if runtime.offload_input else x, d.cpu() if runtime.offload_gradient else d
+        )
 
     # ------------------------------------------------------------------ update
     @property
@@ -270,14 +275,25 @@ class AnalogTileModule(nn.Module):
             return 1.0
         return 1.0 / float(self.mapping_scales.mean())
 
-    def update(self, x: Tensor, d: Tensor, lr: float) -> None:
-        """One pulsed update with ``x [m, x_size]``, ``d [m, out]`` (raw output gradients)."""
+    def update(self, x: Tensor, d: Tensor, lr: float | None = None) -> None:
+        """One pulsed update with ``x [m, x_size]``, ``d [m, out]`` (raw output gradients) at
+        ``lr``, or at the tile's learning rate (:meth:`set_learning_rate`) when None."""
+        rate = self.tile.get_learning_rate() if lr is None else lr
         if self.data_parallel is not None:  # the one point where replicas exchange pairs
             x, d = self.data_parallel.gather_pairs(self, x, d)
         lr_scale = self.mapping_lr_scale
         if self.mapping_scales is not None:
             d = d / (self.mapping_scales * lr_scale)
-        self.tile.update(x, d, lr * lr_scale)
+        self.tile.update(x, d, rate * lr_scale)
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        """The learning rate of :meth:`update` calls without one (aihwkit's tile API; the
+        optimizers pass their group's rate instead)."""
+        self.tile.set_learning_rate(learning_rate)
+
+    def get_learning_rate(self) -> float:
+        """The learning rate set by :meth:`set_learning_rate` (the tile's)."""
+        return self.tile.get_learning_rate()
 
     def post_update_step(self) -> None:
         """Diffusion then decay of the tile, once per optimizer step (single-tile.md 2.10)."""
@@ -398,6 +414,20 @@ class AnalogTileModule(nn.Module):
             self.out_scaling_alpha.fill_(1.0)
         if self.digital_bias and bias is not None:
             self.bias.copy_(bias.to(self.bias))
+
+    # ------------------------------------------------------------------ aihwkit accessors
+    def get_analog_ctx(self) -> AnalogContext:
+        """The :class:`AnalogContext` standing for this tile in optimizer groups (aihwkit)."""
+        return self.analog_ctx
+
+    @torch.no_grad()
+    def get_scales(self) -> Tensor | None:
+        """The per-output factor applied to the tile's MVM output: mapping scales times the
+        learned output scales (whichever exist), or None when there are none (aihwkit)."""
+        scales = [s for s in (self.mapping_scales, self.out_scaling_alpha) if s is not None]
+        if not scales:
+            return None
+        return scales[0].detach().clone() if len(scales) == 1 else scales[0] * scales[1]
 
     def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:
         """The tile's hidden parameters (compounds.md 3.11)."""

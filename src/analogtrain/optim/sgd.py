@@ -22,23 +22,19 @@ leaves no trace.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from analogtrain.nn.context import AnalogContext
-from analogtrain.optim.step_checks import (
-    check_learning_rate,
-    check_step_inputs,
-    claim_analog_pairs,
-)
+from analogtrain.optim.analog_optimizer import AnalogOptimizerMixin
+from analogtrain.optim.step_checks import check_learning_rate
 
 __all__ = ["AnalogSGD"]
 
 
-class AnalogSGD(torch.optim.SGD):
+class AnalogSGD(AnalogOptimizerMixin, torch.optim.SGD):
     """SGD whose analog tiles are trained by pulsed updates.
 
     Args:
@@ -75,71 +71,3 @@ class AnalogSGD(torch.optim.SGD):
             differentiable=differentiable,
             fused=fused,
         )
-
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """``torch.optim.SGD.add_param_group``, refusing a NaN/inf/negative ``lr`` first."""
-        if isinstance(param_group, dict) and "lr" in param_group:
-            check_learning_rate(
-                param_group["lr"], f"param group {len(self.param_groups)} of AnalogSGD"
-            )
-        super().add_param_group(param_group)
-
-    def analog_contexts(self) -> list[tuple[dict[str, Any], AnalogContext]]:
-        """``(group, context)`` for every analog tile in the parameter groups."""
-        return [
-            (group, p)
-            for group in self.param_groups
-            for p in group["params"]
-            if isinstance(p, AnalogContext)
-        ]
-
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Digital SGD step, then one pulsed update and a post-update step per tile.
-
-        The closure (if any) runs first; then every input of the step is checked, and a
-        rejected step raises before any parameter, state or tile changes.
-        """
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        check_step_inputs(self)
-        claim_analog_pairs(self)
-        super().step(None)
-        with torch.no_grad():
-            self._analog_step()
-        return loss
-
-    def _analog_step(self) -> None:
-        contexts = self.analog_contexts()
-        for group, ctx in contexts:
-            if ctx.use_torch_update or not ctx.has_pairs():
-                continue
-            lr = float(group["lr"])
-            if lr == 0.0:
-                ctx.reset()
-                continue
-            x, d = ctx.take_pairs()
-            if group.get("maximize", False):
-                d = -d
-            module = ctx.analog_module
-            module.update(x.to(module.analog_ctx.device), d.to(module.analog_ctx.device), lr)
-        for _, ctx in contexts:
-            ctx.analog_module.post_update_step()
-
-    def regroup_param_groups(self, *_: Any) -> None:
-        """Move every analog context into a group of its own with the default settings
-        (aihwkit compatibility; the model argument is accepted and not needed)."""
-        analog: list[AnalogContext] = []
-        for group in self.param_groups:
-            analog += [p for p in group["params"] if isinstance(p, AnalogContext)]
-            group["params"] = [p for p in group["params"] if not isinstance(p, AnalogContext)]
-        self.param_groups = [g for g in self.param_groups if g["params"]]
-        for ctx in analog:
-            self.add_param_group({"params": [ctx]})
-
-    def set_learning_rate(self, learning_rate: float = 0.1) -> None:
-        """Set the learning rate of every group (digital and analog)."""
-        check_learning_rate(learning_rate, "AnalogSGD.set_learning_rate(learning_rate=...)")
-        for group in self.param_groups:
-            group["lr"] = learning_rate

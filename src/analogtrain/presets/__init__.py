@@ -3,10 +3,15 @@
 Devices (:mod:`analogtrain.presets.devices`), peripheral parameter presets
 (:mod:`analogtrain.presets.parameters`), single-device preset RPU configs
 (:mod:`analogtrain.presets.configs`), and device lookup by name
-(:data:`DEVICE_NAMES`, :func:`get_device`).
+(:data:`DEVICE_NAMES`, :func:`get_device`), compound preset RPU configs
+(:mod:`analogtrain.presets.compound_configs`: multi-device, Tiki-Taka, TTv2, c-TTv2, AGAD,
+mixed precision, PCM) and :class:`FloatingPointPreset`.
 """
 
 from analogtrain.configs.serialization import register_config_class
+from analogtrain.presets import compound_configs as _compound_configs
+from analogtrain.presets.compound_configs import *  # noqa: F403 (the generated presets)
+from analogtrain.presets.compound_configs import COMPOUND_PRESETS
 from analogtrain.presets.configs import (
     CapacitorPreset,
     EcRamMOPreset,
@@ -28,6 +33,7 @@ from analogtrain.presets.devices import (
     ReRamESPresetDevice,
     ReRamSBPresetDevice,
 )
+from analogtrain.presets.floating_point import FloatingPointPreset
 from analogtrain.presets.names import DEVICE_NAMES, get_device, get_device_class
 from analogtrain.presets.parameters import (
     PresetIOParameters,
@@ -57,6 +63,8 @@ PRESET_CLASSES: tuple[type, ...] = (
     EcRamMOPreset,
     IdealizedPreset,
     GokmenVlasovPreset,
+    *COMPOUND_PRESETS,
+    FloatingPointPreset,
 )
 
 __all__ = [
@@ -84,6 +92,9 @@ __all__ = [
     "StandardIOParameters",
     "get_device",
     "get_device_class",
+    "COMPOUND_PRESETS",
+    "FloatingPointPreset",
+    *_compound_configs.__all__,
 ]
 
 # the presets make themselves known to save_config / load_config (configs never import us)

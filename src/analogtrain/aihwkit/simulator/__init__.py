@@ -1,0 +1,1 @@
+"""Mirror of ``aihwkit.simulator`` (configs, parameters, presets, tiles, rpu_base)."""

@@ -1,0 +1,7 @@
+"""Mirror of ``aihwkit.simulator.parameters.io`` (forward/backward IO)."""
+
+from analogtrain.configs import IOParameters
+
+__all__ = [
+    "IOParameters",
+]

@@ -1,0 +1,10 @@
+"""Mirror of ``aihwkit.simulator.tiles.analog``."""
+
+from analogtrain.nn import AnalogTileModule
+
+#: aihwkit's ``AnalogTile`` is a tile *module* (tile plus bias, scales and analog context),
+#: built as ``AnalogTile(out_size, in_size, rpu_config, bias=False)``: analogtrain's
+#: :class:`~analogtrain.nn.AnalogTileModule`.
+AnalogTile = AnalogTileModule
+
+__all__ = ["AnalogTile"]
