@@ -11,8 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from analogtrain.aihwkit.utils.visualization import plot_device, plot_device_compact
-from analogtrain.presets import (  # -> analogtrain.aihwkit.simulator.presets
+from analogtrain.aihwkit.simulator.presets import (
     CapacitorPresetDevice,
     EcRamMOPresetDevice,
     EcRamPresetDevice,
@@ -20,6 +19,7 @@ from analogtrain.presets import (  # -> analogtrain.aihwkit.simulator.presets
     ReRamESPresetDevice,
     ReRamSBPresetDevice,
 )
+from analogtrain.aihwkit.utils.visualization import plot_device, plot_device_compact
 
 #: preset and its pulses per half cycle (as many as its range holds, roughly)
 DEVICES = [

@@ -1,10 +1,7 @@
 """Port check in the style of aihwkit example 13: a BasicTraining experiment of three
 fully connected analog layers, run by a LocalRunner, on random FashionMNIST-shaped data.
 
-Imports: ``analogtrain.aihwkit.experiments`` (the mirror). Layers and configs come from
-``analogtrain.nn`` / ``analogtrain.configs`` until the ``analogtrain.aihwkit.nn`` and
-``analogtrain.aihwkit.simulator.configs`` mirrors exist, and ``torch.cuda`` stands in for
-``aihwkit.simulator.rpu_base.cuda``.
+Imports: only the ``analogtrain.aihwkit`` mirror, as a ported script has them.
 """
 
 from __future__ import annotations
@@ -16,10 +13,11 @@ from torch.nn import Flatten, LogSoftmax, Sigmoid
 
 from analogtrain.aihwkit.experiments import BasicTraining
 from analogtrain.aihwkit.experiments.runners import LocalRunner
-from analogtrain.configs import ConstantStepDevice, SingleRPUConfig  # -> aihwkit.simulator.configs
-from analogtrain.nn import AnalogLinear, AnalogSequential  # -> analogtrain.aihwkit.nn
+from analogtrain.aihwkit.nn import AnalogLinear, AnalogSequential
+from analogtrain.aihwkit.simulator.configs import ConstantStepDevice, SingleRPUConfig
+from analogtrain.aihwkit.simulator.rpu_base import cuda
 
-DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+DEVICE = torch.device("cuda" if cuda.is_compiled() else "cpu")
 INPUT_SIZE = 784
 HIDDEN_SIZES = [256, 128]
 OUTPUT_SIZE = 10

@@ -1,7 +1,7 @@
 """Port check in the style of aihwkit example 14: BasicTraining extended with a StepLR
 learning-rate scheduler (overriding ``train`` and ``training_step``).
 
-Imports as in ``utils_13_experiment_3fc.py`` (same stand-ins for the missing mirrors).
+Imports: only the ``analogtrain.aihwkit`` mirror, as in ``utils_13_experiment_3fc.py``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from utils_13_experiment_3fc import create_model, random_fashion_mnist  # this f
 
 from analogtrain.aihwkit.experiments import BasicTraining
 from analogtrain.aihwkit.experiments.runners import LocalRunner
+from analogtrain.aihwkit.simulator.rpu_base import cuda
 
-DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+DEVICE = torch.device("cuda" if cuda.is_compiled() else "cpu")
 EPOCHS = 30
 BATCH_SIZE = 64
 STEP_SIZE = 10

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from analogtrain.aihwkit.simulator.configs import SoftBoundsDevice
 from analogtrain.aihwkit.utils.fitting import fit_measurements
 from analogtrain.aihwkit.utils.visualization import plot_device_compact
-from analogtrain.configs import SoftBoundsDevice  # -> analogtrain.aihwkit.simulator.configs
 
 TRUE_PARAMETERS = {"dw_min": 0.02, "up_down": -0.1, "w_max": 0.9}
 READ_NOISE = 0.01
