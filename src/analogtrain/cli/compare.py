@@ -26,7 +26,6 @@ from typing import Any
 
 from analogtrain.cli.common import (
     ALGORITHM_CHOICES,
-    add_set_option,
     info,
     resolve_device,
     write_json,
@@ -192,7 +191,11 @@ def _warm_up(
     from analogtrain.training.datasets import ImageDataset
 
     tiny = ImageDataset(
-        data.name, data.x_train[:8], data.y_train[:8], data.x_test[:8], data.y_test[:8],
+        data.name,
+        data.x_train[:8],
+        data.y_train[:8],
+        data.x_test[:8],
+        data.y_test[:8],
         data.n_classes,
     )
     settings = RunSettings(None, None, args.settings.model, 1, 0.1, 4, max_batches=2)

@@ -140,8 +140,7 @@ class OuterProgress:
         self.done_runs += 1
         if self.stream is not None and not self._tty:
             self.stream.write(
-                f"[{self.done_runs}/{self.n_runs}] {label}: {result} "
-                f"(ETA {self.bar.eta_text()})\n"
+                f"[{self.done_runs}/{self.n_runs}] {label}: {result} (ETA {self.bar.eta_text()})\n"
             )
             self.stream.flush()
 
