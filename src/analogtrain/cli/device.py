@@ -32,7 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="DEVICE",
         help="device class or preset name(s), or JSON device file(s)",
     )
-    add_set_option(p, "every device model (paths relative to the device, e.g. up_down=0.2)")
+    add_set_option(
+        p, "every device model (paths relative to the device)", example="up_down=0.2"
+    )
     p.add_argument(
         "--out",
         type=Path,

@@ -54,8 +54,8 @@ class RunSettings:
 
 
 def add_training_options(p: argparse.ArgumentParser, *, defaults: dict[str, Any]) -> None:
-    """``--dataset --data --model --epochs --lr --batch-size`` (+ hidden ``--limit``,
-    ``--max-batches`` that keep tests fast)."""
+    """``--dataset --data --model --epochs --lr --batch-size`` and the smoke-test options
+    ``--limit``, ``--max-batches``."""
     p.add_argument(
         "--dataset",
         default=None,
@@ -85,8 +85,20 @@ def add_training_options(p: argparse.ArgumentParser, *, defaults: dict[str, Any]
         default=None,
         help=f"mini-batch size (default {defaults['batch_size']})",
     )
-    p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
-    p.add_argument("--max-batches", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="smoke test: use only the first N training and N test images",
+    )
+    p.add_argument(
+        "--max-batches",
+        type=int,
+        default=None,
+        metavar="N",
+        help="smoke test: stop every epoch after N mini-batches",
+    )
 
 
 def device_choice(device: str | None, device_sets: list[str]) -> tuple[str, list[str], str]:
