@@ -25,6 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="pulse response of device models (plot and summary)",
         description="Sample a few devices of each model, pulse them up and down, print a "
         "summary (states, asymmetry, symmetry point) and plot the loops and step sizes.",
+        epilog="examples:\n"
+        "  analogtrain device SoftBounds ReRamSB --set up_down=0.2\n"
+        "  analogtrain device SoftBoundsReference --set reference_std=0.1 --json --no-plot\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "devices",

@@ -58,6 +58,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="train one network with one algorithm on one device",
         description="Train a network with analog SGD, print per-epoch metrics, save a "
         "checkpoint after every epoch and a learning-curve plot.",
+        epilog="examples:\n"
+        "  analogtrain train -a c-ttv2 --set device.fast_lr=0.5 --epochs 10\n"
+        "  analogtrain train -a sgd -d ConstantStep --set forward.out_noise=0.02\n"
+        "  analogtrain train --resume runs/train/checkpoint.pt --epochs 20\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "--algorithm",
