@@ -38,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 success, 2 usage/config error)."""
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
+    args.argv = ["analogtrain", *(list(argv) if argv is not None else sys.argv[1:])]
     try:
         return int(args.run(args) or 0)
     except AnalogTrainError as exc:

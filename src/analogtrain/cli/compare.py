@@ -370,7 +370,7 @@ def run(args: argparse.Namespace) -> int:
     _print_table(header, summary, timing, tuned, tuning)
     split = validation_split_of(data, seeds[0]) if tuned else None
     record = {
-        "command": command_line(),
+        "command": command_line(getattr(args, "argv", None)),
         "environment": environment(),
         "numba_kernels_loaded": "analogtrain.kernels.fast_cpu_kernels" in sys.modules,
         "kernel_backend": backends,

@@ -215,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
         run_.load_state_dict(state["run"])
     meta = {
         **meta,
-        "command": command_line(),
+        "command": command_line(getattr(args, "argv", None)),
         "environment": environment(),
         "kernel_backend": kernel_backend(run_.model),
         "dataset": {"name": data.name, "train": len(data.y_train), "test": len(data.y_test)},
