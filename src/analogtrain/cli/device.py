@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_plot:
         from analogtrain.viz.plots import plot_devices, save_figure
 
-        save_figure(plot_devices(responses, stats), args.out)
+        title = ", ".join(args.devices) + (f" ({', '.join(args.sets)})" if args.sets else "")
+        save_figure(plot_devices(responses, stats, title=title), args.out)
         info(f"wrote {args.out}")
     return 0
