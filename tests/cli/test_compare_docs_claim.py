@@ -1,17 +1,21 @@
-"""The ordering that docs/cli.md and docs/algorithms/c-ttv2.md state for the default device.
+"""The ordering that docs/cli.md and docs/algorithms/*.md state for the default device.
 
 The docs say (from the tuned default ``analogtrain compare``): on SoftBoundsReference with
-``dw_min=0.005, reference_std=0.1``, c-TTv2 trails TTv2 and AGAD after 6 epochs. This test
-reruns the three with the settings the tuner chose (``--no-tune`` plus those values, so
-no search is repeated) on the default data and epochs, seeds 1 and 2, and checks that
-ordering of the seed means. About 20 s on two idle cores.
+``dw_min=0.005, reference_std=0.1``, c-TTv2 trails TTv2 and AGAD after 6 epochs even with
+its own tuned setting. This test retrains the three at the settings the tuner chose, on the
+tuner's validation split (seed 1: the last rung of the search, reproduced exactly), and checks
+that ordering. Three runs of 6 epochs on 1150 images: about 10 s on two idle cores.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 
-from analogtrain.cli import main
+from analogtrain.cli.overrides import apply_overrides
+from analogtrain.cli.run_setup import DEFAULTS, RunSettings, load_data, make_run
+from analogtrain.cli.tuning import validation_split
+from analogtrain.configs import build_config
+from analogtrain.presets import get_device
 
 #: The settings the default tuned ``analogtrain compare`` chose (docs/cli.md).
 TUNED = {
@@ -21,16 +25,19 @@ TUNED = {
 }
 
 
-def test_default_device_c_ttv2_trails_ttv2_and_agad(tmp_path):
-    sets = []
+def test_default_device_tuned_c_ttv2_trails_ttv2_and_agad_on_validation():
+    settings = RunSettings(
+        None, None, DEFAULTS["model"], DEFAULTS["epochs"], DEFAULTS["lr"], DEFAULTS["batch_size"]
+    )
+    split = validation_split(load_data(settings), seed=1)
+    accuracy = {}
     for alg, params in TUNED.items():
-        sets += [item for p, v in params.items() for item in ("--set", f"{alg}:{p}={v}")]
-    code = main(
-        ["compare", "--algorithms", ",".join(TUNED), "--no-tune", "--seeds", "2", "--quiet",
-         "--out", str(tmp_path), *sets]
-    )  # fmt: skip
-    assert code == 0
-    summary = json.loads((tmp_path / "results.json").read_text())["summary"]
-    mean = {alg: summary[alg]["final_mean"] for alg in TUNED}
-    assert mean["c-ttv2"] < mean["ttv2"], mean
-    assert mean["c-ttv2"] < mean["agad"], mean
+        device = get_device(DEFAULTS["device"])
+        apply_overrides(device, list(DEFAULTS["device_sets"]), validate=False)
+        config = build_config(alg, device, construction_seed=1)
+        apply_overrides(config, [f"device.fast_lr={params['device.fast_lr']}"])
+        run = make_run(config, split, dataclasses.replace(settings, lr=params["lr"]), 1)
+        accuracy[alg] = run.fit(settings.epochs, stream=None).final_test_accuracy
+    # validation accuracies of the search's last rung: 90.6 (ttv2), 84.4 (c-ttv2), 91.7 (agad)
+    assert accuracy["c-ttv2"] < accuracy["ttv2"], accuracy
+    assert accuracy["c-ttv2"] < accuracy["agad"], accuracy

@@ -316,7 +316,11 @@ def run(args: argparse.Namespace) -> int:
         f"device {device_label}, data {data.name} ({len(data.y_train)} train / "
         f"{len(data.y_test)} test), {settings.model}, {settings.epochs} epochs, batch "
         f"{settings.batch_size}, seeds {len(seeds)}, "
-        + ("tuned per algorithm on a validation split" if tuned else f"untuned, lr {settings.lr}")
+        + (
+            "tuned per algorithm on a validation split"
+            if tuned
+            else f"no tuning (lr {settings.lr} unless --set ALG:lr=X)"
+        )
     )
     info(header)
     compile_seconds = _warm_up(args, scoped, algorithms, data, seeds[0])
