@@ -120,7 +120,8 @@ def test_per_algorithm_override_applies_to_one_algorithm_and_is_not_tuned(tmp_pa
     assert "fast_lr" not in str(data["configs"]["sgd"])
     assert set(data["tuning"]["c-ttv2"]["space"]) == {"lr"}
     assert data["tuning"]["sgd"]["space"] == {} and data["summary"]["sgd"]["lr"] == 0.3
-    assert "lr=0.3*" in capsys.readouterr().out
+    table = capsys.readouterr().out
+    assert "lr=0.3*" in table and "fast_lr=0.5*" in table
 
 
 def test_compare_refuses_to_overwrite_a_run_unless_told(tmp_path, capsys):

@@ -173,12 +173,19 @@ def _fmt(values: list[float]) -> str:
     return f"{m:6.2f}" + (f" ± {s:5.2f}" if len(values) > 1 else "")
 
 
-def _setting_text(params: dict[str, Any], lr: float, fixed: set[str]) -> str:
+def _setting_text(
+    params: dict[str, Any], lr: float, fixed: set[str], own_sets: list[str] | None = None
+) -> str:
+    """``lr=0.2 fast_lr=1``: the tuned values, then the algorithm's own ``--set`` values
+    (marked ``*``, like a learning rate the user fixed)."""
     parts = [f"lr={lr:g}" + ("*" if "lr" in fixed else "")]
     for path, value in params.items():
         if path != "lr":
             short = path.split(".")[-1]
             parts.append(f"{short}={value:g}" if isinstance(value, float) else f"{short}={value}")
+    for text in own_sets or []:
+        path, _, value = text.partition("=")
+        parts.append(f"{path.split('.')[-1]}={value}*")
     return " ".join(parts)
 
 
@@ -362,7 +369,7 @@ def run(args: argparse.Namespace) -> int:
         summary[alg]["lr"] = _lr(args, scoped, alg, chosen[alg])
         summary[alg]["chosen"] = chosen[alg]
         summary[alg]["setting"] = _setting_text(
-            chosen[alg], summary[alg]["lr"], scoped.fixed_paths(alg)
+            chosen[alg], summary[alg]["lr"], scoped.fixed_paths(alg), scoped.per_algorithm[alg]
         )
     total = time.perf_counter() - start_all
     timing = {
