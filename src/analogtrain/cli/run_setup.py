@@ -22,7 +22,8 @@ __all__ = [
 #: Defaults of the main job (``analogtrain compare`` without options): the digits MLP on a
 #: soft-bounds device with 240 states (``dw_min = 0.005``) whose reference conductances vary
 #: from device to device (``reference_std = 0.1``, i.e. symmetry points offset from zero),
-#: the situation in which plain SGD and TTv1/TTv2 suffer and c-TTv2/AGAD are meant to help.
+#: the situation c-TTv2/AGAD were designed for (what the tuned comparison shows there is in
+#: docs/cli.md: at this offset TTv2 does not degrade and c-TTv2 trails).
 #: The device overrides apply only when ``--device`` is not given.
 DEFAULTS: dict[str, Any] = {
     "device": "SoftBoundsReference",
