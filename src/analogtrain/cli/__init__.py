@@ -38,14 +38,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 success, 2 usage/config error)."""
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
+    args.argv = ["analogtrain", *(list(argv) if argv is not None else sys.argv[1:])]
     try:
         return int(args.run(args) or 0)
     except AnalogTrainError as exc:
-        print(f"analogtrain {args.command}: error: {exc}", file=sys.stderr)
+        print(f"analogtrain {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except ImportError as exc:
         print(f"analogtrain {args.command}: error: {exc}", file=sys.stderr)
         return 3
+    except OSError as exc:  # a file or folder the user named: missing, unreadable, full
+        print(f"analogtrain {args.command}: error: {_os_error_text(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"analogtrain {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _one_line(text: str) -> str:
+    """A message on one line (the lines of a multi-line message joined with "; ")."""
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _os_error_text(exc: OSError) -> str:
+    """``"cannot write runs/x/results.json: No space left on device"`` and the like."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    name = exc.filename
+    if name is None:
+        return reason
+    return f"{name}: {reason}"

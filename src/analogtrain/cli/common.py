@@ -16,6 +16,7 @@ __all__ = [
     "ALGORITHM_CHOICES",
     "add_set_option",
     "build_rpu_config",
+    "check_input_file",
     "resolve_device",
     "write_json",
 ]
@@ -24,15 +25,18 @@ __all__ = [
 ALGORITHM_CHOICES: tuple[str, ...] = ("sgd", "mp", "tt", "ttv2", "c-ttv2", "agad")
 
 
-def add_set_option(parser: argparse.ArgumentParser, what: str) -> None:
-    """``--set PATH=VALUE`` (repeatable)."""
+def add_set_option(
+    parser: argparse.ArgumentParser, what: str, example: str = "forward.out_noise=0.02"
+) -> None:
+    """``--set PATH=VALUE`` (repeatable); ``example`` is shown in the help (and run by the
+    tests, so it must be valid for the subcommand)."""
     parser.add_argument(
         "--set",
         dest="sets",
         action="append",
         default=[],
         metavar="PATH=VALUE",
-        help=f"override a field of {what} (repeatable), e.g. forward.out_noise=0.02; "
+        help=f"override a field of {what} (repeatable), e.g. {example}; "
         "paths and value types are checked",
     )
 
@@ -45,10 +49,18 @@ def resolve_device(name: str) -> Any:
     if name.endswith(".json") or os.sep in name:
         path = Path(name)
         if not path.is_file():
-            raise ArgumentError(f"device file not found: {path}")
+            what = "is a folder, not a file" if path.is_dir() else "not found"
+            raise ArgumentError(f"device file {what}: {path}")
         from analogtrain.configs import load_config
 
-        return load_config(path)
+        device = load_config(path)
+        if not _is_device_model(device):
+            raise ArgumentError(
+                f"{path} holds a {type(device).__name__}, not a device model: give a device "
+                "name or a device JSON file here (a whole RPU config goes to "
+                "'analogtrain train --config FILE')"
+            )
+        return device
     from analogtrain.presets import get_device
 
     return get_device(name)
@@ -71,6 +83,26 @@ def _user_device(name: str) -> Any:
     return cls()
 
 
+def _is_device_model(obj: Any) -> bool:
+    """Whether ``obj`` is a device configuration (a single device or a compound)."""
+    from analogtrain.configs.compounds import DigitalRankUpdateCell, UnitCell
+    from analogtrain.configs.devices import FloatingPointDevice, IdealDevice, PulsedDevice
+
+    return isinstance(
+        obj, (PulsedDevice, IdealDevice, FloatingPointDevice, UnitCell, DigitalRankUpdateCell)
+    )
+
+
+def check_input_file(path: str | Path, what: str) -> Path:
+    """``path`` as a Path if it is an existing file, else ArgumentError naming ``what``."""
+    p = Path(path)
+    if not p.exists():
+        raise ArgumentError(f"{what} not found: {p}")
+    if not p.is_file():
+        raise ArgumentError(f"{what} is not a file: {p}")
+    return p
+
+
 def build_rpu_config(
     algorithm: str | None,
     device: str | None,
@@ -87,7 +119,7 @@ def build_rpu_config(
     if config_file is not None:
         if algorithm is not None or device is not None:
             raise ArgumentError("give either --config FILE or --algorithm/--device, not both")
-        config = load_config(config_file)
+        config = load_config(check_input_file(config_file, "config file"))
     else:
         if algorithm is None or device is None:
             raise ArgumentError("give --algorithm and --device (or --config FILE)")

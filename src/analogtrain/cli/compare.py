@@ -1,17 +1,23 @@
 """``analogtrain compare``: train the same network with several algorithms on one device.
 
-For every algorithm (and seed) the RPU config is ``build_config(algorithm, device,
-construction_seed=seed)`` (``fp``: a floating-point baseline), the network and its
-initialisation are the same, and so is the order of the training data. Prints a table
-(final and best test accuracy, wall time per algorithm) and writes ``results.csv``
-(one row per algorithm, seed and epoch), ``results.json`` (settings, summary, histories) and
-``compare.png`` (learning curves and final-accuracy bars) to ``--out``.
+For every algorithm the RPU config is ``build_config(algorithm, device,
+construction_seed=seed)`` (``fp``: a floating-point baseline) with the ``--set`` overrides.
+Unless ``--no-tune``, each algorithm's own hyper-parameters are first chosen by successive
+halving on a validation split of the training data (:mod:`analogtrain.cli.tuning`); then the
+chosen setting is trained on the full training split for every seed (same network, same
+initialisation and same data order for a given seed) and evaluated on the test set.
+
+Prints the search budget, then a table (chosen setting, final and best test accuracy with the
+spread over seeds, time per run) and writes ``results.csv`` (one row per algorithm, seed and
+epoch), ``results.json`` (settings, versions, kernel backend, every resolved config, the
+search, summary and histories) and ``compare.png`` to ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import math
 import sys
 import time
@@ -20,7 +26,6 @@ from typing import Any
 
 from analogtrain.cli.common import (
     ALGORITHM_CHOICES,
-    add_set_option,
     info,
     resolve_device,
     write_json,
@@ -35,19 +40,31 @@ from analogtrain.cli.run_setup import (
     make_run,
     settings_from_args,
 )
-from analogtrain.errors import ArgumentError
+from analogtrain.cli.scoped_sets import ScopedSets, split_sets
+from analogtrain.errors import AnalogTrainError, ArgumentError
 
-__all__ = ["add_parser", "run"]
+__all__ = ["OUTPUT_FILES", "add_parser", "run"]
+
+#: The files a compare run writes (a folder holding any of them is not overwritten silently).
+OUTPUT_FILES = ("results.json", "results.csv", "compare.png")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the ``compare`` subcommand."""
     p = sub.add_parser(
         "compare",
-        help="compare training algorithms on one device (table, CSV, JSON, PNG)",
+        help="compare training algorithms on one device (tuned; table, CSV, JSON, PNG)",
         description="Train the same network with each algorithm on the same device model and "
-        "compare test accuracies. Without options: the digits MLP on "
-        f"{DEFAULTS['device']} with {', '.join(ALGORITHM_CHOICES)}.",
+        "compare test accuracies. Each algorithm's own hyper-parameters are tuned first on a "
+        "validation split of the training data (successive halving; --no-tune skips it). "
+        f"Without options: the digits MLP on {DEFAULTS['device']} with "
+        f"{', '.join(ALGORITHM_CHOICES)}, 3 seeds.",
+        epilog="examples:\n"
+        "  analogtrain compare\n"
+        "  analogtrain compare --algorithms sgd,c-ttv2 --set c-ttv2:device.fast_lr=0.5 "
+        "--no-tune\n"
+        "  analogtrain compare --device ReRamSB --seeds 2 --out runs/reramsb\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "--device",
@@ -62,8 +79,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         f"baseline (default {','.join(ALGORITHM_CHOICES)})",
     )
     add_training_options(p, defaults=DEFAULTS)
-    p.add_argument("--seeds", type=int, default=1, help="seeds per algorithm (default 1)")
-    add_set_option(p, "every algorithm's RPU config")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per algorithm (default 3)")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="[ALG:]PATH=VALUE",
+        help="override a field of every algorithm's RPU config (PATH=VALUE, e.g. "
+        "forward.out_noise=0.02) or of one algorithm's (ALG:PATH=VALUE, e.g. "
+        "c-ttv2:device.fast_lr=0.5); ALG:lr=X fixes that algorithm's learning rate; a set "
+        "path is left out of the tuning (repeatable)",
+    )
     p.add_argument(
         "--device-set",
         dest="device_sets",
@@ -74,36 +101,64 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "sub-devices), e.g. dw_min=0.002",
     )
     p.add_argument(
+        "--no-tune",
+        action="store_true",
+        help="no hyper-parameter search: every algorithm runs with its defaults and --lr",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         default=Path("runs/compare"),
         help="output folder (default runs/compare)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace the results of a run already in --out"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(run=run)
 
 
-def _configs(args: argparse.Namespace, algorithms: list[str], seed: int) -> dict[str, Any]:
-    """Build (and check) every algorithm's config before any training starts."""
-    from analogtrain.configs import FloatingPointRPUConfig, build_config
-
+# ------------------------------------------------------------------------------- configs
+def _device(args: argparse.Namespace) -> Any:
     device = resolve_device(args.device_name)
     if args.device_sets:
         apply_overrides(device, args.device_sets, validate=False)
-    configs = {}
-    for alg in algorithms:
-        if alg.lower() == "fp":
-            config: Any = FloatingPointRPUConfig()
-        else:
-            config = build_config(alg, device, construction_seed=seed)
-        try:
-            apply_overrides(config, args.sets)
-        except ArgumentError:
-            raise
-        except Exception as exc:
-            raise type(exc)(f"[{alg}] {exc}") from exc
-        configs[alg] = config
-    return configs
+    return device
+
+
+def _build(
+    args: argparse.Namespace,
+    scoped: ScopedSets,
+    alg: str,
+    seed: int,
+    params: dict[str, Any] | None = None,
+) -> Any:
+    """The config of ``alg`` for ``seed``, with the user's overrides and the tuned ``params``
+    (all but ``lr``)."""
+    from analogtrain.cli.tuning import resolve_value
+    from analogtrain.configs import FloatingPointRPUConfig, build_config
+
+    if alg.lower() == "fp":
+        config: Any = FloatingPointRPUConfig()
+    else:
+        config = build_config(alg, _device(args), construction_seed=seed)
+    sets = scoped.for_algorithm(alg)
+    for path, value in (params or {}).items():
+        if path != "lr":
+            sets.append(f"{path}={resolve_value(value, config)}")
+    try:
+        apply_overrides(config, sets)
+    except AnalogTrainError as exc:
+        raise type(exc)(f"[{alg}] {exc}") from None
+    return config
+
+
+def _lr(args: argparse.Namespace, scoped: ScopedSets, alg: str, params: dict[str, Any]) -> float:
+    if alg in scoped.lr:
+        return scoped.lr[alg]
+    if "lr" in params:
+        return float(params["lr"])
+    return float(args.lr if args.lr is not None else DEFAULTS["lr"])
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -118,8 +173,133 @@ def _fmt(values: list[float]) -> str:
     return f"{m:6.2f}" + (f" ± {s:5.2f}" if len(values) > 1 else "")
 
 
+def _setting_text(
+    params: dict[str, Any], lr: float, fixed: set[str], own_sets: list[str] | None = None
+) -> str:
+    """``lr=0.2 fast_lr=1``: the tuned values, then the algorithm's own ``--set`` values
+    (marked ``*``, like a learning rate the user fixed)."""
+    parts = [f"lr={lr:g}" + ("*" if "lr" in fixed else "")]
+    for path, value in params.items():
+        if path != "lr":
+            short = path.split(".")[-1]
+            parts.append(f"{short}={value:g}" if isinstance(value, float) else f"{short}={value}")
+    for text in own_sets or []:
+        path, _, value = text.partition("=")
+        parts.append(f"{path.split('.')[-1]}={value}*")
+    return " ".join(parts)
+
+
+# ------------------------------------------------------------------------------- phases
+def _warm_up(
+    args: argparse.Namespace, scoped: ScopedSets, algorithms: list[str], data: Any, seed: int
+) -> float:
+    """Run every algorithm for two mini-batches so that numba compiles (or loads from its
+    cache) the kernels before anything is timed; returns the seconds it took."""
+    from analogtrain.training.datasets import ImageDataset
+
+    tiny = ImageDataset(
+        data.name,
+        data.x_train[:8],
+        data.y_train[:8],
+        data.x_test[:8],
+        data.y_test[:8],
+        data.n_classes,
+    )
+    settings = RunSettings(None, None, args.settings.model, 1, 0.1, 4, max_batches=2)
+    if not args.quiet:
+        sys.stderr.write("compiling kernels (one-time) ... ")
+        sys.stderr.flush()
+    t0 = time.perf_counter()
+    for alg in algorithms:
+        make_run(_build(args, scoped, alg, seed), tiny, settings, seed).fit(1, stream=None)
+    seconds = time.perf_counter() - t0
+    if not args.quiet:
+        sys.stderr.write(f"done in {seconds:.1f} s (not charged to any algorithm)\n")
+        sys.stderr.flush()
+    return seconds
+
+
+def _tune_all(
+    args: argparse.Namespace, scoped: ScopedSets, algorithms: list[str], data: Any, seed: int
+) -> dict[str, dict[str, Any]]:
+    """Search every algorithm's grid on the validation split; the per-algorithm record."""
+    from analogtrain.cli.tuning import (
+        ETA,
+        VALIDATION_FRACTION,
+        resolve_value,
+        search_space,
+        tune,
+    )
+    from analogtrain.training.search import rung_epochs
+
+    split = validation_split_of(data, seed)
+    settings: RunSettings = args.settings
+    spaces = {a: search_space(a, scoped.fixed_paths(a)) for a in algorithms}
+    if args.lr is not None:
+        spaces = {a: {p: v for p, v in s.items() if p != "lr"} for a, s in spaces.items()}
+    n_total = sum(math.prod(len(v) for v in s.values()) for s in spaces.values() if s)
+    info(
+        f"tuning: successive halving (eta {ETA}) over {n_total} settings in all, on "
+        f"{len(split.y_train)} training / {len(split.y_test)} validation images "
+        f"({VALIDATION_FRACTION:.0%} of the training data held out), up to "
+        f"{settings.epochs} epochs, seed {seed}"
+    )
+    records: dict[str, dict[str, Any]] = {}
+    for alg in algorithms:
+        space = spaces[alg]
+        if not space:
+            records[alg] = {"space": {}, "best": {}, "seconds": 0.0, "epochs_trained": 0}
+            continue
+
+        def make(params: dict[str, Any], alg: str = alg) -> Any:
+            s = dataclasses.replace(settings, lr=_lr(args, scoped, alg, params))
+            return make_run(_build(args, scoped, alg, seed, params), split, s, seed)
+
+        n = math.prod(len(v) for v in space.values())
+        t0 = time.perf_counter()
+        result = tune(space, make, max_epochs=settings.epochs)
+        seconds = time.perf_counter() - t0
+        best_trial = max(
+            (t for t in result.trials if len(t.scores) == len(result.rungs)), key=lambda t: t.key
+        )
+        config = _build(args, scoped, alg, seed)
+        result.best = {p: resolve_value(v, config) for p, v in result.best.items()}
+        records[alg] = {
+            "space": {p: list(v) for p, v in space.items()},
+            "seconds": seconds,
+            **result.as_dict(),
+            "validation_accuracy": best_trial.scores[-1][1],
+        }
+        if not args.quiet:
+            rungs = "/".join(str(e) for e in rung_epochs(settings.epochs, n, ETA))
+            info(
+                f"  {alg:>7}: {n:2d} settings, rungs {rungs} epochs, {result.epochs_trained:3d} "
+                f"epochs trained, {seconds:5.1f} s -> "
+                f"{_setting_text(result.best, _lr(args, scoped, alg, result.best), set())} "
+                f"(validation {best_trial.scores[-1][1]:.1f}%)"
+            )
+    return records
+
+
+def validation_split_of(data: Any, seed: int) -> Any:
+    """The validation split used for tuning (fixed by ``seed``)."""
+    from analogtrain.cli.tuning import validation_split
+
+    return validation_split(data, seed=seed)
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute ``analogtrain compare``."""
+    from analogtrain.configs import to_dict
+    from analogtrain.training.progress import OuterProgress
+    from analogtrain.training.records import (
+        claim_output_folder,
+        command_line,
+        environment,
+        kernel_backend,
+    )
+
+    start_all = time.perf_counter()
     algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
     if not algorithms:
         raise ArgumentError("--algorithms is empty")
@@ -128,33 +308,109 @@ def run(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise ArgumentError(f"--seeds must be >= 1, got {args.seeds}")
     settings = settings_from_args(args, DEFAULTS)
+    args.settings = settings
     args.device_name, args.device_sets, device_label = device_choice(args.device, args.device_sets)
     args.device_label = device_label
+    scoped = split_sets(args.sets, algorithms)
     seeds = list(range(1, args.seeds + 1))
-    _configs(args, algorithms, seeds[0])  # fail fast on bad names / overrides
+    for alg in algorithms:  # fail fast on bad names / overrides
+        _build(args, scoped, alg, seeds[0])
+    claim_output_folder(args.out, OUTPUT_FILES, overwrite=args.overwrite)
     data = load_data(settings)
     stream = None if args.quiet else sys.stderr
+    tuned = not args.no_tune
     header = (
         f"device {device_label}, data {data.name} ({len(data.y_train)} train / "
         f"{len(data.y_test)} test), {settings.model}, {settings.epochs} epochs, batch "
-        f"{settings.batch_size}, lr {settings.lr}, seeds {len(seeds)}"
+        f"{settings.batch_size}, seeds {len(seeds)}, "
+        + (
+            "tuned per algorithm on a validation split"
+            if tuned
+            else f"no tuning (lr {settings.lr} unless --set ALG:lr=X)"
+        )
     )
     info(header)
+    compile_seconds = _warm_up(args, scoped, algorithms, data, seeds[0])
+    t_tune = time.perf_counter()
+    tuning = _tune_all(args, scoped, algorithms, data, seeds[0]) if tuned else {}
+    tune_seconds = time.perf_counter() - t_tune
+    chosen = {a: dict(tuning.get(a, {}).get("best", {})) for a in algorithms}
+
     results: dict[str, list[dict[str, Any]]] = {a: [] for a in algorithms}
-    start_all = time.perf_counter()
+    configs: dict[str, Any] = {}
+    backends: dict[str, dict[str, int]] = {}
+    progress = OuterProgress(len(algorithms) * len(seeds), settings.epochs, stream=stream)
+    t_final = time.perf_counter()
     for alg in algorithms:
+        lr = _lr(args, scoped, alg, chosen[alg])
+        alg_settings = dataclasses.replace(settings, lr=lr)
         for seed in seeds:
-            config = _configs(args, [alg], seed)[alg]
-            run_ = make_run(config, data, settings, seed)
+            config = _build(args, scoped, alg, seed, chosen[alg])
+            if seed == seeds[0]:
+                configs[alg] = to_dict(config)
+            run_ = make_run(config, data, alg_settings, seed)
+            backends.setdefault(alg, kernel_backend(run_.model))
+            label = f"{alg} seed {seed}"
             t0 = time.perf_counter()
-            history = run_.fit(settings.epochs, desc=f"{alg:>7} seed {seed}", stream=stream)
-            results[alg].append(
-                {"seed": seed, "seconds": time.perf_counter() - t0, "history": history}
+            history = run_.fit(
+                settings.epochs,
+                stream=None,
+                on_epoch=lambda r, m, label=label: progress.epoch_done(
+                    f"{label} epoch {m.epoch}/{settings.epochs}"
+                ),
             )
-    total = time.perf_counter() - start_all
+            seconds = time.perf_counter() - t0
+            progress.run_done(label, f"test {history.final_test_accuracy:.1f}% in {seconds:.1f} s")
+            results[alg].append({"seed": seed, "seconds": seconds, "history": history})
+    progress.close()
+    final_seconds = time.perf_counter() - t_final
     summary = _summarise(results)
-    _print_table(header, summary, total)
-    _write_outputs(args.out, args, settings, results, summary, total, data.name)
+    for alg in algorithms:
+        summary[alg]["lr"] = _lr(args, scoped, alg, chosen[alg])
+        summary[alg]["chosen"] = chosen[alg]
+        summary[alg]["setting"] = _setting_text(
+            chosen[alg], summary[alg]["lr"], scoped.fixed_paths(alg), scoped.per_algorithm[alg]
+        )
+    total = time.perf_counter() - start_all
+    timing = {
+        "total_seconds": total,
+        "compile_seconds": compile_seconds,
+        "tuning_seconds": tune_seconds,
+        "final_runs_seconds": final_seconds,
+    }
+    _print_table(header, summary, timing, tuned, tuning)
+    split = validation_split_of(data, seeds[0]) if tuned else None
+    record = {
+        "command": command_line(getattr(args, "argv", None)),
+        "environment": environment(),
+        "numba_kernels_loaded": "analogtrain.kernels.fast_cpu_kernels" in sys.modules,
+        "kernel_backend": backends,
+        "device": args.device_name,
+        "device_label": device_label,
+        "device_sets": args.device_sets,
+        "sets": args.sets,
+        "settings": settings.as_dict(),
+        "dataset": {
+            "name": data.name,
+            "train": len(data.y_train),
+            "test": len(data.y_test),
+            "tuning_train": None if split is None else len(split.y_train),
+            "validation": None if split is None else len(split.y_test),
+            "validation_seed": seeds[0] if tuned else None,
+        },
+        "seeds": seeds,
+        "construction_seed": "equal to the seed of each run (configs shown for the first seed)",
+        "tuned": tuned,
+        "tuning": tuning,
+        "configs": configs,
+        **timing,
+        "summary": summary,
+        "histories": {
+            alg: [{"seed": r["seed"], "epochs": r["history"].to_list()} for r in runs]
+            for alg, runs in results.items()
+        },
+    }
+    _write_outputs(args.out, args, settings, results, summary, record, data.name)
     return 0
 
 
@@ -176,19 +432,37 @@ def _summarise(results: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, 
     return out
 
 
-def _print_table(header: str, summary: dict[str, dict[str, Any]], total: float) -> None:
+def _print_table(
+    header: str,
+    summary: dict[str, dict[str, Any]],
+    timing: dict[str, float],
+    tuned: bool,
+    tuning: dict[str, dict[str, Any]],
+) -> None:
     print(header)
+    if tuned:
+        budget = sum(t.get("epochs_trained", 0) for t in tuning.values())
+        n = sum(len(t.get("trials", [])) for t in tuning.values())
+        print(
+            f"search budget: {n} settings, {budget} epochs on the validation split "
+            f"({timing['tuning_seconds']:.0f} s); * = fixed by the user"
+        )
+    width = max(24, *(len(s["setting"]) for s in summary.values()))
     print(
-        f"{'algorithm':<10} {'final test acc (%)':>20} {'best test acc (%)':>20} "
-        f"{'time/run (s)':>13}"
+        f"{'algorithm':<10} {'setting':<{width}} {'final test acc (%)':>18} "
+        f"{'best test acc (%)':>18} {'time/run (s)':>12}"
     )
-    print("-" * 66)
+    print("-" * (62 + width))
     for alg, s in summary.items():
         print(
-            f"{alg:<10} {_fmt(s['final_test_accuracy']):>20} "
-            f"{_fmt(s['best_test_accuracy']):>20} {s['seconds_mean']:>13.1f}"
+            f"{alg:<10} {s['setting']:<{width}} {_fmt(s['final_test_accuracy']):>18} "
+            f"{_fmt(s['best_test_accuracy']):>18} {s['seconds_mean']:>12.1f}"
         )
-    print(f"total wall time {total:.1f} s")
+    print(
+        f"mean ± standard deviation over seeds; wall time {timing['total_seconds']:.0f} s "
+        f"(kernel compilation {timing['compile_seconds']:.0f} s, tuning "
+        f"{timing['tuning_seconds']:.0f} s, final runs {timing['final_runs_seconds']:.0f} s)"
+    )
 
 
 def _write_outputs(
@@ -197,7 +471,7 @@ def _write_outputs(
     settings: RunSettings,
     results: dict[str, list[dict[str, Any]]],
     summary: dict[str, dict[str, Any]],
-    total: float,
+    record: dict[str, Any],
     data_name: str,
 ) -> None:
     from analogtrain.viz.plots import plot_comparison, save_figure
@@ -220,23 +494,7 @@ def _write_outputs(
             for r in runs:
                 for row in r["history"].to_list():
                     writer.writerow({"algorithm": alg, "seed": r["seed"], **row})
-    write_json(
-        out / "results.json",
-        {
-            "device": args.device_name,
-            "device_sets": args.device_sets,
-            "sets": args.sets,
-            "settings": settings.as_dict(),
-            "dataset": data_name,
-            "seeds": [r["seed"] for r in next(iter(results.values()))],
-            "total_seconds": total,
-            "summary": summary,
-            "histories": {
-                alg: [{"seed": r["seed"], "epochs": r["history"].to_list()} for r in runs]
-                for alg, runs in results.items()
-            },
-        },
-    )
+    write_json(out / "results.json", record)
     curves = {alg: [r["history"].test_accuracies for r in runs] for alg, runs in results.items()}
     finals = {alg: s["final_test_accuracy"] for alg, s in summary.items()}
     title = f"{args.device_label}: {settings.model} on {data_name}"

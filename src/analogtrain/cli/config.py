@@ -23,6 +23,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Build the RPU configuration of ALGORITHM (sgd, tt, ttv2, c-ttv2, agad, mp, "
         "... any build_config name) around DEVICE (device class or preset name, or a JSON "
         "device file), apply --set overrides and print it.",
+        epilog="examples:\n"
+        "  analogtrain config c-ttv2 SoftBoundsReference --set device.fast_lr=0.5\n"
+        "  analogtrain config sgd ConstantStep --json --out cfg.json\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("algorithm", help="build_config algorithm name, e.g. c-ttv2")
     p.add_argument("device", help="device class or preset name (e.g. SoftBounds, ReRamSB)")

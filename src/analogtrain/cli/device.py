@@ -25,6 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="pulse response of device models (plot and summary)",
         description="Sample a few devices of each model, pulse them up and down, print a "
         "summary (states, asymmetry, symmetry point) and plot the loops and step sizes.",
+        epilog="examples:\n"
+        "  analogtrain device SoftBounds ReRamSB --set up_down=0.2\n"
+        "  analogtrain device SoftBoundsReference --set reference_std=0.1 --json --no-plot\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "devices",
@@ -33,7 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="device class or preset name(s), JSON device file(s), or module:Class for a "
         "user-defined device",
     )
-    add_set_option(p, "every device model (paths relative to the device, e.g. up_down=0.2)")
+    add_set_option(
+        p, "every device model (paths relative to the device)", example="up_down=0.2"
+    )
     p.add_argument(
         "--out",
         type=Path,
@@ -94,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_plot:
         from analogtrain.viz.plots import plot_devices, save_figure
 
-        save_figure(plot_devices(responses, stats), args.out)
+        title = ", ".join(args.devices) + (f" ({', '.join(args.sets)})" if args.sets else "")
+        save_figure(plot_devices(responses, stats, title=title), args.out)
         info(f"wrote {args.out}")
     return 0

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import shlex
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,12 @@ from analogtrain.cli.run_setup import (
     settings_from_args,
 )
 from analogtrain.errors import ArgumentError
+from analogtrain.training.records import (
+    claim_output_folder,
+    command_line,
+    environment,
+    kernel_backend,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -54,6 +62,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="train one network with one algorithm on one device",
         description="Train a network with analog SGD, print per-epoch metrics, save a "
         "checkpoint after every epoch and a learning-curve plot.",
+        epilog="examples:\n"
+        "  analogtrain train -a c-ttv2 --set device.fast_lr=0.5 --epochs 10\n"
+        "  analogtrain train -a sgd -d ConstantStep --set forward.out_noise=0.02\n"
+        "  analogtrain train --resume runs/train/checkpoint.pt --epochs 20\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "--algorithm",
@@ -94,8 +107,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="CKPT",
         help="continue the run saved in this checkpoint up to --epochs",
     )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a run already saved in --out (default: refuse)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=run, sets=[], device_sets=[])
+
+
+#: The files a train run writes (a folder holding one is not overwritten silently).
+OUTPUT_FILES = ("checkpoint.pt", "metrics.json", "metrics.csv")
+
+
+def _record(meta: dict[str, Any], t0: float) -> dict[str, Any]:
+    """What metrics.json holds besides the epochs: the run's settings and records (the full
+    resolved config is in config.json) and this session's wall time."""
+    return {
+        **{k: v for k, v in meta.items() if k != "config"},
+        "config_file": "config.json",
+        "wall_seconds": time.perf_counter() - t0,
+    }
 
 
 def _write_metrics(out: Path, history: Any, meta: dict[str, Any]) -> None:
@@ -157,6 +189,12 @@ def _run(args: argparse.Namespace, replicated: bool) -> int:
         state = load_checkpoint(args.resume)
         meta = state["meta"]
         settings = settings_from_args(args, meta["settings"])
+        done = len(state["run"].get("history", []))
+        if settings.epochs < done:
+            raise ArgumentError(
+                f"--epochs {settings.epochs} is fewer than the {done} epochs already saved in "
+                f"{args.resume}; give --epochs {done + 1} or more to continue"
+            )
         config = from_dict(meta["config"])
         seed = int(meta["seed"])
         out = args.out if args.out is not None else args.resume.parent
@@ -183,11 +221,23 @@ def _run(args: argparse.Namespace, replicated: bool) -> int:
             "settings": settings.as_dict(),
             "seed": seed,
         }
+    resuming_here = args.resume is not None and out.resolve() == args.resume.parent.resolve()
+    if is_main_process():  # rank 0 alone owns the output folder
+        claim_output_folder(
+            out, () if resuming_here else OUTPUT_FILES, overwrite=bool(args.overwrite)
+        )
     data = load_data(settings)
     run_ = make_run(config, data, settings, seed, data_parallel=replicated)
     if state is not None:
         run_.load_state_dict(state["run"])
     main = is_main_process()  # rank 0 (or the only process) prints and writes
+    meta = {
+        **meta,
+        "command": command_line(getattr(args, "argv", None)),
+        "environment": environment(),
+        "kernel_backend": kernel_backend(run_.model),
+        "dataset": {"name": data.name, "train": len(data.y_train), "test": len(data.y_test)},
+    }
     label = meta.get("algorithm") or type(config).__name__
     if main:
         out.mkdir(parents=True, exist_ok=True)
@@ -207,12 +257,30 @@ def _run(args: argparse.Namespace, replicated: bool) -> int:
             save_checkpoint(out / "checkpoint.pt", r, meta)
 
     quiet = args.quiet or not main
-    history = run_.fit(
-        settings.epochs, desc=label, stream=None if quiet else sys.stderr, on_epoch=on_epoch
-    )
+    t0 = time.perf_counter()
+    try:
+        history = run_.fit(
+            settings.epochs,
+            desc=label,
+            stream=None if quiet else sys.stderr,
+            on_epoch=on_epoch,
+        )
+    except KeyboardInterrupt:
+        if not main:
+            raise
+        if run_.history.epochs:
+            _write_metrics(out, run_.history, _record(meta, t0))
+            info(
+                f"interrupted after epoch {len(run_.history.epochs)}: {out}/metrics.json "
+                f"holds the epochs so far; continue with: analogtrain train --resume "
+                f"{shlex.quote(str(out / 'checkpoint.pt'))} --epochs {settings.epochs}"
+            )
+        else:
+            info("interrupted before the first epoch ended; nothing saved")
+        raise
     if not main:
         return 0
-    _write_metrics(out, history, {k: v for k, v in meta.items() if k != "config"})
+    _write_metrics(out, history, _record(meta, t0))
     _plot(out, history, f"{label}: {data.name}, {settings.model}")
     print(
         f"final test accuracy {history.final_test_accuracy:.2f}%, best "

@@ -65,6 +65,14 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not p.is_file():
         raise CheckpointError(f"checkpoint not found: {p}")
     try:
+        with p.open("rb") as f:
+            magic = f.read(2)
+    except OSError as exc:
+        raise CheckpointError(f"checkpoint {p} is not readable ({exc})") from exc
+    # torch.save writes a zip archive ("PK"); old-style files start with a pickle protocol mark
+    if magic[:2] != b"PK" and magic[:1] != b"\x80":
+        raise CheckpointError(f"{p} is not a readable checkpoint (not a file torch.save wrote)")
+    try:
         data = torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()

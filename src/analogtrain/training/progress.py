@@ -10,7 +10,7 @@ import sys
 import time
 from typing import TextIO
 
-__all__ = ["ProgressBar"]
+__all__ = ["OuterProgress", "ProgressBar", "format_seconds"]
 
 
 class ProgressBar:
@@ -22,6 +22,7 @@ class ProgressBar:
         stream: where to write (default ``sys.stderr``); ``None`` disables output.
         width: characters of the bar itself.
         min_interval: seconds between redraws on a terminal.
+        eta: show the estimated time left (elapsed / done * remaining).
     """
 
     def __init__(
@@ -32,12 +33,14 @@ class ProgressBar:
         stream: TextIO | None = sys.stderr,
         width: int = 24,
         min_interval: float = 0.1,
+        eta: bool = False,
     ) -> None:
         self.total = max(int(total), 0)
         self.desc = desc
         self.stream = stream
         self.width = width
         self.min_interval = min_interval
+        self.eta = eta
         self.count = 0
         self.postfix = ""
         self._start = time.perf_counter()
@@ -70,7 +73,16 @@ class ProgressBar:
             f"{self.desc} [{'#' * filled}{'.' * (self.width - filled)}] "
             f"{self.count:>{digits}}/{self.total} {elapsed:6.1f}s {rate:6.1f} it/s"
         )
+        if self.eta:
+            text += f" ETA {self.eta_text()}"
         return f"{text}  {self.postfix}" if self.postfix else text
+
+    def eta_text(self) -> str:
+        """Estimated time left, ``"?"`` before the first step."""
+        if self.count == 0 or not self.total:
+            return "?"
+        elapsed = time.perf_counter() - self._start
+        return format_seconds(elapsed / self.count * (self.total - self.count))
 
     def _draw(self, end: str) -> None:
         if self.stream is None:
@@ -90,3 +102,49 @@ class ProgressBar:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def format_seconds(seconds: float) -> str:
+    """``"42 s"``, ``"3 min 05 s"``, ``"1 h 02 min"``."""
+    s = int(round(max(seconds, 0.0)))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+class OuterProgress:
+    """Progress over several runs of several epochs each (e.g. algorithms x seeds).
+
+    On a terminal: one bar redrawn in place, counting epochs, with the current run's label
+    and an ETA. Otherwise (log file, captured stream): one line per finished run with the
+    runs done so far and the ETA. ``stream=None``: silent.
+    """
+
+    def __init__(self, n_runs: int, epochs_per_run: int, *, stream: TextIO | None) -> None:
+        self.n_runs = n_runs
+        self.stream = stream
+        self.done_runs = 0
+        self._tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        self.bar = ProgressBar(
+            n_runs * epochs_per_run, "runs", stream=stream if self._tty else None, eta=True
+        )
+
+    def epoch_done(self, label: str) -> None:
+        """One more epoch of the run ``label`` finished."""
+        self.bar.update(1, label)
+
+    def run_done(self, label: str, result: str) -> None:
+        """The run ``label`` finished with ``result`` (a short text)."""
+        self.done_runs += 1
+        if self.stream is not None and not self._tty:
+            self.stream.write(
+                f"[{self.done_runs}/{self.n_runs}] {label}: {result} (ETA {self.bar.eta_text()})\n"
+            )
+            self.stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line on a terminal."""
+        if self._tty:
+            self.bar.close()

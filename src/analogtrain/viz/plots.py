@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "ALGORITHM_COLORS",
+    "color_for",
     "new_figure",
     "plot_accuracy_bars",
     "plot_comparison",
@@ -36,6 +39,28 @@ __all__ = [
     "plot_step_sizes",
     "save_figure",
 ]
+
+
+#: Fixed colours of the algorithms, so that a name has the same colour in every figure and
+#: every run (matplotlib's default cycle, in the order of ``analogtrain compare``).
+ALGORITHM_COLORS: dict[str, str] = {
+    "sgd": "C0",
+    "mp": "C1",
+    "tt": "C2",
+    "ttv2": "C3",
+    "c-ttv2": "C4",
+    "agad": "C5",
+    "fp": "C7",
+}
+
+
+def color_for(name: str) -> str:
+    """The colour of ``name``: :data:`ALGORITHM_COLORS`, else one of matplotlib's ten cycle
+    colours chosen by a checksum of the name (stable across runs and processes)."""
+    known = ALGORITHM_COLORS.get(name.lower())
+    if known is not None:
+        return known
+    return f"C{zlib.crc32(name.lower().encode()) % 10}"
 
 
 def _figure_class() -> type:
@@ -146,15 +171,21 @@ def plot_device(
 
 
 def plot_devices(
-    responses: Sequence[PulseResponse], statistics: Sequence[PulseStatistics]
+    responses: Sequence[PulseResponse],
+    statistics: Sequence[PulseStatistics],
+    *,
+    title: str = "",
 ) -> Figure:
-    """One row per device model: up/down loops (left) and step size against weight (right)."""
+    """One row per device model: up/down loops (left) and step size against weight (right);
+    ``title`` (e.g. the overrides that were applied) on top."""
     if len(responses) != len(statistics) or not responses:
         raise ArgumentError("plot_devices needs one statistics object per response (>= 1)")
     fig = new_figure(2, n_rows=len(responses))
     for row, (resp, stats) in enumerate(zip(responses, statistics)):
         plot_pulse_response(resp, fig.axes[2 * row])
         plot_step_sizes(stats, fig.axes[2 * row + 1])
+    if title:
+        fig.suptitle(title)
     return fig
 
 
@@ -179,7 +210,9 @@ def plot_learning_curves(
             continue
         mean = [sum(r[i] for r in runs) / len(runs) for i in range(n)]
         epochs = list(range(1, n + 1))
-        (line,) = ax.plot(epochs, mean, marker="o", markersize=3, label=name)
+        (line,) = ax.plot(
+            epochs, mean, marker="o", markersize=3, label=name, color=color_for(name)
+        )
         if len(runs) > 1:
             std = [_std([r[i] for r in runs]) for i in range(n)]
             lo = [m - s for m, s in zip(mean, std)]
@@ -187,7 +220,12 @@ def plot_learning_curves(
             ax.fill_between(epochs, lo, hi, color=line.get_color(), alpha=0.2)
     from matplotlib.ticker import MaxNLocator
 
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    longest = max((len(v) if not _is_nested(v) else max(map(len, v))) for v in curves.values() if v)
+    if longest <= 12:  # short runs: a tick at every epoch, a margin of half an epoch
+        ax.set_xticks(range(1, longest + 1))
+        ax.set_xlim(0.5, longest + 0.5)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
@@ -214,7 +252,7 @@ def plot_accuracy_bars(
         means,
         yerr=stds if any(stds) else None,
         capsize=4,
-        color=[f"C{i}" for i in range(len(names))],
+        color=[color_for(n) for n in names],
     )
     ax.bar_label(bars, labels=[f"{m:.1f}" for m in means], padding=2, fontsize="small")
     ax.set_ylabel(ylabel)
@@ -228,13 +266,27 @@ def plot_comparison(
     finals: Mapping[str, Sequence[float] | float],
     *,
     title: str = "",
+    caption: str | None = None,
 ) -> Figure:
-    """Learning curves (left) and final-accuracy bars (right) in one figure."""
-    fig = new_figure(2, width=5.5)
+    """Learning curves (left) and final-accuracy bars (right) in one figure.
+
+    ``caption`` (below the panels) defaults to a sentence saying what the lines, bands and
+    error bars are (mean and standard deviation over the runs of each name).
+    """
+    fig = new_figure(2, width=5.5, height=4.3)
     plot_learning_curves(curves, fig.axes[0])
     plot_accuracy_bars(finals, fig.axes[1])
     if title:
         fig.suptitle(title)
+    if caption is None:
+        n = {len(v) if _is_nested(v) else 1 for v in curves.values() if v}
+        runs = f"{n.pop()} seeds" if len(n) == 1 else "the seeds"
+        caption = (
+            f"lines: mean test accuracy over {runs}; shaded band and error bars: "
+            "± one standard deviation over the seeds (sample std)"
+        )
+    if caption:
+        fig.supxlabel(caption, fontsize="small")
     return fig
 
 
