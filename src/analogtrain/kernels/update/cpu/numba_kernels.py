@@ -10,7 +10,7 @@ and :func:`signs` prepare a call):
   count of cross-point ``(i, j)`` is ``popcount(row_i & col_j)``, distributed
   ``Binomial(BL_s, p^d_i p^x_j)``.
 * ``apply_pulses`` (in the kernel module generated per device rule from
-  :mod:`.fast_cpu_pulse_template`) walks the rows in parallel. For row ``i`` it visits only
+  :mod:`.pulse_template`) walks the rows in parallel. For row ``i`` it visits only
   the samples in which the row fires at all, in batch order; per sample it counts the
   coincidences of the whole row (vectorisable ``and`` + popcount) and applies each
   cross-point's ``count`` pulses one after the other through the model's rule, each with a
@@ -23,7 +23,7 @@ and :func:`signs` prepare a call):
   version of ``PulsedDeviceArray.apply_pulse_counts``), one cross-point per iteration, rows
   in parallel.
 
-All random numbers are counter-based (:mod:`.fast_cpu_rng`), keyed by the call's seeds and
+All random numbers are counter-based (:mod:`.rng`), keyed by the call's seeds and
 the coordinates ``(sample, row, column, pulse)``: the result is independent of the number of
 threads and of the order in which they run.
 """
@@ -35,7 +35,7 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-from analogtrain.kernels.fast_cpu_rng import split_uniforms, stream_key
+from analogtrain.kernels.update.cpu.rng import split_uniforms, stream_key
 
 __all__ = [
     "active_samples",
@@ -87,7 +87,7 @@ def _train_bits(p, n, length, key, masks, s, j):  # type: ignore[no-untyped-def]
 @numba.njit(cache=True, parallel=True, error_model="numpy")
 def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_grad_scale):  # type: ignore[no-untyped-def]
     """``(bl, a, b)`` per sample, the float64 formulas of
-    :func:`analogtrain.kernels.pulses.update_scales` (spec 4.3, 4.4) in the same order,
+    :func:`analogtrain.kernels.update.pulses.update_scales` (spec 4.3, 4.4) in the same order,
     for ``x [m, in]``, ``d [m, out]`` (float32) and one rate per sample ``lr [m]`` (float64,
     its sign ignored; ``scalar_lr``: the call had one rate for all). Used by the fast path to
     skip ~40 small torch operations per call. The train lengths are identical; ``a`` and ``b``

@@ -15,7 +15,7 @@ exceeds one needlessly; bit-length management (UBLM) shortens the train to the n
 pulses the largest ``|x| |d|`` pair needs (spec 4.4).
 
 This module is pure: it returns counts and directions and never touches a device. Applying
-the pulses (in sample order) is :mod:`analogtrain.kernels.update`.
+the pulses (in sample order) is :mod:`analogtrain.kernels.update.pulsed`.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def update_scales(
         x: inputs ``[m, in]``.
         d: errors ``[m, out]``.
         lr: learning rate (its sign only sets the pulse direction, see
-            :func:`analogtrain.kernels.update.iter_coincidences`), or one rate per sample
+            :func:`analogtrain.kernels.update.pulsed.iter_coincidences`), or one rate per sample
             (a tensor ``[m]``, e.g. the per-vector rates of the chopped compounds); every
             formula above then uses the sample's own ``lr``.
         granularity: the device weight granularity ``g > 0`` (spec 2.4).
