@@ -9,8 +9,9 @@ and the kernels only compiled (with ``cache=True``, so once per machine), on the
 that uses them; the pulse kernels of each device rule are generated from the rule's one
 definition (:mod:`.rule_codegen`), so a model compiles only when a run uses it.
 Development note: numba's on-disk cache only tracks the file that defines a kernel; after
-editing ``rng.py`` also touch ``numba_kernels.py`` (or delete its
-``__pycache__/*.nbi``/``*.nbc`` files); the generated modules hash their sources.
+editing ``rng.py``, ``rule_overloads.py`` or ``../scales.py`` also touch ``numba_kernels.py``
+(or delete its ``__pycache__/*.nbi``/``*.nbc`` files); the generated modules hash their
+sources.
 
 The update is the same process as the reference
 (:func:`analogtrain.kernels.update.pulsed.pulsed_update`): per sample, in batch order, stochastic
