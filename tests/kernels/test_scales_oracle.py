@@ -16,6 +16,7 @@ import torch
 
 from analogtrain.configs.update import UpdateParameters
 from analogtrain.kernels.update.pulses import update_scales
+from analogtrain.kernels.update.scales import scale_parameters
 
 _NO_MANAGEMENT = {"update_management": False, "update_bl_management": False}
 
@@ -56,9 +57,8 @@ def _compiled(x, d, lr, g, up):  # type: ignore[no-untyped-def]
     from analogtrain.kernels.update.cpu.numba_kernels import update_scales as compiled
 
     rates = lr.numpy() if isinstance(lr, torch.Tensor) else np.full(x.shape[0], float(lr))
-    return compiled(x.numpy(), d.numpy(), rates, not isinstance(lr, torch.Tensor), g,
-                    int(up.desired_bl), bool(up.fixed_bl), bool(up.update_management),
-                    bool(up.update_bl_management), float(up.um_grad_scale))  # fmt: skip
+    scalar_lr = not isinstance(lr, torch.Tensor)
+    return compiled(x.numpy(), d.numpy(), rates, scalar_lr, g, *scale_parameters(up))
 
 
 def _torch(x, d, lr, g, up):  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ from torch import Tensor
 
 from analogtrain.configs.enums import PulseType
 from analogtrain.errors import ArgumentError, NotSimulatedError
-from analogtrain.kernels.update.scales import sample_scales
+from analogtrain.kernels.update.scales import sample_scales, scale_parameters
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import UpdateParameters
@@ -123,18 +123,8 @@ def update_scales(
         if not bool(torch.isfinite(v_max).all()):
             raise ArgumentError(f"update tensor {name} contains NaN or infinite values")
     # one rate stays a number: its base scale is then computed as today, in Python floats
-    bl, a, b = sample_scales(
-        lr,
-        x_max,
-        d_max,
-        float(granularity),
-        int(up.desired_bl),
-        bool(up.fixed_bl),
-        bool(up.update_management),
-        bool(up.update_bl_management),
-        float(up.um_grad_scale),
-        not per_sample,
-    )
+    g = float(granularity)
+    bl, a, b = sample_scales(lr, x_max, d_max, g, *scale_parameters(up), not per_sample)
     return bl.to(torch.long), a, b
 
 

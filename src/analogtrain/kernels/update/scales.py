@@ -19,11 +19,26 @@ zero harmlessly.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analogtrain.devices.rule import floor, maximum, minimum, sqrt, where
 
-__all__ = ["sample_scales"]
+if TYPE_CHECKING:
+    from analogtrain.configs.parameters import UpdateParameters
+
+__all__ = ["sample_scales", "scale_parameters"]
+
+
+def scale_parameters(up: UpdateParameters) -> tuple[int, bool, bool, bool, float]:
+    """The update parameters that :func:`sample_scales` reads, in its argument order:
+    ``(desired_bl, fixed_bl, um, ublm, um_grad_scale)``."""
+    return (
+        int(up.desired_bl),
+        bool(up.fixed_bl),
+        bool(up.update_management),
+        bool(up.update_bl_management),
+        float(up.um_grad_scale),
+    )
 
 
 def sample_scales(

@@ -58,6 +58,7 @@ from analogtrain.kernels.update.backend import (
 from analogtrain.kernels.update.pulses import STOCHASTIC_TYPES
 from analogtrain.kernels.update.rule_codegen import generated_kernels
 from analogtrain.kernels.update.rule_inputs import rule_tensors
+from analogtrain.kernels.update.scales import scale_parameters
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import UpdateParameters
@@ -267,18 +268,9 @@ def _draw_trains(
     else:
         rates = np.full(m, float(lr), dtype=np.float64)
     with _threads_for(m * (x.shape[1] + d.shape[1])):
-        bl, a, b = kernels.update_scales(
-            x_np,
-            d_np,
-            rates,
-            not isinstance(lr, Tensor),
-            float(granularity),
-            int(up.desired_bl),
-            bool(up.fixed_bl),
-            bool(up.update_management),
-            bool(up.update_bl_management),
-            float(up.um_grad_scale),
-        )
+        scalar_lr = not isinstance(lr, Tensor)
+        g = float(granularity)
+        bl, a, b = kernels.update_scales(x_np, d_np, rates, scalar_lr, g, *scale_parameters(up))
     max_bl = int(bl.max()) if m else 0
     if max_bl == 0:
         return None
