@@ -17,7 +17,7 @@ def main() -> None:
     from analogtrain.configs import SoftBoundsReferenceDevice, UpdateParameters
     from analogtrain.devices import create_device_array
     from analogtrain.kernels import use_backend
-    from analogtrain.kernels.update import pulsed_update
+    from analogtrain.kernels.update.pulsed import pulsed_update
 
     array = create_device_array(SoftBoundsReferenceDevice(), 8, 8, torch.Generator().manual_seed(0))
     with use_backend("fast"):

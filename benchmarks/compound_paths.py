@@ -25,7 +25,7 @@ from analogtrain.configs import (
     build_config,
 )
 from analogtrain.configs.enums import VectorUnitCellUpdatePolicy
-from analogtrain.kernels import backend
+from analogtrain.kernels.update import backend
 from analogtrain.tiles import create_tile
 
 

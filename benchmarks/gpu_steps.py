@@ -30,7 +30,7 @@ ALGORITHMS = ("sgd", "mp", "tt", "ttv2", "c-ttv2", "agad")
 
 def _counting_fast_path():
     """Wrap the Triton update's entry to count calls and fallbacks (diagnostic only)."""
-    from analogtrain.kernels import fast_cuda
+    from analogtrain.kernels.update.cuda import fast_update as fast_cuda
 
     counts = {"calls": 0, "fallbacks": 0}
     original = fast_cuda._run

@@ -35,11 +35,11 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     import analogtrain.configs as configs
-    import analogtrain.kernels.fast_cpu  # noqa: F401  (registers the fast path)
+    import analogtrain.kernels.update.cpu.fast_update  # noqa: F401  (registers the fast path)
     from analogtrain.configs.update import UpdateParameters
     from analogtrain.devices import create_device_array
     from analogtrain.kernels import use_reference
-    from analogtrain.kernels.update import pulsed_update
+    from analogtrain.kernels.update.pulsed import pulsed_update
 
     torch.set_num_threads(args.threads)
     numba.set_num_threads(args.numba_threads or args.threads)

@@ -26,10 +26,11 @@ from analogtrain.devices import (  # noqa: E402
 )
 from analogtrain.devices.registry import _IMPLEMENTATIONS  # noqa: E402
 from analogtrain.errors import ConfigError  # noqa: E402
-from analogtrain.kernels import backend, use_backend, use_reference  # noqa: E402
-from analogtrain.kernels.fast_cpu import fast_pulsed_update  # noqa: E402
-from analogtrain.kernels.rule_inputs import has_fast_rule, rule_tensors  # noqa: E402
-from analogtrain.kernels.update import pulsed_update  # noqa: E402
+from analogtrain.kernels import use_backend, use_reference  # noqa: E402
+from analogtrain.kernels.update import backend  # noqa: E402
+from analogtrain.kernels.update.cpu.fast_update import fast_pulsed_update  # noqa: E402
+from analogtrain.kernels.update.pulsed import pulsed_update  # noqa: E402
+from analogtrain.kernels.update.rule_inputs import has_fast_rule, rule_tensors  # noqa: E402
 from analogtrain.nn import AnalogLinear  # noqa: E402
 from analogtrain.optim import AnalogSGD  # noqa: E402
 

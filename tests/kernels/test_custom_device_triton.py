@@ -24,8 +24,8 @@ from fast_update_cases import z_mean_and_var  # noqa: E402
 from analogtrain.configs import UpdateParameters  # noqa: E402
 from analogtrain.devices import create_device_array  # noqa: E402
 from analogtrain.kernels import use_reference  # noqa: E402
-from analogtrain.kernels.fast_cuda import _run  # noqa: E402
-from analogtrain.kernels.update import pulsed_update  # noqa: E402
+from analogtrain.kernels.update.cuda.fast_update import _run  # noqa: E402
+from analogtrain.kernels.update.pulsed import pulsed_update  # noqa: E402
 
 
 def _array(config, out_size, in_size, w0):

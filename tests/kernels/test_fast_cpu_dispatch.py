@@ -16,9 +16,11 @@ from analogtrain.devices import (  # noqa: E402
     SoftBoundsReferenceDeviceArray,
     create_device_array,
 )
-from analogtrain.kernels import backend, fast_cpu, use_reference  # noqa: E402
-from analogtrain.kernels.fast_cpu import fast_pulsed_update  # noqa: E402
-from analogtrain.kernels.update import pulsed_update  # noqa: E402
+from analogtrain.kernels import use_reference  # noqa: E402
+from analogtrain.kernels.update import backend  # noqa: E402
+from analogtrain.kernels.update.cpu import fast_update as fast_cpu  # noqa: E402
+from analogtrain.kernels.update.cpu.fast_update import fast_pulsed_update  # noqa: E402
+from analogtrain.kernels.update.pulsed import pulsed_update  # noqa: E402
 
 
 def _array(config=None, dtype=torch.float32):

@@ -9,7 +9,7 @@ import pytest
 
 numba = pytest.importorskip("numba")
 
-from analogtrain.kernels import fast_cpu_rng as rng  # noqa: E402
+from analogtrain.kernels.update.cpu import rng  # noqa: E402
 
 
 def test_ziggurat_layers_have_equal_area_and_close_at_the_top() -> None:

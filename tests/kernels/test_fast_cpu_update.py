@@ -15,8 +15,8 @@ from fast_update_cases import MODELS, NO_DTOD, z_mean_and_var  # noqa: E402
 from analogtrain.configs.update import UpdateParameters  # noqa: E402
 from analogtrain.devices import create_device_array  # noqa: E402
 from analogtrain.kernels import use_reference  # noqa: E402
-from analogtrain.kernels.fast_cpu import fast_apply_pulse_counts, fast_pulsed_update  # noqa: E402
-from analogtrain.kernels.update import pulsed_update  # noqa: E402
+from analogtrain.kernels.update.cpu.fast_update import fast_apply_pulse_counts, fast_pulsed_update  # noqa: E402
+from analogtrain.kernels.update.pulsed import pulsed_update  # noqa: E402
 
 
 def _array(name: str, out_size: int, in_size: int, **fields):
@@ -315,12 +315,12 @@ def test_given_counts_fall_back_under_the_reference_backend() -> None:
                                                 (True, True, False)])  # fmt: skip
 def test_compiled_scales_equal_the_torch_formulas(per_sample, um, ublm, fixed_bl) -> None:
     """The fast path's compiled ``update_scales`` gives the same train lengths as
-    :func:`analogtrain.kernels.pulses.update_scales` and the same scales to rounding, for
+    :func:`analogtrain.kernels.update.pulses.update_scales` and the same scales to rounding, for
     rows without input or error, short and long trains and negative or zero rates."""
     import numpy as np
 
-    from analogtrain.kernels.fast_cpu import _kernels
-    from analogtrain.kernels.pulses import update_scales
+    from analogtrain.kernels.update.cpu.fast_update import _kernels
+    from analogtrain.kernels.update.pulses import update_scales
 
     kernels = _kernels()
     g = torch.Generator().manual_seed(int(per_sample) + 2 * um + 4 * ublm + 8 * fixed_bl)

@@ -31,9 +31,9 @@ import analogtrain.configs as cfgs  # noqa: E402
 from analogtrain.configs.update import UpdateParameters  # noqa: E402
 from analogtrain.devices import create_device_array  # noqa: E402
 from analogtrain.kernels import use_reference  # noqa: E402
-from analogtrain.kernels.backend import fast_update_for  # noqa: E402
-from analogtrain.kernels.fast_cuda import _run, fast_cuda_pulsed_update  # noqa: E402
-from analogtrain.kernels.update import pulsed_update, pulsed_update_capture  # noqa: E402
+from analogtrain.kernels.update.backend import fast_update_for  # noqa: E402
+from analogtrain.kernels.update.cuda.fast_update import _run, fast_cuda_pulsed_update  # noqa: E402
+from analogtrain.kernels.update.pulsed import pulsed_update, pulsed_update_capture  # noqa: E402
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -201,7 +201,7 @@ def test_write_noise_redrawn_only_where_pulsed() -> None:
 def test_capture_equals_reference_without_noise(chunk_samples: int, monkeypatch) -> None:
     """Reads in the middle of the batch see the weight after exactly the samples before,
     also when the batch is drawn in chunks of ``chunk_samples`` samples."""
-    from analogtrain.kernels import fast_cuda
+    from analogtrain.kernels.update.cuda import fast_update as fast_cuda
 
     monkeypatch.setattr(fast_cuda, "_CHUNK_ELEMENTS", 6 * 8 * chunk_samples)
     fast, ref = _pair("soft_bounds", 6, 8, 0.2, dw_min_std=0.0)

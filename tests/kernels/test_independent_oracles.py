@@ -14,7 +14,7 @@ from analogtrain.configs.enums import BoundManagementType, NoiseManagementType
 from analogtrain.configs.parameters import IOParameters
 from analogtrain.devices import create_device_array
 from analogtrain.kernels import use_reference
-from analogtrain.kernels.mvm import analog_mvm
+from analogtrain.kernels.mvm.mvm import analog_mvm
 
 NO_DTOD = dict(dw_min_dtod=0.0, up_down_dtod=0.0, w_max_dtod=0.0, w_min_dtod=0.0)
 OUT, IN = 40, 100  # 4000 cross-points per sample
@@ -37,7 +37,7 @@ def _apply(array, n: int, *, fast: bool) -> None:
     gen = torch.Generator().manual_seed(11)
     if fast:
         numba = pytest.importorskip("numba")  # noqa: F841
-        from analogtrain.kernels.fast_cpu import fast_apply_pulse_counts
+        from analogtrain.kernels.update.cpu.fast_update import fast_apply_pulse_counts
 
         assert fast_apply_pulse_counts(array, counts, down, gen)
     else:

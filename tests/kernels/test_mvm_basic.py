@@ -13,7 +13,7 @@ from analogtrain.configs.enums import (
 )
 from analogtrain.configs.parameters import IOParameters
 from analogtrain.errors import ConfigError, NotSimulatedError, TileError
-from analogtrain.kernels.mvm import analog_mvm, init_io_state
+from analogtrain.kernels.mvm.mvm import analog_mvm, init_io_state
 
 
 def gen(seed: int = 0) -> torch.Generator:

@@ -9,8 +9,8 @@ import torch
 
 from analogtrain.configs.enums import BoundManagementType, NoiseManagementType
 from analogtrain.configs.parameters import IOParameters
-from analogtrain.kernels.io_management import converter_step, effective_io
-from analogtrain.kernels.mvm import analog_mvm, init_io_state
+from analogtrain.kernels.mvm.io_management import converter_step, effective_io
+from analogtrain.kernels.mvm.mvm import analog_mvm, init_io_state
 
 NM_NONE = NoiseManagementType.NONE
 BM_NONE = BoundManagementType.NONE

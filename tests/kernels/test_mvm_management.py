@@ -9,13 +9,13 @@ import torch
 
 from analogtrain.configs.enums import BoundManagementType, NoiseManagementType
 from analogtrain.configs.parameters import IOParameters
-from analogtrain.kernels.io_management import (
+from analogtrain.kernels.mvm.io_management import (
     AVERAGE_ABS_MAX_KEY,
     NM_DECAY,
     effective_io,
     noise_management_scale,
 )
-from analogtrain.kernels.mvm import analog_mvm, init_io_state
+from analogtrain.kernels.mvm.mvm import analog_mvm, init_io_state
 
 NM = NoiseManagementType
 BM = BoundManagementType

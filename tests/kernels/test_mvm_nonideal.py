@@ -14,7 +14,7 @@ from analogtrain.configs.enums import (
     WeightNoiseType,
 )
 from analogtrain.configs.parameters import IOParameters
-from analogtrain.kernels.mvm import analog_mvm, init_io_state
+from analogtrain.kernels.mvm.mvm import analog_mvm, init_io_state
 
 
 def quiet_io(**kw) -> IOParameters:

@@ -9,7 +9,7 @@ import torch
 
 from analogtrain.configs.update import UpdateParameters
 from analogtrain.errors import ArgumentError
-from analogtrain.kernels.pulses import update_scales
+from analogtrain.kernels.update.pulses import update_scales
 
 
 def _one(x: list[float], d: list[float]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,7 +8,7 @@ import torch
 from analogtrain.configs.enums import PulseType
 from analogtrain.configs.update import UpdateParameters
 from analogtrain.errors import NotSimulatedError
-from analogtrain.kernels.pulses import (
+from analogtrain.kernels.update.pulses import (
     sample_coincidences,
     sample_coincidences_batch,
     update_scales,

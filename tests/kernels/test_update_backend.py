@@ -9,8 +9,8 @@ import analogtrain.kernels as kernels
 from analogtrain.configs.enums import PulseType
 from analogtrain.configs.update import UpdateParameters
 from analogtrain.errors import ArgumentError
-from analogtrain.kernels import backend
-from analogtrain.kernels.update import pulsed_update
+from analogtrain.kernels.update import backend
+from analogtrain.kernels.update.pulsed import pulsed_update
 
 
 class CountingArray:

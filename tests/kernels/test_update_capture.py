@@ -1,4 +1,4 @@
-"""Per-sample learning rates and captured reads of the pulsed update (kernels/update.py).
+"""Per-sample learning rates and captured reads of the pulsed update (kernels/update/pulsed.py).
 
 ``pulsed_update_capture`` records weight columns at given sample counts inside one batched
 update (what the chopped compounds need, spec compounds 3.12); the reference does it sample
@@ -11,14 +11,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-import analogtrain.kernels.fast_cpu as fast_cpu
+import analogtrain.kernels.update.cpu.fast_update as fast_cpu
 from analogtrain.configs import ConstantStepDevice, SoftBoundsReferenceDevice, UpdateParameters
 from analogtrain.configs.enums import PulseType
 from analogtrain.devices import create_device_array
 from analogtrain.errors import ArgumentError
-from analogtrain.kernels import backend
-from analogtrain.kernels.pulses import update_scales
-from analogtrain.kernels.update import pulsed_update, pulsed_update_capture
+from analogtrain.kernels.update import backend
+from analogtrain.kernels.update.pulsed import pulsed_update, pulsed_update_capture
+from analogtrain.kernels.update.pulses import update_scales
 
 OUT, IN = 5, 4
 #: fixed-length trains without management; with |x|, |d| in {0, 1} every slot fires

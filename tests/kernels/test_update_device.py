@@ -10,7 +10,7 @@ from analogtrain.configs.enums import PulseType
 from analogtrain.configs.update import UpdateParameters
 from analogtrain.devices import create_device_array
 from analogtrain.errors import TileError
-from analogtrain.kernels.update import pulsed_update
+from analogtrain.kernels.update.pulsed import pulsed_update
 
 
 def _gen(seed: int = 0) -> torch.Generator:

@@ -8,8 +8,8 @@ import torch
 from analogtrain.configs.enums import PulseType
 from analogtrain.configs.update import UpdateParameters
 from analogtrain.errors import ArgumentError, NotSimulatedError, TileError
-from analogtrain.kernels.pulses import update_scales
-from analogtrain.kernels.update import iter_coincidences, pulsed_update
+from analogtrain.kernels.update.pulsed import iter_coincidences, pulsed_update
+from analogtrain.kernels.update.pulses import update_scales
 
 
 class RecordingArray:

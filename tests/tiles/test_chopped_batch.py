@@ -22,7 +22,7 @@ from analogtrain.configs import (
     build_config,
 )
 from analogtrain.configs.enums import PulseType
-from analogtrain.kernels import backend
+from analogtrain.kernels.update import backend
 from analogtrain.tiles import create_tile
 from analogtrain.tiles.chopped_batch import batched_path_applies, chopper_states
 

@@ -16,8 +16,8 @@ from analogtrain.configs import (
     VectorUnitCell,
 )
 from analogtrain.configs.enums import VectorUnitCellUpdatePolicy as Policy
-from analogtrain.kernels import backend
-from analogtrain.kernels.fast_cpu import numba_available
+from analogtrain.kernels.update import backend
+from analogtrain.kernels.update.cpu.fast_update import numba_available
 from analogtrain.tiles import create_tile
 
 PERFECT = IOParameters(is_perfect=True)

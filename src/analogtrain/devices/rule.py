@@ -18,7 +18,7 @@ names and one final ``return``; numbers; ``+ - * /``, unary ``-``; one compariso
 subscripts or other calls. :func:`pulse_rule` checks this when the rule is defined; from the
 one source the library then builds the plain-torch reference (:meth:`PulseRule.torch`,
 elementwise over tensors), the numba kernel and the Triton kernel
-(:mod:`analogtrain.kernels.rule_codegen`) with the rule inlined into their pulse loops.
+(:mod:`analogtrain.kernels.update.rule_codegen`) with the rule inlined into their pulse loops.
 Both sides of a ``where`` are evaluated: a discarded side may divide by zero harmlessly.
 """
 

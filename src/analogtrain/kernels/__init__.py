@@ -1,6 +1,6 @@
 """Pure numerical kernels: analog MVM with IO non-idealities, pulse trains, pulsed update.
 
-The only state here is the choice of update backend (:mod:`analogtrain.kernels.backend`):
+The only state here is the choice of update backend (:mod:`analogtrain.kernels.update.backend`):
 :func:`set_backend` / :func:`use_backend` with ``"auto"`` (the default: registered fast
 implementations, a :class:`FastPathWarning` once per reason when a call falls back),
 ``"fast"`` (a call without a fast path raises :class:`FastPathUnavailable`) or
@@ -8,7 +8,7 @@ implementations, a :class:`FastPathWarning` once per reason when a call falls ba
 :func:`register_fast_update`.
 """
 
-from analogtrain.kernels.backend import (
+from analogtrain.kernels.update.backend import (
     FastPathUnavailable,
     FastPathWarning,
     get_backend,
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 # Registers the numba update (compiled lazily on first use; numba is optional).
-from analogtrain.kernels import fast_cpu as _fast_cpu  # noqa: E402,F401
+from analogtrain.kernels.update.cpu import fast_update as _fast_cpu  # noqa: E402,F401
 
 # Registers the Triton update for CUDA tensors (imported on the first CUDA update only).
-from analogtrain.kernels import fast_cuda as _fast_cuda  # noqa: E402,F401
+from analogtrain.kernels.update.cuda import fast_update as _fast_cuda  # noqa: E402,F401

@@ -4,10 +4,10 @@
 :class:`~analogtrain.configs.IdealDevice`, or the exact
 :class:`~analogtrain.configs.FloatingPointDevice` of a ``FloatingPointRPUConfig``):
 
-* forward ``y = W x`` and backward ``z = Wᵀ d`` through :func:`analogtrain.kernels.mvm.analog_mvm`
+* forward ``y = W x`` and backward ``z = Wᵀ d`` through :func:`~.mvm.analog_mvm`
   with the ``forward`` / ``backward`` IO parameters (spec single-tile 3; exact products for a
   ``FloatingPointRPUConfig``, which has no IO parameters);
-* update ``W ← W − lr · d xᵀ`` through :func:`analogtrain.kernels.update.pulsed_update`
+* update ``W ← W − lr · d xᵀ`` through :func:`analogtrain.kernels.update.pulsed.pulsed_update`
   (spec single-tile 4), exact for floating-point arrays;
 * ``post_update_step``: diffusion, then decay, when the device asks for them (spec 2.10).
 
@@ -36,7 +36,7 @@ from analogtrain.configs import (
 )
 from analogtrain.configs.enums import PulseType
 from analogtrain.devices import create_device_array
-from analogtrain.kernels.update import pulsed_update
+from analogtrain.kernels.update.pulsed import pulsed_update
 from analogtrain.tiles.base import AnalogTileBase
 from analogtrain.tiles.io_states import TensorState, build_io_states, stateful_mvm
 

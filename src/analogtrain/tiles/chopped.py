@@ -62,7 +62,7 @@ from torch import Tensor
 
 from analogtrain.configs.compounds import ChoppedTransferCompound
 from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
-from analogtrain.kernels.update import pulsed_update_capture
+from analogtrain.kernels.update.pulsed import pulsed_update_capture
 from analogtrain.tiles.chopped_batch import (
     UPDATE_PROCESSES,
     Reads,

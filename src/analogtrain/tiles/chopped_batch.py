@@ -15,7 +15,7 @@ process can be arranged as (aihwkit's CUDA engine does the same):
 
 2. one pulsed update of ``A`` with the per-vector pulse-count rates, which records the
    apparent column ``A[:, i_r]`` right after vector ``b_r``
-   (:func:`~analogtrain.kernels.update.pulsed_update_capture`), and the analog reads of
+   (:func:`~analogtrain.kernels.update.pulsed.pulsed_update_capture`), and the analog reads of
    all captured columns in one MVM of ``captured^T`` with the identity. When a one-hot
    read also sees the other columns (the transfer IO has input noise, IR drop or read
    asymmetry), the update records all of ``A`` at each read instead (in segments that
@@ -44,8 +44,8 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
-from analogtrain.kernels.backend import get_backend
 from analogtrain.kernels.io_threads import serial_torch_ops
+from analogtrain.kernels.update.backend import get_backend
 from analogtrain.tiles.transfer_rules import chopper_signs
 from analogtrain.tiles.transfer_schedule import firing_offsets
 

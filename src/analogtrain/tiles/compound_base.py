@@ -2,10 +2,10 @@
 
 A compound tile (spec compounds 3.0) holds hidden weights ``W_k`` on device arrays
 (:mod:`analogtrain.devices`) and shows the training loop one visible weight ``W``, which the
-forward and backward passes read through the analog MVM (:func:`~analogtrain.kernels.mvm.
+forward and backward passes read through the analog MVM (:func:`~analogtrain.kernels.mvm.mvm.
 analog_mvm`) with the config's ``forward`` / ``backward`` IO. Updates are pulsed writes
-(:func:`~analogtrain.kernels.update.pulsed_update`, or shared coincidences from
-:func:`~analogtrain.kernels.update.iter_coincidences`) routed by the compound's rule; the
+(:func:`~analogtrain.kernels.update.pulsed.pulsed_update`, or shared coincidences from
+:func:`~analogtrain.kernels.update.pulsed.iter_coincidences`) routed by the compound's rule; the
 internal reads of the transfer compounds are real analog MVMs of one-hot vectors.
 
 Every sub-device is drawn, in order, from one construction generator seeded by the
@@ -28,9 +28,9 @@ from analogtrain.configs.enums import BoundManagementType, NoiseManagementType, 
 from analogtrain.devices.base import DeviceArray
 from analogtrain.devices.registry import create_device_array
 from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
-from analogtrain.kernels.fast_cpu import fast_apply_pulse_counts
-from analogtrain.kernels.mvm import init_io_state
-from analogtrain.kernels.update import pulsed_update
+from analogtrain.kernels.mvm.mvm import init_io_state
+from analogtrain.kernels.update.cpu.fast_update import fast_apply_pulse_counts
+from analogtrain.kernels.update.pulsed import pulsed_update
 from analogtrain.tiles.base import AnalogTileBase
 from analogtrain.tiles.io_states import TensorState, build_io_states, stateful_mvm
 
@@ -176,7 +176,7 @@ class CompoundTile(AnalogTileBase):
     def _apply_counts(self, array: DeviceArray, counts: Tensor, down: Tensor) -> None:
         """``array.apply_pulse_counts(counts, down)`` on the compiled CPU kernel where it
         applies (backend ``"auto"``, numba, a supported array on CPU tensors, the same rule as
-        :func:`~analogtrain.kernels.update.pulsed_update`'s fast path), else the reference."""
+        :func:`~.pulsed.pulsed_update`'s fast path), else the reference."""
         if not fast_apply_pulse_counts(array, counts, down, self.generator):
             array.apply_pulse_counts(counts, down, self.generator)
 

@@ -1,6 +1,6 @@
 """The tile side of the analog MVM: its per-tile IO state and stateful reads.
 
-The kernels (:func:`analogtrain.kernels.mvm.analog_mvm`) take the systematic per-tile IO
+The kernels (:func:`analogtrain.kernels.mvm.mvm.analog_mvm`) take the systematic per-tile IO
 draws and the running ``AVERAGE_ABS_MAX`` value as a plain dict; a tile keeps them as
 buffers in a :class:`TensorState` so that they follow ``.to()`` and ``state_dict``.
 
@@ -18,8 +18,8 @@ import torch
 from torch import Tensor, nn
 
 from analogtrain.errors import TileError
-from analogtrain.kernels.io_management import AVERAGE_ABS_MAX_KEY
-from analogtrain.kernels.mvm import analog_mvm, init_io_state
+from analogtrain.kernels.mvm.io_management import AVERAGE_ABS_MAX_KEY
+from analogtrain.kernels.mvm.mvm import analog_mvm, init_io_state
 
 __all__ = ["TensorState", "build_io_states", "stateful_mvm"]
 
@@ -27,7 +27,7 @@ __all__ = ["TensorState", "build_io_states", "stateful_mvm"]
 class TensorState(nn.Module):
     """A named set of tensors kept as buffers, exchanged with kernels as a plain dict.
 
-    Holds, e.g., the systematic per-tile IO draws of :func:`analogtrain.kernels.mvm.init_io_state`
+    Holds, e.g., the systematic per-tile IO draws of :func:`~.mvm.init_io_state`
     so that they move with ``.to()`` and are saved in ``state_dict``. Kernels may replace or add
     entries of the dict they get; :meth:`store` writes them back.
     """
@@ -122,7 +122,7 @@ def stateful_mvm(
     is_backward: bool = False,
     running_from: TensorState | None = None,
 ) -> Tensor:
-    """:func:`~analogtrain.kernels.mvm.analog_mvm` of ``weight`` ``[rows, cols]`` with ``v``
+    """:func:`~analogtrain.kernels.mvm.mvm.analog_mvm` of ``weight`` ``[rows, cols]`` with ``v``
     ``[m, cols]`` -> ``[m, rows]``, its IO state taken from and written back to ``state``.
 
     For a backward pass, pass the transposed weight and ``is_backward=True``.

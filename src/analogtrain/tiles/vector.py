@@ -36,7 +36,7 @@ from torch import Tensor
 from analogtrain.configs.compounds import ReferenceUnitCell, VectorUnitCell
 from analogtrain.configs.enums import VectorUnitCellUpdatePolicy as Policy
 from analogtrain.errors import ConfigError
-from analogtrain.kernels.update import iter_coincidences
+from analogtrain.kernels.update.pulsed import iter_coincidences
 from analogtrain.tiles.compound_base import CompoundTile
 from analogtrain.tiles.factory import register_tile
 

@@ -1,7 +1,7 @@
 """Fast CPU pulsed update with numba (optional dependency, extras ``fast`` / ``dev``).
 
 Importing this module registers :func:`fast_pulsed_update` with
-:func:`analogtrain.kernels.backend.register_fast_update` for the pulsed device arrays
+:func:`analogtrain.kernels.update.backend.register_fast_update` for the pulsed device arrays
 (:class:`~analogtrain.devices.pulsed.PulsedDeviceArray` and every subclass: each model with
 its own update rule has a fast path, :mod:`.rule_inputs`), provided numba is installed;
 otherwise nothing is registered and the reference path runs. numba itself is only imported,
@@ -9,16 +9,17 @@ and the kernels only compiled (with ``cache=True``, so once per machine), on the
 that uses them; the pulse kernels of each device rule are generated from the rule's one
 definition (:mod:`.rule_codegen`), so a model compiles only when a run uses it.
 Development note: numba's on-disk cache only tracks the file that defines a kernel; after
-editing ``fast_cpu_rng.py`` also touch ``fast_cpu_kernels.py`` (or delete its
-``__pycache__/*.nbi``/``*.nbc`` files); the generated modules hash their sources.
+editing ``rng.py``, ``rule_overloads.py`` or ``../scales.py`` also touch ``numba_kernels.py``
+(or delete its ``__pycache__/*.nbi``/``*.nbc`` files); the generated modules hash their
+sources.
 
 The update is the same process as the reference
-(:func:`analogtrain.kernels.update.pulsed_update`): per sample, in batch order, stochastic
+(:func:`analogtrain.kernels.update.pulsed.pulsed_update`): per sample, in batch order, stochastic
 pulse trains of ``BL`` slots on the rows and the columns (spec single-tile 4.3-4.5), and at
 each cross-point its coincidences applied one pulse at a time through the model's
 update-once rule with a fresh cycle-to-cycle sample and the clip after each pulse (2.5, 4.6),
 then the write-noise redraw (2.7). It equals the reference in distribution, not bit for bit:
-the random numbers come from a counter-based generator (:mod:`.fast_cpu_rng`) keyed by one
+the random numbers come from a counter-based generator (:mod:`.rng`) keyed by one
 seed per call drawn from the tile's ``torch.Generator``, so the generator remains the single
 source of reproducibility and results do not depend on the thread count.
 
@@ -26,7 +27,7 @@ source of reproducibility and results do not depend on the thread count.
 (compounds that share coincidences between arrays call it instead of
 ``array.apply_pulse_counts``).
 
-Declines (returns a falsy :class:`~analogtrain.kernels.backend.Declined` naming the reason,
+Declines (returns a falsy :class:`~analogtrain.kernels.update.backend.Declined` naming the reason,
 with nothing changed, not even the generator) for pulse types other than
 ``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC``, arrays that are not float32 on the CPU, array
 classes without their own rule, and when numba cannot be imported.
@@ -48,15 +49,16 @@ import torch
 from torch import Tensor
 
 from analogtrain.devices.pulsed import PulsedDeviceArray
-from analogtrain.kernels.backend import (
+from analogtrain.kernels.update.backend import (
     Declined,
     get_backend,
     register_fast_update,
     report_decline,
 )
-from analogtrain.kernels.pulses import STOCHASTIC_TYPES
-from analogtrain.kernels.rule_codegen import generated_kernels
-from analogtrain.kernels.rule_inputs import rule_tensors
+from analogtrain.kernels.update.pulses import STOCHASTIC_TYPES
+from analogtrain.kernels.update.rule_codegen import generated_kernels
+from analogtrain.kernels.update.rule_inputs import rule_tensors
+from analogtrain.kernels.update.scales import scale_parameters
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import UpdateParameters
@@ -90,7 +92,7 @@ def _kernels() -> ModuleType | None:
     numba found no writable cache location for ``cache=True`` kernels.
     """
     try:
-        return importlib.import_module("analogtrain.kernels.fast_cpu_kernels")
+        return importlib.import_module("analogtrain.kernels.update.cpu.numba_kernels")
     except (ImportError, RuntimeError, OSError):
         return None
 
@@ -253,7 +255,7 @@ def _draw_trains(
     """Scales, probabilities and bit trains of a call (None: no sample pulses at all).
 
     ``BL``, ``A``, ``B`` and the signs come from compiled code with the formulas of
-    :func:`~analogtrain.kernels.pulses.update_scales` (same train lengths, scales equal to
+    :func:`~analogtrain.kernels.update.pulses.update_scales` (same train lengths, scales equal to
     rounding), which spares ~40 small torch operations per call on small layers. Without a
     probability resolution (``res <= 0``, the default) the probabilities ``|x| B``, ``|d| A``
     are formed inside the train kernel; with one they are discretised here (spec 4.5.1).
@@ -266,18 +268,9 @@ def _draw_trains(
     else:
         rates = np.full(m, float(lr), dtype=np.float64)
     with _threads_for(m * (x.shape[1] + d.shape[1])):
-        bl, a, b = kernels.update_scales(
-            x_np,
-            d_np,
-            rates,
-            not isinstance(lr, Tensor),
-            float(granularity),
-            int(up.desired_bl),
-            bool(up.fixed_bl),
-            bool(up.update_management),
-            bool(up.update_bl_management),
-            float(up.um_grad_scale),
-        )
+        scalar_lr = not isinstance(lr, Tensor)
+        g = float(granularity)
+        bl, a, b = kernels.update_scales(x_np, d_np, rates, scalar_lr, g, *scale_parameters(up))
     max_bl = int(bl.max()) if m else 0
     if max_bl == 0:
         return None
@@ -386,7 +379,7 @@ def fast_pulsed_update(
 ) -> bool | Declined:
     """The numba pulsed update of ``array`` (see the module docstring); falsy = not done.
 
-    Called by :func:`analogtrain.kernels.update.pulsed_update` after it validated the inputs
+    Called by :func:`analogtrain.kernels.update.pulsed.pulsed_update` after it validated the inputs
     (``x [m, in]``, ``d [m, out]`` on the weights' device and dtype, finite, ``lr != 0``;
     ``lr`` may be a per-sample tensor ``[m]``).
     """
@@ -408,7 +401,7 @@ def fast_pulsed_update_capture(
     """:func:`fast_pulsed_update` that also fills ``captured [R, out]`` with the apparent
     weight column ``read_columns[r]`` right after sample ``read_after[r]`` (non-decreasing).
 
-    The fast path of :func:`analogtrain.kernels.update.pulsed_update_capture` (same
+    The fast path of :func:`analogtrain.kernels.update.pulsed.pulsed_update_capture` (same
     arguments, already validated); falsy = not done, nothing changed. Every row walks its
     samples in order and records its weight at the read points; the write noise of a pulsed
     cross-point is keyed by its last pulsed sample, so a read sees the same noisy value the
@@ -419,7 +412,7 @@ def fast_pulsed_update_capture(
 
 
 #: the fast update accepts per-sample rates and has a capturing variant (see
-#: :func:`analogtrain.kernels.update.pulsed_update_capture`)
+#: :func:`analogtrain.kernels.update.pulsed.pulsed_update_capture`)
 fast_pulsed_update.capture = fast_pulsed_update_capture  # type: ignore[attr-defined]
 
 
@@ -438,10 +431,10 @@ def fast_apply_pulse_counts(
     write-noise redraw of the pulsed cross-points), equal in distribution. Returns ``False``
     with nothing changed when the backend is ``"reference"`` or the inputs are not what the
     reference accepts (it then raises the proper error), and a falsy
-    :class:`~analogtrain.kernels.backend.Declined` when the fast path cannot take the array
+    :class:`~analogtrain.kernels.update.backend.Declined` when the fast path cannot take the array
     (numba missing, a class without its own rule: see :func:`fast_pulsed_update`); under the
     backend ``"fast"`` that raises, under ``"auto"`` it warns once per reason
-    (:func:`~analogtrain.kernels.backend.report_decline`).
+    (:func:`~analogtrain.kernels.update.backend.report_decline`).
     """
     if get_backend() == "reference" or not isinstance(generator, torch.Generator):
         return False

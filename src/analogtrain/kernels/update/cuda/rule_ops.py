@@ -1,7 +1,7 @@
 """The operations of the rule language (:data:`analogtrain.devices.rule.OPERATIONS`) for
 Triton: elementwise functions on blocks, inlined by Triton into the generated pulse kernel.
 
-Imported only by the generated kernel modules (:mod:`analogtrain.kernels.rule_codegen`), so a
+Imported only by the generated kernel modules (:mod:`analogtrain.kernels.update.rule_codegen`), so a
 CPU installation never imports Triton. A table parameter arrives as a pointer; ``take``
 loads from it.
 """

@@ -15,7 +15,7 @@ exceeds one needlessly; bit-length management (UBLM) shortens the train to the n
 pulses the largest ``|x| |d|`` pair needs (spec 4.4).
 
 This module is pure: it returns counts and directions and never touches a device. Applying
-the pulses (in sample order) is :mod:`analogtrain.kernels.update`.
+the pulses (in sample order) is :mod:`analogtrain.kernels.update.pulsed`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from torch import Tensor
 
 from analogtrain.configs.enums import PulseType
 from analogtrain.errors import ArgumentError, NotSimulatedError
+from analogtrain.kernels.update.scales import sample_scales, scale_parameters
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import UpdateParameters
@@ -83,13 +84,15 @@ def update_scales(
         A <- A sqrt(xm / dm),  B <- B sqrt(dm / xm)
 
     Samples with ``xm == 0`` or ``dm == 0`` (and every sample when ``lr == 0``) get ``BL = 0``:
-    they produce no pulse.
+    they produce no pulse. The formulas of one sample are
+    :func:`analogtrain.kernels.update.scales.sample_scales`, the one definition that the
+    compiled CPU path runs too.
 
     Args:
         x: inputs ``[m, in]``.
         d: errors ``[m, out]``.
         lr: learning rate (its sign only sets the pulse direction, see
-            :func:`analogtrain.kernels.update.iter_coincidences`), or one rate per sample
+            :func:`analogtrain.kernels.update.pulsed.iter_coincidences`), or one rate per sample
             (a tensor ``[m]``, e.g. the per-vector rates of the chopped compounds); every
             formula above then uses the sample's own ``lr``.
         granularity: the device weight granularity ``g > 0`` (spec 2.4).
@@ -110,56 +113,19 @@ def update_scales(
         raise ArgumentError(f"lr must be finite; got {lr!r}")
     else:
         lr = abs(float(lr))
-    g = float(granularity)
-    desired_bl = int(up.desired_bl)
     zeros = torch.zeros(m, dtype=dtype, device=x.device)
     if m == 0 or (not per_sample and lr == 0.0):
         return torch.zeros(m, dtype=torch.long, device=x.device), zeros, zeros.clone()
-
-    # spec 4.3 (calculateBlAB)
-    if per_sample:
-        base_bl, base_scale = _base_bl_scale(lr, g, desired_bl, up)
-    elif up.fixed_bl or up.update_bl_management or g * desired_bl >= lr:
-        base_bl = desired_bl
-        base_scale = math.sqrt(lr / (g * desired_bl)) if desired_bl > 0 else 0.0
-    else:
-        base_bl = max(math.ceil(lr / g), 1)
-        base_scale = 1.0
 
     x_max = x.detach().abs().amax(dim=1).to(dtype)  # [m]
     d_max = d.detach().abs().amax(dim=1).to(dtype)  # [m]
     for name, v_max in (("x", x_max), ("d", d_max)):
         if not bool(torch.isfinite(v_max).all()):
             raise ArgumentError(f"update tensor {name} contains NaN or infinite values")
-    bl = torch.full((m,), base_bl, dtype=torch.long, device=x.device) if not per_sample else base_bl
-    a = torch.full((m,), base_scale, dtype=dtype, device=x.device) if not per_sample else base_scale
-    b = a.clone()
-
-    if up.update_management or up.update_bl_management:
-        # spec 4.4 (performUpdateManagement); UM is implied by UBLM.
-        d_val = float(up.um_grad_scale) * d_max
-        k = lr * x_max * d_val / g
-        if up.update_bl_management:
-            bl = torch.clamp(torch.ceil(k), max=desired_bl).to(torch.long)
-            a = torch.sqrt(lr / (g * bl.clamp(min=1).to(dtype)))
-            b = a.clone()
-        over = k > desired_bl
-        d_val = torch.where(over, d_val * desired_bl / torch.where(over, k, 1.0), d_val)
-        usable = (x_max > 0) & (d_val > 0)
-        safe_x = torch.where(usable, x_max, torch.ones_like(x_max))
-        safe_d = torch.where(usable, d_val, torch.ones_like(d_val))
-        a = a * torch.sqrt(safe_x / safe_d)
-        b = b * torch.sqrt(safe_d / safe_x)
-    else:
-        usable = (x_max > 0) & (d_max > 0)
-
-    usable = usable & (bl > 0)
-    if per_sample:
-        usable = usable & (lr > 0)
-    bl = torch.where(usable, bl, torch.zeros_like(bl))
-    a = torch.where(usable, a, zeros)
-    b = torch.where(usable, b, zeros)
-    return bl, a, b
+    # one rate stays a number: its base scale is then computed as today, in Python floats
+    g = float(granularity)
+    bl, a, b = sample_scales(lr, x_max, d_max, g, *scale_parameters(up), not per_sample)
+    return bl.to(torch.long), a, b
 
 
 def _per_sample_lr(lr: Tensor, m: int, device: torch.device, dtype: torch.dtype) -> Tensor:
@@ -170,27 +136,6 @@ def _per_sample_lr(lr: Tensor, m: int, device: torch.device, dtype: torch.dtype)
     if not bool(torch.isfinite(lr).all()):
         raise ArgumentError("lr contains NaN or infinite values")
     return lr.abs()
-
-
-def _base_bl_scale(
-    lr: Tensor, g: float, desired_bl: int, up: UpdateParameters
-) -> tuple[Tensor, Tensor]:
-    """The base ``BL`` and ``A = B`` of spec 4.3 for per-sample rates ``lr >= 0`` ``[m]``.
-
-    The same formulas as for a scalar rate, elementwise (bit-identical per sample).
-    """
-    if desired_bl > 0:
-        short_scale = torch.sqrt(lr / (g * desired_bl))
-    else:
-        short_scale = torch.zeros_like(lr)
-    if up.fixed_bl or up.update_bl_management:
-        long_train = torch.zeros_like(lr, dtype=torch.bool)
-    else:
-        long_train = g * desired_bl < lr
-    long_bl = torch.ceil(lr / g).clamp(min=1).to(torch.long)
-    bl = torch.where(long_train, long_bl, torch.full_like(long_bl, desired_bl))
-    scale = torch.where(long_train, torch.ones_like(lr), short_scale)
-    return bl, scale
 
 
 def _discretize(v: Tensor, step: float, sto_round: bool, generator: torch.Generator) -> Tensor:

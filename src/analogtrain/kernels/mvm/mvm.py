@@ -24,15 +24,15 @@ from torch import Tensor
 
 from analogtrain.configs.enums import AnalogMVType, BoundManagementType, NoiseManagementType
 from analogtrain.errors import TileError
-from analogtrain.kernels.io_management import (
+from analogtrain.kernels.io_threads import pooled_matmul, serial_torch_ops
+from analogtrain.kernels.mvm.io_management import (
     EffectiveIO,
     discretize,
     effective_io,
     noise_management_scale,
 )
-from analogtrain.kernels.io_nonideal import apply_pass_nonidealities, output_nonlinearity
-from analogtrain.kernels.io_state import check_io_state, init_io_state, nonlinearity_active
-from analogtrain.kernels.io_threads import pooled_matmul, serial_torch_ops
+from analogtrain.kernels.mvm.io_nonideal import apply_pass_nonidealities, output_nonlinearity
+from analogtrain.kernels.mvm.io_state import check_io_state, init_io_state, nonlinearity_active
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import IOParameters

@@ -3,11 +3,11 @@
 Importing this module registers :func:`fast_cuda_pulsed_update` for the pulsed device arrays
 (every model with its own update rule, :mod:`.rule_inputs`) on ``"cuda"`` tensors, provided
 Triton is installed (CUDA builds of PyTorch ship it); the kernels of a rule are generated
-from its one definition (:mod:`.rule_codegen`, template :mod:`.fast_cuda_pulse_template`)
+from its one definition (:mod:`..rule_codegen`, template :mod:`.pulse_template`)
 and compiled on its first CUDA update only.
 ``analogtrain.kernels.use_reference()`` forces the plain torch path, as on the CPU.
 
-The process is the reference's (:func:`analogtrain.kernels.update.pulsed_update`): per
+The process is the reference's (:func:`analogtrain.kernels.update.pulsed.pulsed_update`): per
 sample, in batch order, stochastic pulse trains of ``BL`` slots on rows and columns (spec
 single-tile 4.3-4.5); at each cross-point the coincidences are applied one pulse at a time
 through the model's update-once rule, with a fresh cycle-to-cycle normal and the clip after
@@ -26,7 +26,7 @@ Results equal the reference in distribution (not bit for bit: the device noise c
 counter-based Philox stream keyed by one seed per call drawn from the tile's generator, so
 the generator stays the single source of reproducibility).
 
-Declines (returns a falsy :class:`~analogtrain.kernels.backend.Declined` naming the reason,
+Declines (returns a falsy :class:`~analogtrain.kernels.update.backend.Declined` naming the reason,
 nothing changed) for pulse types other than ``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC``,
 arrays that are not float32 and contiguous, classes without their own rule, and when Triton
 cannot be imported.
@@ -44,11 +44,14 @@ import torch
 from torch import Tensor
 
 from analogtrain.devices.pulsed import PulsedDeviceArray
-from analogtrain.kernels.backend import Declined, register_fast_update
-from analogtrain.kernels.pulses import STOCHASTIC_TYPES, _discretize, update_scales
-from analogtrain.kernels.rule_codegen import generated_kernels
-from analogtrain.kernels.rule_inputs import rule_tensors
-from analogtrain.kernels.triton_interpreter import interpreting, patch_interpreter_scalars
+from analogtrain.kernels.update.backend import Declined, register_fast_update
+from analogtrain.kernels.update.cuda.triton_interpreter import (
+    interpreting,
+    patch_interpreter_scalars,
+)
+from analogtrain.kernels.update.pulses import STOCHASTIC_TYPES, _discretize, update_scales
+from analogtrain.kernels.update.rule_codegen import generated_kernels
+from analogtrain.kernels.update.rule_inputs import rule_tensors
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import UpdateParameters
@@ -317,7 +320,7 @@ def fast_cuda_pulsed_update(
 ) -> bool | Declined:
     """The Triton pulsed update of ``array`` (module docstring); falsy = not done.
 
-    Called by :func:`analogtrain.kernels.update.pulsed_update` with validated inputs
+    Called by :func:`analogtrain.kernels.update.pulsed.pulsed_update` with validated inputs
     (``x [m, in]``, ``d [m, out]`` on the weights' device and dtype, ``lr`` a float or a
     non-negative per-sample tensor ``[m]``).
     """

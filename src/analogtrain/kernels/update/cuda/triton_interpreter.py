@@ -1,5 +1,5 @@
 """A compatibility patch for Triton's interpreter (``TRITON_INTERPRET=1``), kept out of the
-production kernels: :mod:`analogtrain.kernels.fast_cuda` applies it before it imports a
+production kernels: :mod:`.fast_update` applies it before it imports a
 generated Triton module, and only in interpreter mode."""
 
 from __future__ import annotations

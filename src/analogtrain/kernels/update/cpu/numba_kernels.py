@@ -10,7 +10,7 @@ and :func:`signs` prepare a call):
   count of cross-point ``(i, j)`` is ``popcount(row_i & col_j)``, distributed
   ``Binomial(BL_s, p^d_i p^x_j)``.
 * ``apply_pulses`` (in the kernel module generated per device rule from
-  :mod:`.fast_cpu_pulse_template`) walks the rows in parallel. For row ``i`` it visits only
+  :mod:`.pulse_template`) walks the rows in parallel. For row ``i`` it visits only
   the samples in which the row fires at all, in batch order; per sample it counts the
   coincidences of the whole row (vectorisable ``and`` + popcount) and applies each
   cross-point's ``count`` pulses one after the other through the model's rule, each with a
@@ -23,7 +23,7 @@ and :func:`signs` prepare a call):
   version of ``PulsedDeviceArray.apply_pulse_counts``), one cross-point per iteration, rows
   in parallel.
 
-All random numbers are counter-based (:mod:`.fast_cpu_rng`), keyed by the call's seeds and
+All random numbers are counter-based (:mod:`.rng`), keyed by the call's seeds and
 the coordinates ``(sample, row, column, pulse)``: the result is independent of the number of
 threads and of the order in which they run.
 """
@@ -35,7 +35,9 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-from analogtrain.kernels.fast_cpu_rng import split_uniforms, stream_key
+from analogtrain.kernels.update.cpu import rule_overloads  # noqa: F401  (registers overloads)
+from analogtrain.kernels.update.cpu.rng import split_uniforms, stream_key
+from analogtrain.kernels.update.scales import sample_scales
 
 __all__ = [
     "active_samples",
@@ -84,15 +86,17 @@ def _train_bits(p, n, length, key, masks, s, j):  # type: ignore[no-untyped-def]
             masks[s, j, (k + 1) >> 6] |= _ONE << np.uint64((k + 1) & 63)
 
 
+_sample_scales = numba.njit(error_model="numpy")(sample_scales)
+
+
 @numba.njit(cache=True, parallel=True, error_model="numpy")
 def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_grad_scale):  # type: ignore[no-untyped-def]
-    """``(bl, a, b)`` per sample, the float64 formulas of
-    :func:`analogtrain.kernels.pulses.update_scales` (spec 4.3, 4.4) in the same order,
-    for ``x [m, in]``, ``d [m, out]`` (float32) and one rate per sample ``lr [m]`` (float64,
-    its sign ignored; ``scalar_lr``: the call had one rate for all). Used by the fast path to
-    skip ~40 small torch operations per call. The train lengths are identical; ``a`` and ``b``
-    agree to the last bit or two (torch evaluates some quotients through reciprocals; the one
-    ``scalar / tensor`` quotient is reproduced that way)."""
+    """``(bl, a, b)`` per sample for ``x [m, in]``, ``d [m, out]`` (float32) and one rate per
+    sample ``lr [m]`` (float64, its sign ignored; ``scalar_lr``: the call had one rate for
+    all): the one definition of the scales,
+    :func:`analogtrain.kernels.update.scales.sample_scales` (spec 4.3, 4.4), which
+    :func:`analogtrain.kernels.update.pulses.update_scales` runs in torch. Used by the fast
+    path to skip ~40 small torch operations per call."""
     m, n_in = x.shape
     n_out = d.shape[1]
     bl = np.zeros(m, np.int64)
@@ -102,42 +106,16 @@ def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_gra
         rate = abs(lr[s])
         if rate == 0.0:
             continue
-        scale = np.sqrt(rate / (g * desired_bl)) if desired_bl > 0 else 0.0
-        length = desired_bl
-        if not (fixed_bl or ublm) and g * desired_bl < rate:
-            length = max(int(np.ceil(rate / g)), 1)
-            scale = 1.0
         x_max = 0.0
         for j in range(n_in):
             x_max = max(x_max, np.float64(abs(x[s, j])))
         d_max = 0.0
         for i in range(n_out):
             d_max = max(d_max, np.float64(abs(d[s, i])))
-        scale_a = scale
-        scale_b = scale
-        if um or ublm:
-            d_val = um_grad_scale * d_max
-            k = rate * x_max * d_val / g
-            if ublm:
-                length = int(min(np.ceil(k), np.float64(desired_bl)))
-                denominator = g * np.float64(max(length, 1))
-                if scalar_lr:
-                    scale_a = np.sqrt(rate * (1.0 / denominator))
-                else:
-                    scale_a = np.sqrt(rate / denominator)
-                scale_b = scale_a
-            if k > desired_bl:
-                d_val = d_val * desired_bl / k
-            usable = x_max > 0.0 and d_val > 0.0
-            if usable:
-                scale_a = scale_a * np.sqrt(x_max / d_val)
-                scale_b = scale_b * np.sqrt(d_val / x_max)
-        else:
-            usable = x_max > 0.0 and d_max > 0.0
-        if usable and length > 0:
-            bl[s] = length
-            a[s] = scale_a
-            b[s] = scale_b
+        length, a[s], b[s] = _sample_scales(
+            rate, x_max, d_max, g, desired_bl, fixed_bl, um, ublm, um_grad_scale, scalar_lr
+        )
+        bl[s] = int(length)
     return bl, a, b
 
 

@@ -1,13 +1,13 @@
-"""Template of the Triton pulse kernels; :mod:`analogtrain.kernels.rule_codegen` generates
+"""Template of the Triton pulse kernels; :mod:`analogtrain.kernels.update.rule_codegen` generates
 one module per device rule from it. Never imported as it is.
 
 The generated module starts with the device's rule and its ``rule_step(g, down, xi,
 cells_ptr, tables_ptr, table_len, scalars_ptr, n, offs, mask)``: one pulse of the rule on the
 block ``offs`` of the flattened ``[out, in]`` array, unclipped, with the rule's values loaded
 from ``cells [k, n]``, ``tables [., table_len]`` and ``scalars``
-(:mod:`analogtrain.kernels.rule_inputs`). The kernels below call it.
+(:mod:`analogtrain.kernels.update.rule_inputs`). The kernels below call it.
 
-The generated module is imported by :mod:`analogtrain.kernels.fast_cuda` on the first CUDA
+The generated module is imported by :mod:`.fast_update` on the first CUDA
 update, so a CPU installation never imports Triton. With ``TRITON_INTERPRET=1`` set before
 Triton is imported, Triton runs the same kernels in its numpy interpreter on CPU tensors:
 that is how the test suite holds them to the reference path on machines without a GPU.

@@ -1,6 +1,6 @@
 """Choice between the reference pulsed update and registered fast implementations.
 
-:func:`analogtrain.kernels.update.pulsed_update` is the reference: plain torch, one sample
+:func:`analogtrain.kernels.update.pulsed.pulsed_update` is the reference: plain torch, one sample
 after the other. A fast implementation (numba on CPU, Triton on CUDA) registers itself for a
 device-array class and a torch device type with :func:`register_fast_update`. The backend,
 chosen in the manner of torch.optim's ``foreach=``/``fused=`` flags, is one of

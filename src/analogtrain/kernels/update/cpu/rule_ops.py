@@ -1,7 +1,7 @@
 """The operations of the rule language (:data:`analogtrain.devices.rule.OPERATIONS`) for
 numba: scalar functions that the generated kernels inline into their pulse loops.
 
-Imported only by the generated kernel modules (:mod:`analogtrain.kernels.rule_codegen`).
+Imported only by the generated kernel modules (:mod:`analogtrain.kernels.update.rule_codegen`).
 """
 
 from __future__ import annotations

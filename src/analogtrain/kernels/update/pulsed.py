@@ -23,10 +23,10 @@ from torch import Tensor
 
 from analogtrain.configs.enums import PulseType
 from analogtrain.errors import ArgumentError, NotSimulatedError, TileError
-from analogtrain.kernels.backend import Declined, fast_update_for, report_decline
 from analogtrain.kernels.io_checks import check_batch
 from analogtrain.kernels.io_threads import serial_torch_ops
-from analogtrain.kernels.pulses import sample_coincidences_batch, update_scales
+from analogtrain.kernels.update.backend import Declined, fast_update_for, report_decline
+from analogtrain.kernels.update.pulses import sample_coincidences_batch, update_scales
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import UpdateParameters

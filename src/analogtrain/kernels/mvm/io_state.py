@@ -1,7 +1,7 @@
 """Systematic (per tile and direction) IO parameters of the analog MVM (spec single-tile 3.2).
 
 :func:`init_io_state` draws them once from the tile's generator; the resulting dict of tensors
-is the ``state`` argument of :func:`analogtrain.kernels.mvm.analog_mvm` (one dict per
+is the ``state`` argument of :func:`analogtrain.kernels.mvm.mvm.analog_mvm` (one dict per
 direction, its tensors typically registered as buffers of the tile). :func:`check_io_state`
 verifies that a state dict fits an ``IOParameters`` and a weight shape.
 """
@@ -16,7 +16,7 @@ from torch import Tensor
 
 from analogtrain.configs.enums import AnalogMVType, NoiseManagementType
 from analogtrain.errors import TileError
-from analogtrain.kernels.io_management import AVERAGE_ABS_MAX_KEY, EffectiveIO, effective_io
+from analogtrain.kernels.mvm.io_management import AVERAGE_ABS_MAX_KEY, EffectiveIO, effective_io
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import IOParameters

@@ -20,7 +20,7 @@ The method is exact (rejection sampling), not an approximation table: the table 
 the layer geometry, which is solved here to double precision. Retries draw further words
 from the same counter (``h ← mix64(h + GAMMA)``), so a sample stays a pure function of its key.
 
-This module imports numba; only :mod:`analogtrain.kernels.fast_cpu` imports it, lazily.
+This module imports numba; only :mod:`.fast_update` imports it, lazily.
 """
 
 from __future__ import annotations

@@ -1,20 +1,20 @@
-"""Template of the numba pulse kernels; :mod:`analogtrain.kernels.rule_codegen` generates one
+"""Template of the numba pulse kernels; :mod:`analogtrain.kernels.update.rule_codegen` generates one
 module per device rule from it. Never imported as it is.
 
 The generated module starts with the device's rule and its ``pulse_train(g, down, count,
 key, cells, i, j, tables, scalars, sigma, lo, hi)``: ``count`` same-direction pulses on
 cross-point ``(i, j)``, each with its own c2c sample (number ``t`` of stream ``key``; none
 when ``sigma == 0``) and the clip to ``[lo, hi]``, the rule's values read from ``cells``
-``[k, out, in]``, ``tables`` and ``scalars`` (:mod:`analogtrain.kernels.rule_inputs`). The
-kernels below call it (see :mod:`analogtrain.kernels.fast_cpu_kernels` for the process).
+``[k, out, in]``, ``tables`` and ``scalars`` (:mod:`analogtrain.kernels.update.rule_inputs`). The
+kernels below call it (see :mod:`analogtrain.kernels.update.cpu.numba_kernels` for the process).
 """
 # ruff: noqa: F821  (pulse_train is defined by the generated code placed before this text)
 
 import numba
 import numpy as np
 
-from analogtrain.kernels.fast_cpu_kernels import active_samples, popcount, sparse_columns
-from analogtrain.kernels.fast_cpu_rng import pulse_stream, standard_normal
+from analogtrain.kernels.update.cpu.numba_kernels import active_samples, popcount, sparse_columns
+from analogtrain.kernels.update.cpu.rng import pulse_stream, standard_normal
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
@@ -98,7 +98,7 @@ def apply_pulses(  # type: ignore[no-untyped-def]
     ``sign_d [m, out]`` and ``sign_x [m, in]`` (int8, the lr sign folded into ``sign_d``) give
     the direction, down where ``sign_d * sign_x > 0``. ``b_max .. e_dn`` and ``ref`` are the
     clip bounds ``[out, in]``, ``cells [k, out, in]``, ``tables`` and ``scalars`` the rule's
-    values (:mod:`analogtrain.kernels.rule_inputs`), ``sigma`` the c2c scale, ``ref`` the
+    values (:mod:`analogtrain.kernels.update.rule_inputs`), ``sigma`` the c2c scale, ``ref`` the
     reference (only read if ``has_ref``). With
     ``wn_sigma > 0`` the apparent weights ``w_a`` of pulsed cross-points are redrawn.
 
