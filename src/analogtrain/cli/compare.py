@@ -383,7 +383,7 @@ def run(args: argparse.Namespace) -> int:
     record = {
         "command": command_line(getattr(args, "argv", None)),
         "environment": environment(),
-        "numba_kernels_loaded": "analogtrain.kernels.fast_cpu_kernels" in sys.modules,
+        "numba_kernels_loaded": "analogtrain.kernels.update.cpu.numba_kernels" in sys.modules,
         "kernel_backend": backends,
         "device": args.device_name,
         "device_label": device_label,

@@ -64,7 +64,7 @@ def kernel_backend(model: nn.Module) -> dict[str, int]:
     ``"numba"`` / ``"triton"`` (the backend is ``"auto"`` and a fast update is registered for
     the array's class on its tensors' device) or ``"reference"`` (plain torch)."""
     from analogtrain.devices.base import DeviceArray
-    from analogtrain.kernels.backend import fast_update_for
+    from analogtrain.kernels.update.backend import fast_update_for
 
     counts: dict[str, int] = {}
     for module in model.modules():
