@@ -1,8 +1,8 @@
 """aihwkit-style training scripts run through ``analogtrain.aihwkit`` with aihwkit's results.
 
 Each script in ``scripts/`` is written in the style of one of aihwkit's training examples
-(01, 02, 03, 04, 07, 08, 09, 12, 17, 26), with epochs cut and datasets replaced by random tensors
-of the same shape, importing only from ``analogtrain.aihwkit.*``; it prints
+(01, 02, 03, 04, 07, 08, 09, 11, 12, 17, 26), with epochs cut and datasets replaced by random
+tensors of the same shape, importing only from ``analogtrain.aihwkit.*``; it prints
 ``RESULT <metric> <value>`` last. The bands below come from running the same scripts under
 aihwkit 1.1.0 (the reference venv, imports rewritten ``analogtrain.aihwkit`` -> ``aihwkit``)
 with seeds 0, 1, 2:
@@ -11,6 +11,9 @@ with seeds 0, 1, 2:
     ex04 2.3114 2.3108 2.3050   ex07 0.0126 0.0144 0.0114   ex08 0.0063 0.0040 0.0042
     ex09 0.0159 0.0134 0.0090   ex12 0.0074 0.0120 0.0132   ex17 0.0806 0.1772 0.0782
     ex26 0.0191 0.0194 0.0795 (a separation, not a loss; seeds 3-5: 0.0592 0.0401 0.0591)
+    ex11 2.3868 2.3316 2.3635, seeds 3-5: 2.4072 2.4392 2.2655 (the band is over seeds 0-5:
+         a chance-level loss of 3 steps whose seeds spread by 0.17; analogtrain's seeds 0-5
+         gave 2.2480 2.2737 2.3704 2.3780 2.2959 2.4273)
 
 A small final loss must lie within a factor 2.5 of aihwkit's seed range (the three seeds
 already spread by a factor of up to 3); the chance-level losses of the two short
@@ -44,8 +47,9 @@ AIHWKIT_RANGE: dict[str, tuple[float, float, str]] = {
     "ex12_mixed_precision.py": (0.007368, 0.013191, "relative"),
     "ex17_convert_to_analog.py": (0.078206, 0.177221, "relative"),
     "ex26_correlation_detection.py": (0.019109, 0.079480, "relative"),
+    "ex11_vgg8.py": (2.265451, 2.439190, "absolute"),
 }
-SLOW = {"ex03_mnist_mlp.py", "ex04_lenet5.py"}
+SLOW = {"ex03_mnist_mlp.py", "ex04_lenet5.py", "ex11_vgg8.py"}
 
 
 def _band(low: float, high: float, kind: str) -> tuple[float, float]:
