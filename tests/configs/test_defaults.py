@@ -9,6 +9,7 @@ import pytest
 
 from analogtrain import configs as c
 from analogtrain.configs import enums as e
+from analogtrain.configs.tile_classes import TileClassName
 
 PULSED = [
     ("construction_seed", 0),
@@ -130,7 +131,7 @@ def _replace(items: list, **changes: object) -> list:
 
 def _rpu(tile: str, device: object) -> list:
     return [
-        ("tile_class", tile),
+        ("tile_class", TileClassName(tile)),  # a name callable like aihwkit's class
         ("runtime", c.RuntimeParameter()),
         ("pre_post", c.PrePostProcessingParameter()),
         ("tile_array_class", "TileModuleArray"),
@@ -344,7 +345,7 @@ EXPECTED = {
     c.UnitCellRPUConfig: _rpu("AnalogTile", c.UnitCell()),
     c.DigitalRankUpdateRPUConfig: _rpu("AnalogTile", c.DigitalRankUpdateCell()),
     c.FloatingPointRPUConfig: [
-        ("tile_class", "FloatingPointTile"),
+        ("tile_class", TileClassName("FloatingPointTile")),
         ("runtime", c.RuntimeParameter()),
         ("pre_post", c.PrePostProcessingParameter()),
         ("tile_array_class", "TileModuleArray"),

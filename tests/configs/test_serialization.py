@@ -18,6 +18,8 @@ from analogtrain import presets
 from analogtrain.configs.base import ConfigBase
 from analogtrain.configs.serialization import FORMAT, FORMAT_VERSION
 from analogtrain.errors import ConfigError
+from analogtrain.nn import AnalogTileModule
+from analogtrain.nn.transfer_tile import TorchTransferTile
 
 CLASSES = [
     getattr(c, n)
@@ -52,6 +54,8 @@ def _strategy(tp: Any, depth: int) -> st.SearchStrategy:
         return st.booleans()
     if tp is str:
         return st.text(max_size=10)
+    if tp is type:  # tile_class: a registered tile module class
+        return st.sampled_from([AnalogTileModule, TorchTransferTile])
     if isinstance(tp, type) and issubclass(tp, Enum):
         return st.sampled_from(list(tp))
     if isinstance(tp, type) and issubclass(tp, ConfigBase):

@@ -5,12 +5,10 @@ from __future__ import annotations
 import copy
 import io
 
-import pytest
 import torch
 from torch import nn
 
 from analogtrain.configs import ConstantStepDevice, SingleRPUConfig
-from analogtrain.errors import NotSimulatedError
 from analogtrain.nn import AnalogContext, AnalogLinear, AnalogSequential
 from analogtrain.optim import AnalogSGD
 
@@ -131,10 +129,3 @@ def test_pickled_model_keeps_its_contexts(perfect_config):
     assert len(contexts) == 2
     assert [c.analog_module for c in contexts] == list(loaded.analog_tiles())
     _train(loaded, AnalogSGD(loaded.parameters(), lr=0.1), steps=1, seed=0)
-
-
-def test_load_state_dict_keeping_current_config_is_refused(perfect_config):
-    model = _mlp(perfect_config())
-    model.load_state_dict(model.state_dict(), load_rpu_config=True)
-    with pytest.raises(NotSimulatedError, match="load_rpu_config=False"):
-        model.load_state_dict(model.state_dict(), load_rpu_config=False)

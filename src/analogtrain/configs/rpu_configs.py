@@ -22,6 +22,7 @@ from analogtrain.configs.io import IOParameters
 from analogtrain.configs.mapping import MappingParameter
 from analogtrain.configs.pre_post import PrePostProcessingParameter
 from analogtrain.configs.runtime import RuntimeParameter
+from analogtrain.configs.tile_classes import TileClassName
 from analogtrain.configs.update import UpdateParameters
 
 __all__ = [
@@ -37,7 +38,8 @@ class _IOManagedRPUConfig(ConfigBase):
     """Fields shared by the training configurations.
 
     Attributes:
-        tile_class: name of the tile class (compatibility; printing only).
+        tile_class: the tile module class layers are built with: a class registered in
+            :mod:`analogtrain.configs.tile_classes` or its name (aihwkit holds the class).
         runtime: precision/memory options (ignored by ``==``).
         pre_post: input-range learning (not simulated when enabled).
         tile_array_class: name of the class used for layers split over several tiles.
@@ -48,7 +50,7 @@ class _IOManagedRPUConfig(ConfigBase):
         device: the device (or compound) configuration.
     """
 
-    tile_class: str | None = "AnalogTile"
+    tile_class: str | type | None = TileClassName("AnalogTile")
     runtime: RuntimeParameter = field(default_factory=RuntimeParameter, compare=False)
     pre_post: PrePostProcessingParameter = field(default_factory=PrePostProcessingParameter)
     tile_array_class: str | None = "TileModuleArray"
@@ -93,7 +95,7 @@ class FloatingPointRPUConfig(ConfigBase):
     as for the training configs, and ``device`` (a :class:`FloatingPointDevice`).
     """
 
-    tile_class: str | None = "FloatingPointTile"
+    tile_class: str | type | None = TileClassName("FloatingPointTile")
     runtime: RuntimeParameter = field(default_factory=RuntimeParameter, compare=False)
     pre_post: PrePostProcessingParameter = field(default_factory=PrePostProcessingParameter)
     tile_array_class: str | None = "TileModuleArray"

@@ -30,6 +30,7 @@ from typing import Any
 
 from analogtrain.configs import compounds, devices, enums, parameters, rpu_configs
 from analogtrain.configs.base import ConfigBase
+from analogtrain.configs.tile_classes import registered_tile_class, tile_class_name
 from analogtrain.configs.validation import validate_config
 from analogtrain.errors import ConfigError
 
@@ -120,7 +121,9 @@ def _encode(value: Any, path: str) -> Any:
             raise ConfigError(f"{path}: only dicts with string keys can be saved, got {value!r}")
         return {"dict": {k: _encode(v, f"{path}.{k}") for k, v in value.items()}}
     if value is None or isinstance(value, (bool, int, float, str)):
-        return value
+        return str(value) if isinstance(value, str) else value
+    if isinstance(value, type) and tile_class_name(value) is not None:
+        return {"tile_class": tile_class_name(value)}
     raise ConfigError(f"{path}: cannot save a value of type {type(value).__name__}: {value!r}")
 
 
@@ -158,6 +161,11 @@ def _decode(data: Any, path: str, depth: int = 0) -> Any:
             raise ConfigError(
                 f"{path}: {data['value']!r} is not a value of {enum_cls.__name__}"
             ) from None
+    if keys == {"tile_class"} and isinstance(data["tile_class"], str):
+        cls = registered_tile_class(data["tile_class"])
+        if cls is None:
+            raise ConfigError(f"{path}: unknown tile class {data['tile_class']!r}")
+        return cls
     if keys == {"dict"} and isinstance(data["dict"], dict):
         return {k: _decode(v, f"{path}.{k}", depth) for k, v in data["dict"].items()}
     raise ConfigError(f"{path or 'config'}: unrecognised entry with keys {sorted(keys)}")

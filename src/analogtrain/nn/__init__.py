@@ -14,6 +14,7 @@ from analogtrain.nn.conv3d import AnalogConv3d
 from analogtrain.nn.conversion import (
     AnalogWrapper,
     convert_to_analog,
+    convert_to_digital,
     default_mapped_conversion_map,
 )
 from analogtrain.nn.function import AnalogFunction
@@ -64,4 +65,5 @@ __all__ = [
     "AnalogRNNLayer",
     "AnalogBidirRNNLayer",
     "default_mapped_conversion_map",
+    "convert_to_digital",
 ]

@@ -21,3 +21,9 @@ class AnalogSequential(AnalogLayerBase, nn.Sequential):
     ) -> AnalogSequential:
         """Wrap the children of ``module`` (not converted; see ``convert_to_analog``)."""
         return cls(OrderedDict(module.named_children()))
+
+    @classmethod
+    def to_digital(cls, module: AnalogSequential, *args: object, **kwargs: object) -> nn.Sequential:
+        """A ``torch.nn.Sequential`` of the same children (not converted; see
+        ``convert_to_digital``)."""
+        return nn.Sequential(OrderedDict(module.named_children()))

@@ -28,7 +28,9 @@ from analogtrain.nn.mapped import (
 __all__ = [
     "AnalogWrapper",
     "convert_to_analog",
+    "convert_to_digital",
     "default_conversion_map",
+    "default_digital_conversion_set",
     "default_mapped_conversion_map",
     "specific_rpu_config_id",
 ]
@@ -70,6 +72,14 @@ class AnalogWrapper(AnalogLayerBase):
     """
 
     _wrapped_class: type
+
+    @classmethod
+    def to_digital(cls, module: AnalogWrapper, *args: Any, **kwargs: Any) -> nn.Module:
+        """The wrapped module as an instance of its own class again, sharing this one's
+        attributes (children, parameters and buffers by reference)."""
+        digital = module._wrapped_class.__new__(module._wrapped_class)
+        digital.__dict__ = module.__dict__
+        return digital
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (_rebuild_wrapped, (self._wrapped_class,), dict(self.__dict__))
@@ -185,3 +195,74 @@ def specific_rpu_config_id(module_name: str, module: nn.Module, rpu_config: Any)
     """The ``specific_rpu_config_fun`` that changes nothing: returns ``rpu_config`` (aihwkit's
     default for that argument; ``None`` there means the same)."""
     return rpu_config
+
+
+def default_digital_conversion_set() -> set[type[nn.Module]]:
+    """The analog classes :func:`convert_to_digital` replaces by default: every value of
+    :func:`default_conversion_map` and :func:`default_mapped_conversion_map` (the wrapper
+    classes of custom roots are always unwrapped)."""
+    return {*default_conversion_map().values(), *default_mapped_conversion_map().values()}
+
+
+def _to_digital(module: nn.Module, name: str) -> nn.Module:
+    to_digital = getattr(type(module), "to_digital", None)
+    if to_digital is None:
+        raise ArgumentError(
+            f"convert_to_digital: module {name or '<root>'!r} of type {type(module).__name__} is "
+            "in conversion_set but has no to_digital classmethod"
+        )
+    digital = to_digital(module)
+    if not isinstance(module, (AnalogWrapper, AnalogSequential)):
+        tensors = [*module.parameters(), *module.buffers()]
+        if tensors and len({t.device for t in tensors}) == 1:
+            digital = digital.to(tensors[0].device)
+    return digital
+
+
+def convert_to_digital(
+    module: nn.Module,
+    conversion_set: set[type[nn.Module]] | None = None,
+    module_name: str = "",
+    inplace: bool = False,
+) -> nn.Module:
+    """A digital torch model from an analog one: every analog layer whose exact type is in
+    ``conversion_set`` becomes its torch counterpart holding the layer's current weights as
+    :meth:`get_weights` reads them (the logical weights, no read noise), and a root made by
+    :func:`convert_to_analog` gets its own class back. The inverse of
+    :func:`convert_to_analog` for the layers it converts (aihwkit's
+    ``aihwkit.nn.conversion.convert_to_digital``).
+
+    Args:
+        module: the analog model (deep-copied first unless ``inplace``).
+        conversion_set: the analog classes to replace (exact types; each needs a
+            ``to_digital`` classmethod); default :func:`default_digital_conversion_set`.
+        module_name: name of ``module`` inside its parent (used in recursion and errors).
+        inplace: convert ``module`` itself.
+
+    Raises:
+        ArgumentError: ``conversion_set`` is not a set, or names a class without ``to_digital``.
+
+    Note:
+        A digital layer is moved to the device of its analog layer's tensors when they are all
+        on one device (its tensors are created on the CPU otherwise).
+    """
+    if conversion_set is None:
+        conversion_set = default_digital_conversion_set()
+    if not isinstance(conversion_set, set):
+        raise ArgumentError(
+            f"convert_to_digital: conversion_set should be a set, got {type(conversion_set)}"
+        )
+    if not inplace:
+        module = copy.deepcopy(module)
+    if type(module) in conversion_set or isinstance(module, AnalogWrapper):
+        module = _to_digital(module, module_name)
+    converted: dict[str, nn.Module] = {}
+    for name, child in module.named_children():
+        full = f"{module_name}.{name}" if module_name else name
+        if any(True for _ in child.children()):
+            converted[name] = convert_to_digital(child, conversion_set, full, inplace=True)
+        elif type(child) in conversion_set:
+            converted[name] = _to_digital(child, full)
+    for name, new in converted.items():
+        module._modules[name] = new
+    return module

@@ -13,8 +13,9 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from analogtrain.errors import ArgumentError, NotSimulatedError
+from analogtrain.errors import ArgumentError
 from analogtrain.nn.atomic import load_state_dict_atomically
+from analogtrain.nn.keep_config import with_own_configs
 from analogtrain.nn.tile_module import AnalogTileModule, check_weight_shapes
 
 __all__ = ["AnalogLayer", "AnalogLayerBase"]
@@ -91,20 +92,22 @@ class AnalogLayerBase:
         load_rpu_config: bool | None = None,
         strict_rpu_config_check: bool | None = None,
     ) -> Any:
-        """``torch.nn.Module.load_state_dict``; the tiles restore their saved configs.
+        """``torch.nn.Module.load_state_dict``; by default the tiles restore their saved configs.
+
+        ``load_rpu_config=False`` keeps every tile's current config and loads only the weights
+        and states; the saved and current configs must then be of related classes (unless
+        ``strict_rpu_config_check=False``) and agree in the structural mapping fields
+        (:mod:`analogtrain.nn.keep_config`, aihwkit's checks). ``None`` means the default
+        (``True``) for both flags.
 
         All or nothing: a state with NaN values, a wrong shape, a wrong tile class or a bad
         config raises with the model unchanged (tried on a copy first,
         :func:`~analogtrain.nn.atomic.load_state_dict_atomically`).
-        ``load_rpu_config=False`` (aihwkit: keep the current configs) is not simulated;
-        ``strict_rpu_config_check`` is accepted for compatibility.
         """
-        if load_rpu_config is False:
-            raise NotSimulatedError(
-                "load_state_dict(load_rpu_config=False): tiles always restore their saved "
-                "rpu_config; build the model with the new config and use set_weights instead"
-            )
         assert isinstance(self, nn.Module)
+        if load_rpu_config is False:
+            strict_check = strict_rpu_config_check is not False
+            state_dict = with_own_configs(self, state_dict, strict_check)
         return load_state_dict_atomically(self, state_dict, strict, assign)
 
     def drift_analog_weights(self, t_inference: float = 0.0) -> None:

@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from analogtrain.configs.entry import check_rpu_config
 from analogtrain.errors import ArgumentError, NotSimulatedError
+from analogtrain.nn.tile_class import tile_module_class_of
 from analogtrain.nn.tile_module import (
     AnalogTileModule,
     check_finite_input,
@@ -34,7 +35,8 @@ __all__ = ["TileModuleArray", "default_tile_module_class"]
 
 def default_tile_module_class(rpu_config: Any, out_size: int, in_size: int) -> type[nn.Module]:
     """:class:`TileModuleArray` when the mapping limits split an ``out x in`` layer, else
-    :class:`AnalogTileModule` (compounds.md 2.4, 4.5).
+    the class of ``rpu_config.tile_class`` (:func:`~analogtrain.nn.tile_class.
+    tile_module_class_of`, :class:`AnalogTileModule` by default; compounds.md 2.4, 4.5).
 
     ``rpu_config.tile_array_class`` may be an ``nn.Module`` subclass (used for split layers)
     or ``None`` (never split, as in aihwkit); a class name means :class:`TileModuleArray`.
@@ -47,7 +49,7 @@ def default_tile_module_class(rpu_config: Any, out_size: int, in_size: int) -> t
     )
     array_class = getattr(rpu_config, "tile_array_class", "TileModuleArray")
     if not split or array_class is None:
-        return AnalogTileModule
+        return tile_module_class_of(rpu_config)
     if isinstance(array_class, type) and issubclass(array_class, nn.Module):
         return array_class
     return TileModuleArray
@@ -89,7 +91,7 @@ class TileModuleArray(nn.Module):
         self.out_sizes = split_sizes(out_size, mapping.max_output_size)
         self.array = nn.ModuleList(
             nn.ModuleList(
-                AnalogTileModule(out_b, in_a, rpu_config, bias=False, device=device)
+                tile_module_class_of(rpu_config)(out_b, in_a, rpu_config, bias=False, device=device)
                 for out_b in self.out_sizes
             )
             for in_a in self.in_sizes

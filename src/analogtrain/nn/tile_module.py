@@ -48,6 +48,9 @@ from analogtrain.tiles import create_tile
 __all__ = ["AnalogTileModule"]
 
 
+_EXTRA_STATE_KEY = "_extra_state"  # torch's state_dict suffix for get_extra_state
+
+
 def tile_dtype(rpu_config: Any) -> torch.dtype:
     """The torch dtype of ``rpu_config.runtime.data_type`` (float32 or float64)."""
     data_type = rpu_config.runtime.data_type
@@ -416,6 +419,20 @@ class AnalogTileModule(nn.Module):
             self.bias.copy_(bias.to(self.bias))
 
     # ------------------------------------------------------------------ aihwkit accessors
+    @staticmethod
+    def get_analog_state_name(prefix: str) -> str:
+        """The ``state_dict`` key of the analog state of the tile module saved under ``prefix``
+        (aihwkit ``TileModule.get_analog_state_name``): here the tile's extra state, which holds
+        its config, seeds, generator state and counters (``prefix + "tile._extra_state"``)."""
+        return f"{prefix}tile.{_EXTRA_STATE_KEY}"
+
+    @property
+    def shared_weights(self) -> None:
+        """Always None, as ``TileModule.shared_weights`` in aihwkit 1.2.0: there it names an
+        extra weight tensor handed to a C++ simulator; here the tile's weights are torch
+        buffers already (``tile.array.weight``), so no shared copy exists."""
+        return None
+
     def get_analog_ctx(self) -> AnalogContext:
         """The :class:`AnalogContext` standing for this tile in optimizer groups (aihwkit)."""
         return self.analog_ctx
