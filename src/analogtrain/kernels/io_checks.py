@@ -1,13 +1,53 @@
-"""Checks of the batches of vectors that enter a crossbar (tiles and kernels share them)."""
+"""Checks of the batches of vectors that enter a crossbar (tiles and kernels share them).
+
+The finiteness scan of a batch is a reduction over every value: on small layers, where a
+call costs microseconds, running it again at every level of one call (layer, tile, kernel)
+is a large share of the call. A caller that has already scanned every value it passes down
+(the layers' forward, the optimizers' step, each with an error that names the layer or the
+parameter group) runs the call inside :class:`values_checked`; :func:`check_batch` then
+checks shapes, dtypes and devices only.
+"""
 
 from __future__ import annotations
+
+from contextvars import ContextVar
+from types import TracebackType
 
 import torch
 from torch import Tensor
 
 from analogtrain.errors import TileError
 
-__all__ = ["check_batch"]
+__all__ = ["check_batch", "values_checked", "values_were_checked"]
+
+_CHECKED: ContextVar[bool] = ContextVar("analogtrain_values_checked", default=False)
+
+
+class values_checked:  # noqa: N801 - used like a function: ``with values_checked():``
+    """Mark the block's batches as scanned for NaN/inf by the caller (``checked=True``), or
+    re-enable the scan inside such a block (``checked=False``: e.g. after a transformation
+    that could overflow). Per thread and per asyncio task (a context variable)."""
+
+    __slots__ = ("_checked", "_token")
+
+    def __init__(self, checked: bool = True) -> None:
+        self._checked = checked
+
+    def __enter__(self) -> None:
+        self._token = _CHECKED.set(self._checked)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _CHECKED.reset(self._token)
+
+
+def values_were_checked() -> bool:
+    """Whether the running call is inside ``values_checked()`` (finiteness scans skipped)."""
+    return _CHECKED.get()
 
 
 def check_batch(t: object, width: int, what: str, *, like: Tensor, context: str = "") -> Tensor:
@@ -30,7 +70,9 @@ def check_batch(t: object, width: int, what: str, *, like: Tensor, context: str 
     # A sum is finite only if every entry is (NaN and inf propagate); it is one cheap
     # reduction instead of an elementwise mask. Only a non-finite sum (a bad entry, or an
     # overflow of huge finite values) takes the exact elementwise test.
-    if t.numel() and not bool(torch.isfinite(t.sum())) and not bool(torch.isfinite(t).all()):
+    if _CHECKED.get() or not t.numel():
+        return t
+    if not bool(torch.isfinite(t.sum())) and not bool(torch.isfinite(t).all()):
         n_nan, n_inf = int(torch.isnan(t).sum()), int(torch.isinf(t).sum())
         raise TileError(
             f"{what} contains NaN or inf ({n_nan + n_inf} non-finite values: "

@@ -39,6 +39,7 @@ from analogtrain.errors import (
     NotSimulatedError,
     check_positive_int,
 )
+from analogtrain.kernels.io_checks import values_checked, values_were_checked
 from analogtrain.nn.context import AnalogContext
 from analogtrain.nn.ddp_guard import check_not_in_ddp
 from analogtrain.nn.function import AnalogFunction
@@ -121,10 +122,16 @@ def check_omega(omega: object, where: str) -> float | None:
     return float(omega)
 
 
-def check_finite_input(x: Tensor, where: str) -> None:
-    """ArgumentError (naming ``where`` and the count) if ``x`` holds NaN or inf; run before
-    any tile draws noise so that a rejected forward advances no generator."""
+def check_finite_input(x: Tensor, where: str | nn.Module) -> None:
+    """ArgumentError (naming ``where``, a text or the module to describe, and the count) if
+    ``x`` holds NaN or inf; run before any tile draws noise so that a rejected forward
+    advances no generator. Skipped inside :class:`~analogtrain.kernels.io_checks.
+    values_checked` (a layer grid checked the whole input already)."""
+    if values_were_checked():
+        return
     if (bad := _count_non_finite(x)) > 0:
+        if isinstance(where, nn.Module):
+            where = describe_module(where)
         raise ArgumentError(
             f"{where}: input has {bad} NaN/inf values of {x.numel()} (shape {tuple(x.shape)})"
         )
@@ -224,8 +231,9 @@ class AnalogTileModule(nn.Module):
                 f"dtype {self.analog_ctx.dtype}"
             )
         check_not_in_ddp(self)
-        check_finite_input(x, describe_module(self))
-        y = AnalogFunction.apply(self.analog_ctx, x)
+        check_finite_input(x, self)
+        with values_checked():  # the tile and its kernels need not scan x again
+            y = AnalogFunction.apply(self.analog_ctx, x)
         if self.out_scaling_alpha is not None:
             y = y * self.out_scaling_alpha
         if self.bias is not None:
@@ -284,10 +292,19 @@ class AnalogTileModule(nn.Module):
         rate = self.tile.get_learning_rate() if lr is None else lr
         if self.data_parallel is not None:  # the one point where replicas exchange pairs
             x, d = self.data_parallel.gather_pairs(self, x, d)
+            with values_checked(False):  # other ranks' rows: scanned by the tile
+                self._update_tile(x, d, rate)
+            return
+        self._update_tile(x, d, rate)
+
+    def _update_tile(self, x: Tensor, d: Tensor, rate: float) -> None:
         lr_scale = self.mapping_lr_scale
-        if self.mapping_scales is not None:
-            d = d / (self.mapping_scales * lr_scale)
-        self.tile.update(x, d, rate * lr_scale)
+        if self.mapping_scales is None:
+            self.tile.update(x, d, rate * lr_scale)
+            return
+        d = d / (self.mapping_scales * lr_scale)
+        with values_checked(False):  # the division may overflow: the tile scans d again
+            self.tile.update(x, d, rate * lr_scale)
 
     def set_learning_rate(self, learning_rate: float) -> None:
         """The learning rate of :meth:`update` calls without one (aihwkit's tile API; the

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import torch
 
 from analogtrain.errors import ArgumentError
+from analogtrain.kernels.io_checks import values_checked
 from analogtrain.nn.context import AnalogContext
 from analogtrain.optim.step_checks import (
     check_learning_rate,
@@ -89,7 +90,8 @@ class AnalogOptimizerMixin:
                 d = -d
             module = ctx.analog_module
             device = module.analog_ctx.device
-            module.update(x.to(device), d.to(device), lr)
+            with values_checked():  # check_step_inputs scanned every pending pair
+                module.update(x.to(device), d.to(device), lr)
         for _, ctx in contexts:
             ctx.analog_module.post_update_step()
 
