@@ -207,61 +207,47 @@ def _check_like(value: Any, reference: Any, where: str) -> None:
         _check_like(v, r, f"{where}[{i}]")
 
 
-class AnalogLSTM(AnalogRNN):
+class _OneCellRNN(AnalogRNN):
+    """An :class:`AnalogRNN` of the fixed cell class ``_CELL``; arguments as
+    :class:`AnalogRNN` without ``cell``."""
+
+    _CELL: type[nn.Module]
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        rpu_config: Any = None,
+        tile_module_class: type[nn.Module] | None = None,
+        xavier: bool = False,
+        num_layers: int = 1,
+        bidir: bool = False,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__(
+            self._CELL,
+            input_size,
+            hidden_size,
+            bias,
+            rpu_config,
+            tile_module_class,
+            xavier,
+            num_layers,
+            bidir,
+            dropout,
+        )
+
+
+class AnalogLSTM(_OneCellRNN):
     """``AnalogRNN(AnalogLSTMCell, ...)`` (an analogtrain shorthand; aihwkit has only
     :class:`AnalogRNN`). Arguments as :class:`AnalogRNN` without ``cell``."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        rpu_config: Any = None,
-        tile_module_class: type[nn.Module] | None = None,
-        xavier: bool = False,
-        num_layers: int = 1,
-        bidir: bool = False,
-        dropout: float = 0.0,
-    ) -> None:
-        super().__init__(
-            AnalogLSTMCell,
-            input_size,
-            hidden_size,
-            bias,
-            rpu_config,
-            tile_module_class,
-            xavier,
-            num_layers,
-            bidir,
-            dropout,
-        )
+    _CELL = AnalogLSTMCell
 
 
-class AnalogGRU(AnalogRNN):
+class AnalogGRU(_OneCellRNN):
     """``AnalogRNN(AnalogGRUCell, ...)`` (an analogtrain shorthand; aihwkit has only
     :class:`AnalogRNN`). Arguments as :class:`AnalogRNN` without ``cell``."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        rpu_config: Any = None,
-        tile_module_class: type[nn.Module] | None = None,
-        xavier: bool = False,
-        num_layers: int = 1,
-        bidir: bool = False,
-        dropout: float = 0.0,
-    ) -> None:
-        super().__init__(
-            AnalogGRUCell,
-            input_size,
-            hidden_size,
-            bias,
-            rpu_config,
-            tile_module_class,
-            xavier,
-            num_layers,
-            bidir,
-            dropout,
-        )
+    _CELL = AnalogGRUCell

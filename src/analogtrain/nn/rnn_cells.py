@@ -84,16 +84,11 @@ class _Cell(nn.Module):
         return f"input_size={self.input_size}, hidden_size={self.hidden_size}"
 
 
-class AnalogVanillaRNNCell(_Cell):
-    """``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)``; returns ``(h', h')``.
+class _TwoTileCell(_Cell):
+    """A cell with ``weight_ih [G·H, I]`` and ``weight_hh [G·H, H]`` (``G = _GATES``), built
+    in that order; its state is one tensor ``[B, H]`` unless a subclass says otherwise."""
 
-    Args:
-        input_size: features of the input ``x``.
-        hidden_size: features of the hidden state ``h``.
-        bias: whether ``weight_ih`` and ``weight_hh`` have a bias.
-        rpu_config: tile configuration; None builds digital ``torch.nn.Linear`` weights.
-        tile_module_class: tile module class of the analog weights (default from the config).
-    """
+    _GATES = 1
 
     def __init__(
         self,
@@ -106,12 +101,25 @@ class AnalogVanillaRNNCell(_Cell):
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
-        self.weight_ih = make_linear(input_size, hidden_size, bias, rpu_config, tile_module_class)
-        self.weight_hh = make_linear(hidden_size, hidden_size, bias, rpu_config, tile_module_class)
+        rows = self._GATES * hidden_size
+        self.weight_ih = make_linear(input_size, rows, bias, rpu_config, tile_module_class)
+        self.weight_hh = make_linear(hidden_size, rows, bias, rpu_config, tile_module_class)
 
-    def get_zero_state(self, batch_size: int) -> Tensor:
+    def get_zero_state(self, batch_size: int) -> Any:
         """Zero hidden state ``[batch_size, hidden_size]``."""
         return self._zeros(batch_size)
+
+
+class AnalogVanillaRNNCell(_TwoTileCell):
+    """``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)``; returns ``(h', h')``.
+
+    Args:
+        input_size: features of the input ``x``.
+        hidden_size: features of the hidden state ``h``.
+        bias: whether ``weight_ih`` and ``weight_hh`` have a bias.
+        rpu_config: tile configuration; None builds digital ``torch.nn.Linear`` weights.
+        tile_module_class: tile module class of the analog weights (default from the config).
+    """
 
     def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         """``x [B, I]``, ``h [B, H]`` -> ``(h', h')``."""
@@ -140,27 +148,11 @@ class _LSTMCellBase(_Cell):
         return hy, LSTMState(hy, cy)
 
 
-class AnalogLSTMCell(_LSTMCellBase):
+class AnalogLSTMCell(_LSTMCellBase, _TwoTileCell):
     """LSTM cell with two tiles, ``W_ih [4H, I]`` and ``W_hh [4H, H]`` (gates i, f, g, o);
     returns ``(h', LSTMState(h', c'))``. Arguments as :class:`AnalogVanillaRNNCell`."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        rpu_config: Any = None,
-        tile_module_class: type[nn.Module] | None = None,
-    ) -> None:
-        super().__init__()
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.weight_ih = make_linear(
-            input_size, 4 * hidden_size, bias, rpu_config, tile_module_class
-        )
-        self.weight_hh = make_linear(
-            hidden_size, 4 * hidden_size, bias, rpu_config, tile_module_class
-        )
+    _GATES = 4
 
     def _gates(self, x: Tensor, hx: Tensor) -> Tensor:
         return self.weight_ih(x) + self.weight_hh(hx)  # [B, 4H]
@@ -189,7 +181,7 @@ class AnalogLSTMCellCombinedWeight(_LSTMCellBase):
         return self.weight(torch.cat((x, hx), 1))  # [B, 4H]
 
 
-class AnalogGRUCell(_Cell):
+class AnalogGRUCell(_TwoTileCell):
     """GRU cell with ``W_ih [3H, I]`` and ``W_hh [3H, H]`` (gates r, z, n); returns
     ``(h', h')``. Arguments as :class:`AnalogVanillaRNNCell`.
 
@@ -198,27 +190,7 @@ class AnalogGRUCell(_Cell):
     cells (docs/differences.md).
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        rpu_config: Any = None,
-        tile_module_class: type[nn.Module] | None = None,
-    ) -> None:
-        super().__init__()
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.weight_ih = make_linear(
-            input_size, 3 * hidden_size, bias, rpu_config, tile_module_class
-        )
-        self.weight_hh = make_linear(
-            hidden_size, 3 * hidden_size, bias, rpu_config, tile_module_class
-        )
-
-    def get_zero_state(self, batch_size: int) -> Tensor:
-        """Zero hidden state ``[batch_size, hidden_size]``."""
-        return self._zeros(batch_size)
+    _GATES = 3
 
     def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         """``x [B, I]``, ``h [B, H]`` -> ``(h', h')``."""
