@@ -19,7 +19,7 @@ from analogtrain.configs import (
     SingleRPUConfig,
 )
 from analogtrain.errors import AnalogTrainError, ArgumentError, TileError
-from analogtrain.nn import AnalogLinear, AnalogSequential
+from analogtrain.nn import AnalogConv2d, AnalogLinear, AnalogSequential
 from analogtrain.nn.atomic import label_analog_modules
 from analogtrain.optim import AnalogSGD
 
@@ -258,3 +258,15 @@ def test_training_run_labels_its_layers_for_error_messages():
     TrainingRun(model, data, lr=0.1, batch_size=4)
     paths = [getattr(t, "module_path", None) for t in model.analog_tiles()]
     assert all(paths) and len(set(paths)) == len(paths)
+
+
+@pytest.mark.parametrize("value", BAD)
+def test_conv_forward_with_one_bad_pixel_names_the_conv_and_advances_no_generator(value):
+    model = AnalogSequential(AnalogConv2d(2, 3, 3, rpu_config=noisy_config()))
+    opt = AnalogSGD(model.parameters(), lr=0.05)
+    x = torch.randn(2, 2, 6, 6)
+    x[1, 0, 5, 5] = value  # a corner pixel: in one patch only
+    before = snapshot(model, opt)
+    with pytest.raises(ArgumentError, match=r"AnalogConv2d\(2, 3.*1 NaN/inf values of 144"):
+        model(x)
+    assert differences(before, snapshot(model, opt)) == []

@@ -19,9 +19,11 @@ from torch import Tensor, nn
 
 from analogtrain.configs.entry import check_rpu_config
 from analogtrain.errors import ArgumentError
+from analogtrain.kernels.io_checks import values_checked
 from analogtrain.nn.layer_base import AnalogLayer
 from analogtrain.nn.linear import default_rpu_config, init_like_torch
 from analogtrain.nn.tile_array import default_tile_module_class
+from analogtrain.nn.tile_module import check_finite_input
 
 __all__ = ["AnalogConv1d", "AnalogConv2d"]
 
@@ -135,8 +137,11 @@ class _AnalogConvNd(AnalogLayer, nn.Module):
         w_out = (x4.shape[3] - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1
         if h_out < 1 or w_out < 1:
             raise ArgumentError(f"input of shape {tuple(x.shape)} is smaller than the kernel")
+        # The image is scanned once here (patches repeat each pixel up to kh·kw times).
+        check_finite_input(x4, self)
         patches = F.unfold(x4, kernel, dilation=dilation, stride=stride)  # [N, C·kh·kw, L]
-        y = self.analog_module(patches.transpose(1, 2))  # [N, L, out]
+        with values_checked():
+            y = self.analog_module(patches.transpose(1, 2))  # [N, L, out]
         y = y.transpose(1, 2).reshape(x4.shape[0], self.out_channels, h_out, w_out)
         if n == 1:
             y = y.squeeze(2)
