@@ -1,0 +1,431 @@
+"""The fast CPU path of the analog MVM: the converters in two numba calls per pass.
+
+:func:`fast_analog_mvm` runs the same process as the torch reference
+(:func:`analogtrain.kernels.mvm.mvm.analog_mvm`) for CPU tensors: the DAC (finiteness check,
+noise-management scale, lift of tiny rows, scaling, quantization, clip) in one compiled call
+(:func:`.cpu_kernels.dac`), the product ``v @ W.T`` with torch, and the ADC (non-linearity,
+asymmetry, output noise, quantization, clip, bound-management test, rescaling) in a second
+(:func:`.cpu_kernels.adc`). Bound-management retries loop in Python over the failed rows
+with the same kernels. The noise is drawn by the same torch calls, in the same order, as the
+reference, and every arithmetic step is the reference's in the same precision, so for the
+same generator state the result is bit-identical (``tests/kernels/test_mvm_fast.py``).
+
+Covered: float32 and float64 CPU tensors; ONE_PASS (and the perfect MVM); every noise
+management (``ABS_MAX_NP_SUM`` and ``AVERAGE_ABS_MAX`` compute their scale with torch); bound
+management NONE / ITERATIVE / ITERATIVE_WORST_CASE; input and output noise, per-output noise
+spread, resolutions, stochastic rounding, bounds, asymmetries, the output non-linearity and
+``out_scale``. Declined (the reason returned as a falsy
+:class:`~analogtrain.kernels.update.backend.Declined`, nothing changed): the separate
+positive/negative passes, IR drop, voltage offsets / series resistance and weight noise
+(they need extra products of the reference's), other devices and dtypes, autograd through the
+MVM, and a machine without numba.
+
+The plan of a configuration (its :class:`.EffectiveIO`, kernel modes and constants) is
+memoised by the values of the ``IOParameters`` fields, direction and dtype.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import math
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from analogtrain.configs.enums import (
+    AnalogMVType,
+    BoundManagementType,
+    NoiseManagementType,
+    WeightNoiseType,
+)
+from analogtrain.errors import AnalogTrainError
+from analogtrain.kernels.io_checks import non_finite_input_error
+from analogtrain.kernels.io_threads import pooled_matmul
+from analogtrain.kernels.mvm.io_management import (
+    EffectiveIO,
+    bm_limit_reached,
+    effective_io,
+    noise_management_scale,
+)
+from analogtrain.kernels.mvm.io_state import check_io_state, nonlinearity_active
+from analogtrain.kernels.update.backend import Declined
+
+if TYPE_CHECKING:
+    from analogtrain.configs.parameters import IOParameters
+
+__all__ = ["CONFIG_ERROR", "fast_analog_mvm", "numba_kernels"]
+
+#: :func:`fast_analog_mvm`'s answer when the configuration itself is invalid: the reference
+#: path then raises the error, after the input checks that come first.
+CONFIG_ERROR = None
+
+_NP_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+_MAX_PLANS = 256
+_plans: dict[tuple, _Plan] = {}
+
+
+@functools.cache
+def numba_kernels() -> ModuleType | None:
+    """The compiled-on-demand kernel module :mod:`.cpu_kernels`, or None without numba."""
+    try:
+        return importlib.import_module("analogtrain.kernels.mvm.cpu_kernels")
+    except (ImportError, RuntimeError, OSError):
+        return None
+
+
+@functools.cache
+def _alpha_add_rounding(dtype: torch.dtype) -> str:
+    """How torch's ``y.add_(n, alpha=a)`` rounds ``y + a n`` for ``dtype`` on this build:
+    ``"fused"`` (one rounding, as the vectorised kernels), ``"plain"`` (two) or ``"mixed"``.
+
+    Probed on 67 elements (vector body and tail) with ``a = n = 1 + 2^-k`` and ``y = -1``,
+    where the two roundings differ."""
+    k = 13 if dtype == torch.float32 else 28
+    a = 1.0 + 2.0**-k
+    y = torch.full((67,), -1.0, dtype=dtype).add_(torch.full((67,), a, dtype=dtype), alpha=a)
+    fused, plain = 2.0**-k * 2 + 2.0 ** (-2 * k), 2.0**-k * 2
+    if bool((y == fused).all()):
+        return "fused"
+    if bool((y == plain).all()):
+        return "plain"
+    return "mixed"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the kernels do for one configuration, direction and dtype."""
+
+    eff: EffectiveIO
+    reason: str | None  # why the fast path declines this configuration (None: it takes it)
+    nm_mode: int = 0
+    torch_mu: bool = False  # the scale mu comes from noise_management_scale (torch)
+    zero_mode: bool = False  # rows with mu <= 0 give exactly 0
+    inp_sto: bool = False
+    inp_noise: float = 0.0
+    inp_asymmetry: float = 0.0
+    asym_in_dac: bool = False  # the input asymmetry in the DAC kernel (no input noise)
+    dac_c: np.ndarray | None = None
+    adc_c: np.ndarray | None = None
+    has_nl: bool = False
+    out_asym: bool = False
+    noise_mode: int = 0
+    out_sto: bool = False
+    bm_mode: int = 0
+    worst_case: bool = False
+
+
+def _unsupported(io: IOParameters, eff: EffectiveIO) -> str | None:
+    if eff.mv_type is not AnalogMVType.ONE_PASS:
+        return f"mv_type={eff.mv_type} (separate positive and negative passes)"
+    if io.ir_drop > 0:
+        return "ir_drop > 0"
+    if io.v_offset_std > 0 or io.r_series > 0:
+        return "voltage offsets or series resistance (v_offset_std or r_series > 0)"
+    if io.w_noise_type is not WeightNoiseType.NONE and io.w_noise > 0:
+        return f"weight noise (w_noise_type={io.w_noise_type})"
+    return None
+
+
+def _build_plan(io: IOParameters, is_backward: bool, dtype: torch.dtype) -> _Plan:
+    from analogtrain.kernels.mvm import cpu_kernels as k  # numba is importable (checked)
+
+    eff = effective_io(io, is_backward=is_backward)
+    if eff.perfect:
+        return _Plan(eff=eff, reason=None)
+    reason = _unsupported(io, eff)
+    if reason is not None:
+        return _Plan(eff=eff, reason=f"the fast MVM does not simulate {reason}")
+    npt = _NP_DTYPES[dtype]
+    nm = eff.noise_management
+    modes = {
+        NoiseManagementType.NONE: k.NM_NONE,
+        NoiseManagementType.ABS_MAX: k.NM_ABS_MAX,
+        NoiseManagementType.MAX: k.NM_MAX,
+        NoiseManagementType.CONSTANT: k.NM_CONSTANT,
+    }
+    info = np.finfo(npt)
+    thres = eff.nm_thres
+    dac_c = np.array(
+        [
+            thres,
+            eff.inp_step,
+            eff.inp_bound,
+            1.0 - float(io.inp_asymmetry),
+            2.0 / float(info.max),
+            2.0 ** (math.frexp(float(info.max))[1] // 2),
+            thres if thres > 0 else 1.0,
+            1.0,
+            0.5,
+        ],
+        dtype=npt,
+    )
+    noise_mode = k.NOISE_NONE
+    if io.out_noise_std > 0:
+        noise_mode = k.NOISE_PER_OUTPUT
+    elif io.out_noise > 0:
+        rounding = _alpha_add_rounding(dtype)
+        if rounding == "mixed":
+            return _Plan(
+                eff=eff,
+                reason="torch's add(alpha=) rounds some elements fused and others not here",
+            )
+        noise_mode = k.NOISE_FUSED if rounding == "fused" else k.NOISE_PLAIN
+    bm_mode = k.BM_NONE
+    if eff.bm_active and math.isfinite(eff.out_bound):
+        bm_mode = k.BM_NEGATIVE if io.bm_test_negative_bound else k.BM_LAST_DECIDES
+    adc_c = np.array(
+        [
+            1.0,  # the non-linearity factor F comes from the state (per call)
+            1.0 - float(io.out_asymmetry),
+            float(io.out_noise),
+            eff.out_step,
+            eff.out_bound,
+            float(io.out_scale),
+            1.0,
+            0.5,
+        ],
+        dtype=npt,
+    )
+    return _Plan(
+        eff=eff,
+        reason=None,
+        nm_mode=modes.get(nm, k.NM_GIVEN),
+        torch_mu=nm not in modes,
+        zero_mode=bool(is_backward or io.inp_noise <= 0),
+        inp_sto=bool(io.inp_sto_round) and eff.inp_step > 0,
+        inp_noise=float(io.inp_noise) if io.inp_noise > 0 else 0.0,
+        inp_asymmetry=float(io.inp_asymmetry),
+        asym_in_dac=io.inp_asymmetry != 0 and not io.inp_noise > 0,
+        dac_c=dac_c,
+        adc_c=adc_c,
+        has_nl=nonlinearity_active(io),
+        out_asym=io.out_asymmetry > 0,
+        noise_mode=noise_mode,
+        out_sto=bool(io.out_sto_round) and eff.out_step > 0,
+        bm_mode=bm_mode,
+        worst_case=eff.bound_management is BoundManagementType.ITERATIVE_WORST_CASE
+        and nm is not NoiseManagementType.ABS_MAX_NP_SUM,
+    )
+
+
+def _plan(io: IOParameters, is_backward: bool, dtype: torch.dtype) -> _Plan:
+    """The memoised plan (an invalid configuration raises, as ``effective_io``)."""
+    try:
+        key: tuple | None = (type(io), is_backward, dtype, tuple(io.__dict__.values()))
+        plan = _plans.get(key)
+    except TypeError:  # an unhashable field value: no memo
+        key, plan = None, None
+    if plan is None:
+        plan = _build_plan(io, is_backward, dtype)
+        if key is not None:
+            if len(_plans) >= _MAX_PLANS:
+                _plans.clear()
+            _plans[key] = plan
+    return plan
+
+
+def _state_vector(state: dict[str, Tensor], key: str, like: Tensor) -> np.ndarray | Declined:
+    value = state[key]
+    if value.dtype != like.dtype or value.device.type != "cpu":
+        return Declined(
+            f"IO state entry '{key}' is {value.dtype} on {value.device}, the input "
+            f"{like.dtype} on {like.device}"
+        )
+    return np.ascontiguousarray(value.detach().reshape(-1).numpy())
+
+
+def _numpy(t: Tensor) -> np.ndarray:
+    return np.ascontiguousarray((t.detach() if t.requires_grad else t).numpy())
+
+
+def _call_unusable(weight: Tensor, x: Tensor) -> Declined | None:
+    if x.device.type != "cpu" or weight.device.type != "cpu":
+        return Declined(f"the fast MVM runs on CPU tensors, not {x.device.type}")
+    if x.dtype not in _NP_DTYPES:
+        return Declined(f"the fast MVM computes in float32 or float64, not {x.dtype}")
+    if torch.is_grad_enabled() and (weight.requires_grad or x.requires_grad):
+        return Declined("the fast MVM is not differentiable (call it under torch.no_grad())")
+    if x.shape[1] == 0:
+        return Declined("inputs of size 0")
+    return None
+
+
+def fast_analog_mvm(
+    weight: Tensor,
+    x: Tensor,
+    io: IOParameters,
+    state: dict[str, Tensor],
+    generator: torch.Generator,
+    is_backward: bool,
+    threads: int,
+) -> Tensor | Declined | None:
+    """The analog MVM of ``x`` [m, in] with ``weight`` [out, in] (shapes, dtypes and devices
+    already checked), or why not (:class:`Declined`, nothing changed), or
+    :data:`CONFIG_ERROR` for an invalid configuration. Raises the reference's TileError for
+    non-finite input. ``threads``: the torch threads of the product."""
+    unusable = _call_unusable(weight, x)
+    if unusable is not None:
+        return unusable
+    kernels = numba_kernels()
+    if kernels is None:
+        return Declined("numba cannot be imported")
+    try:
+        plan = _plan(io, is_backward, x.dtype)
+    except AnalogTrainError:
+        return CONFIG_ERROR
+    if plan.reason is not None:
+        return Declined(plan.reason)
+    xn = _numpy(x)
+    if plan.eff.perfect:
+        if not kernels.all_finite(xn):
+            raise non_finite_input_error(x)
+        y = pooled_matmul(x, weight.T, threads)
+        out_scale = float(io.out_scale)
+        return y.mul_(out_scale) if out_scale != 1.0 else y
+    if x.shape[0] == 0:
+        return x.new_zeros((0, weight.shape[0]))
+    check_io_state(io, plan.eff, state, *weight.shape)
+    values = nl = None
+    if plan.noise_mode == kernels.NOISE_PER_OUTPUT:
+        values = _state_vector(state, "out_noise_values", x)
+        if isinstance(values, Declined):
+            return values
+    adc_c = plan.adc_c
+    if plan.has_nl:
+        nl = _state_vector(state, "out_nonlinearity", x)
+        if isinstance(nl, Declined):
+            return nl
+        adc_c = adc_c.copy()
+        adc_c[kernels.ADC_NL_F] = float(state["out_nonlinearity_factor"])
+    return _Run(weight, x, xn, io, state, generator, plan, kernels, threads, values, nl).go(adc_c)
+
+
+class _Run:
+    """One fast MVM: the first pass and the bound-management retries."""
+
+    def __init__(
+        self, weight, x, xn, io, state, generator, plan, kernels, threads, values, nl
+    ) -> None:  # type: ignore[no-untyped-def]
+        self.weight, self.x, self.xn, self.io, self.state = weight, x, xn, io, state
+        self.generator, self.plan, self.k, self.threads = generator, plan, kernels, threads
+        self.values, self.nl = values, nl
+
+    def _rand(self, shape: tuple[int, ...], normal: bool) -> np.ndarray:
+        draw = torch.randn if normal else torch.rand
+        return draw(shape, generator=self.generator, dtype=self.x.dtype).numpy()
+
+    def _product(self, v: np.ndarray) -> Tensor:
+        """Input noise and asymmetry (torch, as the reference), then ``v @ W.T``."""
+        vt = torch.from_numpy(v)
+        plan = self.plan
+        if plan.inp_noise > 0:
+            noise = torch.randn(vt.shape, generator=self.generator, dtype=vt.dtype)
+            vt.add_(noise, alpha=plan.inp_noise)
+            if plan.inp_asymmetry != 0:
+                vt = torch.where(vt < 0, vt * (1.0 - plan.inp_asymmetry), vt)
+        return pooled_matmul(vt, self.weight.T, self.threads)
+
+    def _adc(self, y: Tensor, adc_c: np.ndarray, rows: np.ndarray) -> int:
+        plan, k = self.plan, self.k
+        yn = y.numpy()
+        noise = self._rand(tuple(y.shape), True) if plan.noise_mode != k.NOISE_NONE else yn
+        u = self._rand(tuple(y.shape), False) if plan.out_sto else yn
+        vec = rows[0]
+        return k.adc(
+            yn,
+            noise,
+            vec if self.values is None else self.values,
+            u,
+            vec if self.nl is None else self.nl,
+            adc_c,
+            plan.has_nl,
+            plan.out_asym,
+            plan.noise_mode,
+            plan.out_sto,
+            plan.bm_mode,
+            rows,
+        )
+
+    def go(self, adc_c: np.ndarray) -> Tensor:
+        plan, k, xn, x = self.plan, self.k, self.xn, self.x
+        m = xn.shape[0]
+        rows = np.empty((4, m), dtype=xn.dtype)
+        mu_given = rows[0]
+        if plan.torch_mu or plan.inp_sto:  # checked before anything is drawn
+            abs_max = np.empty(m, dtype=xn.dtype)
+            if not k.row_abs_max(xn, abs_max):
+                raise non_finite_input_error(x)
+            if plan.torch_mu:
+                mu = noise_management_scale(
+                    x,
+                    plan.eff,
+                    self.state,
+                    max_bm_res=float(self.io.max_bm_res),
+                    abs_max=torch.from_numpy(abs_max),
+                )
+                mu_given = _numpy(mu)
+        u = self._rand(tuple(x.shape), False) if plan.inp_sto else xn
+        v = np.empty_like(xn)
+        ok = k.dac(
+            xn, mu_given, u, plan.dac_c, plan.nm_mode, plan.zero_mode, plan.inp_sto,
+            plan.asym_in_dac, v, rows,
+        )  # fmt: skip
+        if not ok:
+            raise non_finite_input_error(x)
+        y = self._product(v)
+        if self._adc(y, adc_c, rows) and plan.bm_mode != k.BM_NONE:
+            self._retries(y, rows, adc_c)
+        return y
+
+    def _retries(self, y: Tensor, rows: np.ndarray, adc_c: np.ndarray) -> None:
+        """Bound management (spec 3.3): the failed rows again with the input divided by
+        ``kappa = 2, 4, ...`` (first the worst-case scale for ITERATIVE_WORST_CASE)."""
+        plan, k, xn, eff, io = self.plan, self.k, self.xn, self.plan.eff, self.io
+        mu, lift = rows[k.ROW_MU].copy(), rows[k.ROW_LIFT].copy()
+        passed = rows[k.ROW_PASSED] != 0
+        yn = y.numpy()
+        index = None
+        kappa, retry = 1.0, 1
+        out_scale = float(io.out_scale)
+        while not bm_limit_reached(kappa, eff, io):
+            failed = np.flatnonzero(~passed)
+            if failed.size == 0:
+                break
+            index = failed if index is None else index[failed]
+            mu = mu[failed]
+            kappa *= 2.0
+            if retry == 1 and plan.worst_case:
+                kappa = 1.0
+                if eff.nm_active:
+                    x_rows = torch.from_numpy(xn[index] * lift[index][:, None])
+                    worst = noise_management_scale(
+                        x_rows,
+                        eff,
+                        self.state,
+                        max_bm_res=float(io.max_bm_res),
+                        noise_management=NoiseManagementType.ABS_MAX_NP_SUM,
+                    )
+                    mu = _numpy(torch.where(worst > 0, worst, torch.ones_like(worst)))
+            retry += 1
+            n_rows = index.size
+            u = self._rand((n_rows, xn.shape[1]), False) if plan.inp_sto else xn
+            v = np.empty((n_rows, xn.shape[1]), dtype=xn.dtype)
+            kappas = np.array([kappa, 1.0 / kappa], dtype=xn.dtype)
+            k.dac_rows(
+                xn, index, mu, lift[index], kappas, plan.dac_c, eff.nm_active, plan.inp_sto,
+                plan.asym_in_dac, u, v,
+            )  # fmt: skip
+            y_rows = self._product(v)
+            rows_k = np.zeros((4, n_rows), dtype=xn.dtype)
+            rows_k[k.ROW_MU] = mu
+            rows_k[k.ROW_LIFT] = lift[index]
+            c = adc_c.copy()
+            c[k.ADC_SCALE] = kappa * out_scale
+            self._adc(y_rows, c, rows_k)
+            yn[index] = y_rows.numpy()
+            passed = rows_k[k.ROW_PASSED] != 0
