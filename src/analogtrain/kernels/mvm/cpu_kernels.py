@@ -99,24 +99,22 @@ def row_abs_max(x, out):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, inline="always")
-def _convert(xv, s, c, u, i, j, sto, asym):  # type: ignore[no-untyped-def]
+def _convert(xv, s, step, bound, half, asym_f, uv, sto, asym):  # type: ignore[no-untyped-def]
     """The DAC of one scaled input: ``x s`` quantized (``rint``, ties to even, optionally
-    stochastic with ``u``), clipped, and the input asymmetry if ``asym``."""
+    stochastic with ``uv``), clipped, and the input asymmetry if ``asym``."""
     v = xv * s
-    step = c[DAC_STEP]
     if step > 0:
         v = v / step
         if sto:
-            v = v + u[i, j]
-            v = v - c[DAC_HALF]
+            v = v + uv
+            v = v - half
         v = np.rint(v) * step
-    bound = c[DAC_BOUND]
     if v < -bound:
         v = -bound
     if v > bound:
         v = bound
     if asym and v < 0:
-        v = v * c[DAC_ASYM]
+        v = v * asym_f
     return v
 
 
@@ -129,18 +127,19 @@ def dac(x, mu_given, u, c, nm_mode, zero_mode, sto, asym, v, rows):  # type: ign
     where the output is forced to 0: ``mu <= 0`` and ``zero_mode``).
     """
     m, n = x.shape
-    one = c[DAC_ONE]
+    one, thres, tiny, lift_value = c[DAC_ONE], c[DAC_THRES], c[DAC_TINY], c[DAC_LIFT]
+    step, bound, half, asym_f = c[DAC_STEP], c[DAC_BOUND], c[DAC_HALF], c[DAC_ASYM]
     for i in range(m):
         a = abs(x[i, 0])  # the rows have at least one entry
         b = x[i, 0]
+        finite = True
         for j in range(n):
             xv = x[i, j]
-            if not np.isfinite(xv):
-                return False
-            if abs(xv) > a:
-                a = abs(xv)
-            if xv > b:
-                b = xv
+            finite = finite and np.isfinite(xv)
+            a = max(a, abs(xv))
+            b = max(b, xv)
+        if not finite:
+            return False
         if nm_mode == NM_ABS_MAX:
             mu = a
         elif nm_mode == NM_MAX:
@@ -151,7 +150,6 @@ def dac(x, mu_given, u, c, nm_mode, zero_mode, sto, asym, v, rows):  # type: ign
             mu = mu_given[i]
         else:
             mu = one
-        thres = c[DAC_THRES]
         if (nm_mode == NM_ABS_MAX or nm_mode == NM_MAX) and thres > 0 and mu > thres:
             mu = thres
         zero = one * 0
@@ -161,19 +159,15 @@ def dac(x, mu_given, u, c, nm_mode, zero_mode, sto, asym, v, rows):  # type: ign
                 if zero_mode:
                     zero = one
                 mu = one
-            if mu < c[DAC_TINY]:
-                lift = c[DAC_LIFT]
+            if mu < tiny:
+                lift = lift_value
                 mu = mu * lift
         rows[ROW_MU, i] = mu
         rows[ROW_LIFT, i] = lift
         rows[ROW_ZERO, i] = zero
-        if nm_mode == NM_NONE:
-            for j in range(n):
-                v[i, j] = _convert(x[i, j], one, c, u, i, j, sto, asym)
-        else:
-            s = one / mu
-            for j in range(n):
-                v[i, j] = _convert(x[i, j] * lift, s, c, u, i, j, sto, asym)
+        s = one / mu if nm_mode != NM_NONE else one
+        for j in range(n):
+            v[i, j] = _convert(x[i, j] * lift, s, step, bound, half, asym_f, u[i, j], sto, asym)
     return True
 
 
@@ -182,6 +176,7 @@ def dac_rows(x, index, mu, lift, kappa, c, scaled, sto, asym, u, v):  # type: ig
     """DAC of the bound-management retry of rows ``index`` of ``x`` into ``v`` [k, n]:
     input ``x lift`` times ``(1 / mu) / kappa`` (``scaled``) or ``1 / kappa`` (no noise
     management; ``kappa`` [2] holds ``kappa`` and ``1 / kappa``)."""
+    step, bound, half, asym_f = c[DAC_STEP], c[DAC_BOUND], c[DAC_HALF], c[DAC_ASYM]
     for r in range(index.shape[0]):
         i = index[r]
         if scaled:
@@ -189,7 +184,7 @@ def dac_rows(x, index, mu, lift, kappa, c, scaled, sto, asym, u, v):  # type: ig
         else:
             s = kappa[1]
         for j in range(x.shape[1]):
-            v[r, j] = _convert(x[i, j] * lift[r], s, c, u, r, j, sto, asym)
+            v[r, j] = _convert(x[i, j] * lift[r], s, step, bound, half, asym_f, u[r, j], sto, asym)
 
 
 @numba.njit(cache=True)
@@ -201,49 +196,53 @@ def adc(y, noise, values, u, nl, c, has_nl, asym, noise_mode, sto, bm_mode, rows
     torch; ``alpha n`` fused or not, or ``n values_j``), quantization, the test, clip to
     ``±out_bound``, then ``y * (mu * scale)`` (0 for zero rows) divided by the row's lift.
     """
-    one = c[ADC_ONE]
-    bound = c[ADC_BOUND]
-    step = c[ADC_STEP]
+    one, bound, step, half = c[ADC_ONE], c[ADC_BOUND], c[ADC_STEP], c[ADC_HALF]
+    nl_f, asym_f, alpha, scale = c[ADC_NL_F], c[ADC_ASYM], c[ADC_ALPHA], c[ADC_SCALE]
+    n = y.shape[1]
     failed = 0
     for i in range(y.shape[0]):
-        zero = rows[ROW_ZERO, i] != 0
-        f = rows[ROW_MU, i] * c[ADC_SCALE]
-        if zero:
-            f = one * 0
-        lift = rows[ROW_LIFT, i]
+        # one simple (vectorisable) loop per stage, the stages in the reference's order
+        if has_nl:
+            for j in range(n):
+                y[i, j] = (y[i, j] * nl_f) / (abs(y[i, j] * nl[j]) + one)
+        if asym:
+            for j in range(n):
+                if y[i, j] < 0:
+                    y[i, j] = y[i, j] * asym_f
+        if noise_mode == NOISE_FUSED:
+            for j in range(n):
+                y[i, j] = fma(alpha, noise[i, j], y[i, j])
+        elif noise_mode == NOISE_PLAIN:
+            for j in range(n):
+                y[i, j] = y[i, j] + alpha * noise[i, j]
+        elif noise_mode == NOISE_PER_OUTPUT:
+            for j in range(n):
+                y[i, j] = y[i, j] + noise[i, j] * values[j]
+        if step > 0:
+            if sto:
+                for j in range(n):
+                    y[i, j] = np.rint((y[i, j] / step + u[i, j]) - half) * step
+            else:
+                for j in range(n):
+                    y[i, j] = np.rint(y[i, j] / step) * step
         fail = False
-        for j in range(y.shape[1]):
-            yv = y[i, j]
-            if has_nl:
-                d = abs(yv * nl[j]) + one
-                yv = (yv * c[ADC_NL_F]) / d
-            if asym and yv < 0:
-                yv = yv * c[ADC_ASYM]
-            if noise_mode == NOISE_FUSED:
-                yv = fma(c[ADC_ALPHA], noise[i, j], yv)
-            elif noise_mode == NOISE_PLAIN:
-                yv = yv + c[ADC_ALPHA] * noise[i, j]
-            elif noise_mode == NOISE_PER_OUTPUT:
-                yv = yv + noise[i, j] * values[j]
-            if step > 0:
-                yv = yv / step
-                if sto:
-                    yv = yv + u[i, j]
-                    yv = yv - c[ADC_HALF]
-                yv = np.rint(yv) * step
-            if bm_mode == BM_NEGATIVE:
-                if not abs(yv) <= bound:
+        if bm_mode == BM_NEGATIVE:
+            ok = True
+            for j in range(n):
+                ok = ok and abs(y[i, j]) <= bound  # NaN fails, as torch's amax
+            fail = not ok
+        elif bm_mode == BM_LAST_DECIDES:
+            for j in range(n):
+                if y[i, j] > bound:
                     fail = True
-            elif bm_mode == BM_LAST_DECIDES:
-                if yv > bound:
-                    fail = True
-                elif yv < -bound:
+                elif y[i, j] < -bound:
                     fail = False
-            if yv < -bound:
-                yv = -bound
-            if yv > bound:
-                yv = bound
-            y[i, j] = (yv * f) / lift
+        zero = rows[ROW_ZERO, i] != 0
+        f = one * 0 if zero else rows[ROW_MU, i] * scale
+        inv_lift = one / rows[ROW_LIFT, i]  # a power of two: y / lift == y * (1 / lift)
+        for j in range(n):
+            yv = min(max(y[i, j], -bound), bound) if not np.isnan(y[i, j]) else y[i, j]
+            y[i, j] = (yv * f) * inv_lift
         if fail and not zero:
             rows[ROW_PASSED, i] = 0
             failed += 1

@@ -52,7 +52,11 @@ from analogtrain.kernels.mvm.io_management import (
     effective_io,
     noise_management_scale,
 )
-from analogtrain.kernels.mvm.io_state import check_io_state, nonlinearity_active
+from analogtrain.kernels.mvm.io_state import (
+    check_io_state,
+    nonlinearity_active,
+    required_state_shapes,
+)
 from analogtrain.kernels.update.backend import Declined
 
 if TYPE_CHECKING:
@@ -66,7 +70,7 @@ CONFIG_ERROR = None
 
 _NP_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 _MAX_PLANS = 256
-_plans: dict[tuple, _Plan] = {}
+_plans: dict[tuple, tuple[type, tuple, _Plan]] = {}
 
 
 @functools.cache
@@ -117,6 +121,7 @@ class _Plan:
     out_sto: bool = False
     bm_mode: int = 0
     worst_case: bool = False
+    needs_state: bool = False  # the IO state dict must hold entries (check_io_state)
 
 
 def _unsupported(io: IOParameters, eff: EffectiveIO) -> str | None:
@@ -210,22 +215,25 @@ def _build_plan(io: IOParameters, is_backward: bool, dtype: torch.dtype) -> _Pla
         bm_mode=bm_mode,
         worst_case=eff.bound_management is BoundManagementType.ITERATIVE_WORST_CASE
         and nm is not NoiseManagementType.ABS_MAX_NP_SUM,
+        needs_state=bool(required_state_shapes(io, eff, 1, 1)),
     )
 
 
 def _plan(io: IOParameters, is_backward: bool, dtype: torch.dtype) -> _Plan:
-    """The memoised plan (an invalid configuration raises, as ``effective_io``)."""
-    try:
-        key: tuple | None = (type(io), is_backward, dtype, tuple(io.__dict__.values()))
-        plan = _plans.get(key)
-    except TypeError:  # an unhashable field value: no memo
-        key, plan = None, None
-    if plan is None:
-        plan = _build_plan(io, is_backward, dtype)
-        if key is not None:
-            if len(_plans) >= _MAX_PLANS:
-                _plans.clear()
-            _plans[key] = plan
+    """The memoised plan (an invalid configuration raises, as ``effective_io``).
+
+    Memo key: the object's id, direction and dtype; an entry is used only while the object's
+    type and field values are those it was built for (a changed field or a new object at a
+    reused id builds the plan again)."""
+    key = (id(io), is_backward, dtype)
+    values = tuple(io.__dict__.values())
+    entry = _plans.get(key)
+    if entry is not None and entry[0] is type(io) and entry[1] == values:
+        return entry[2]
+    plan = _build_plan(io, is_backward, dtype)
+    if len(_plans) >= _MAX_PLANS:
+        _plans.clear()
+    _plans[key] = (type(io), values, plan)
     return plan
 
 
@@ -243,18 +251,6 @@ def _numpy(t: Tensor) -> np.ndarray:
     return np.ascontiguousarray((t.detach() if t.requires_grad else t).numpy())
 
 
-def _call_unusable(weight: Tensor, x: Tensor) -> Declined | None:
-    if x.device.type != "cpu" or weight.device.type != "cpu":
-        return Declined(f"the fast MVM runs on CPU tensors, not {x.device.type}")
-    if x.dtype not in _NP_DTYPES:
-        return Declined(f"the fast MVM computes in float32 or float64, not {x.dtype}")
-    if torch.is_grad_enabled() and (weight.requires_grad or x.requires_grad):
-        return Declined("the fast MVM is not differentiable (call it under torch.no_grad())")
-    if x.shape[1] == 0:
-        return Declined("inputs of size 0")
-    return None
-
-
 def fast_analog_mvm(
     weight: Tensor,
     x: Tensor,
@@ -268,9 +264,14 @@ def fast_analog_mvm(
     already checked), or why not (:class:`Declined`, nothing changed), or
     :data:`CONFIG_ERROR` for an invalid configuration. Raises the reference's TileError for
     non-finite input. ``threads``: the torch threads of the product."""
-    unusable = _call_unusable(weight, x)
-    if unusable is not None:
-        return unusable
+    if x.device.type != "cpu" or weight.device.type != "cpu":
+        return Declined(f"the fast MVM runs on CPU tensors, not {x.device.type}")
+    if x.dtype not in _NP_DTYPES:
+        return Declined(f"the fast MVM computes in float32 or float64, not {x.dtype}")
+    if torch.is_grad_enabled() and (weight.requires_grad or x.requires_grad):
+        return Declined("the fast MVM is not differentiable (call it under torch.no_grad())")
+    if x.shape[1] == 0:
+        return Declined("inputs of size 0")
     kernels = numba_kernels()
     if kernels is None:
         return Declined("numba cannot be imported")
@@ -280,40 +281,50 @@ def fast_analog_mvm(
         return CONFIG_ERROR
     if plan.reason is not None:
         return Declined(plan.reason)
-    xn = _numpy(x)
+    run = _Run(weight, x, io, state, generator, plan, kernels, threads)
     if plan.eff.perfect:
-        if not kernels.all_finite(xn):
+        if not kernels.all_finite(run.xn):
             raise non_finite_input_error(x)
         y = pooled_matmul(x, weight.T, threads)
         out_scale = float(io.out_scale)
         return y.mul_(out_scale) if out_scale != 1.0 else y
     if x.shape[0] == 0:
         return x.new_zeros((0, weight.shape[0]))
-    check_io_state(io, plan.eff, state, *weight.shape)
-    values = nl = None
-    if plan.noise_mode == kernels.NOISE_PER_OUTPUT:
-        values = _state_vector(state, "out_noise_values", x)
-        if isinstance(values, Declined):
-            return values
+    if plan.needs_state:
+        check_io_state(io, plan.eff, state, *weight.shape)
     adc_c = plan.adc_c
+    if plan.noise_mode == kernels.NOISE_PER_OUTPUT:
+        run.values = _state_vector(state, "out_noise_values", x)
+        if isinstance(run.values, Declined):
+            return run.values
     if plan.has_nl:
-        nl = _state_vector(state, "out_nonlinearity", x)
-        if isinstance(nl, Declined):
-            return nl
+        run.nl = _state_vector(state, "out_nonlinearity", x)
+        if isinstance(run.nl, Declined):
+            return run.nl
         adc_c = adc_c.copy()
         adc_c[kernels.ADC_NL_F] = float(state["out_nonlinearity_factor"])
-    return _Run(weight, x, xn, io, state, generator, plan, kernels, threads, values, nl).go(adc_c)
+    return run.first_pass(adc_c)
 
 
 class _Run:
     """One fast MVM: the first pass and the bound-management retries."""
 
     def __init__(
-        self, weight, x, xn, io, state, generator, plan, kernels, threads, values, nl
-    ) -> None:  # type: ignore[no-untyped-def]
-        self.weight, self.x, self.xn, self.io, self.state = weight, x, xn, io, state
+        self,
+        weight: Tensor,
+        x: Tensor,
+        io: IOParameters,
+        state: dict[str, Tensor],
+        generator: torch.Generator,
+        plan: _Plan,
+        kernels: ModuleType,
+        threads: int,
+    ) -> None:
+        self.weight, self.x, self.io, self.state = weight, x, io, state
         self.generator, self.plan, self.k, self.threads = generator, plan, kernels, threads
-        self.values, self.nl = values, nl
+        self.xn = _numpy(x)
+        self.values: np.ndarray | Declined | None = None
+        self.nl: np.ndarray | Declined | None = None
 
     def _rand(self, shape: tuple[int, ...], normal: bool) -> np.ndarray:
         draw = torch.randn if normal else torch.rand
@@ -328,30 +339,24 @@ class _Run:
             vt.add_(noise, alpha=plan.inp_noise)
             if plan.inp_asymmetry != 0:
                 vt = torch.where(vt < 0, vt * (1.0 - plan.inp_asymmetry), vt)
+        if self.threads <= 1:
+            return vt @ self.weight.T
         return pooled_matmul(vt, self.weight.T, self.threads)
 
     def _adc(self, y: Tensor, adc_c: np.ndarray, rows: np.ndarray) -> int:
         plan, k = self.plan, self.k
         yn = y.numpy()
-        noise = self._rand(tuple(y.shape), True) if plan.noise_mode != k.NOISE_NONE else yn
-        u = self._rand(tuple(y.shape), False) if plan.out_sto else yn
+        noise = self._rand(yn.shape, True) if plan.noise_mode != k.NOISE_NONE else yn
+        u = self._rand(yn.shape, False) if plan.out_sto else yn
         vec = rows[0]
+        values = vec if self.values is None else self.values
+        nl = vec if self.nl is None else self.nl
         return k.adc(
-            yn,
-            noise,
-            vec if self.values is None else self.values,
-            u,
-            vec if self.nl is None else self.nl,
-            adc_c,
-            plan.has_nl,
-            plan.out_asym,
-            plan.noise_mode,
-            plan.out_sto,
-            plan.bm_mode,
-            rows,
-        )
+            yn, noise, values, u, nl, adc_c, plan.has_nl, plan.out_asym, plan.noise_mode,
+            plan.out_sto, plan.bm_mode, rows,
+        )  # fmt: skip
 
-    def go(self, adc_c: np.ndarray) -> Tensor:
+    def first_pass(self, adc_c: np.ndarray) -> Tensor:
         plan, k, xn, x = self.plan, self.k, self.xn, self.x
         m = xn.shape[0]
         rows = np.empty((4, m), dtype=xn.dtype)
@@ -369,8 +374,8 @@ class _Run:
                     abs_max=torch.from_numpy(abs_max),
                 )
                 mu_given = _numpy(mu)
-        u = self._rand(tuple(x.shape), False) if plan.inp_sto else xn
-        v = np.empty_like(xn)
+        u = self._rand(xn.shape, False) if plan.inp_sto else xn
+        v = np.empty(xn.shape, dtype=xn.dtype)
         ok = k.dac(
             xn, mu_given, u, plan.dac_c, plan.nm_mode, plan.zero_mode, plan.inp_sto,
             plan.asym_in_dac, v, rows,

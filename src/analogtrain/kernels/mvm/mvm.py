@@ -25,7 +25,7 @@ from torch import Tensor
 from analogtrain.configs.enums import AnalogMVType, BoundManagementType, NoiseManagementType
 from analogtrain.errors import TileError
 from analogtrain.kernels.io_checks import non_finite_input_error
-from analogtrain.kernels.io_threads import pooled_matmul, serial_torch_ops
+from analogtrain.kernels.io_threads import pooled_matmul, serial_opted_in, serial_torch_ops
 from analogtrain.kernels.mvm.fast import fast_analog_mvm
 from analogtrain.kernels.mvm.io_management import (
     EffectiveIO,
@@ -188,8 +188,11 @@ def analog_mvm(
     """
     _check_shapes(weight, x)
     if get_backend() != "reference":
-        with serial_torch_ops() as threads:
-            y = fast_analog_mvm(weight, x, io, state, generator, is_backward, threads)
+        if serial_opted_in():
+            with serial_torch_ops() as threads:
+                y = fast_analog_mvm(weight, x, io, state, generator, is_backward, threads)
+        else:  # nothing to switch: the products use the caller's threads as they are
+            y = fast_analog_mvm(weight, x, io, state, generator, is_backward, 1)
         if isinstance(y, Tensor):
             return y
         if isinstance(y, Declined):
