@@ -10,15 +10,17 @@ with the same kernels. The noise is drawn by the same torch calls, in the same o
 reference, and every arithmetic step is the reference's in the same precision, so for the
 same generator state the result is bit-identical (``tests/kernels/test_mvm_fast.py``).
 
-Covered: float32 and float64 CPU tensors; ONE_PASS (and the perfect MVM); every noise
+Covered: float32 and float64 CPU tensors; every simulated MVM type (the separate
+positive/negative passes take two products, and two ADC calls for the digital sum); every noise
 management (``ABS_MAX_NP_SUM`` and ``AVERAGE_ABS_MAX`` compute their scale with torch); bound
 management NONE / ITERATIVE / ITERATIVE_WORST_CASE; input and output noise, per-output noise
 spread, resolutions, stochastic rounding, bounds, asymmetries, the output non-linearity and
-``out_scale``. Declined (the reason returned as a falsy
-:class:`~analogtrain.kernels.update.backend.Declined`, nothing changed): the separate
-positive/negative passes, IR drop, voltage offsets / series resistance and weight noise
-(they need extra products of the reference's), other devices and dtypes, autograd through the
-MVM, and a machine without numba.
+``out_scale``. IR drop, voltage offsets / series resistance and weight noise act between
+the product and the ADC through the reference's own torch functions
+(:func:`.io_nonideal.apply_pass_nonidealities`: extra products and draws, in the same order).
+Declined (the reason returned as a falsy
+:class:`~analogtrain.kernels.update.backend.Declined`, nothing changed): other devices and
+dtypes, autograd through the MVM, and a machine without numba.
 
 The plan of a configuration (its :class:`.EffectiveIO`, kernel modes and constants) is
 memoised by the values of the ``IOParameters`` fields, direction and dtype.
@@ -52,6 +54,7 @@ from analogtrain.kernels.mvm.io_management import (
     effective_io,
     noise_management_scale,
 )
+from analogtrain.kernels.mvm.io_nonideal import apply_pass_nonidealities
 from analogtrain.kernels.mvm.io_state import (
     check_io_state,
     nonlinearity_active,
@@ -122,18 +125,18 @@ class _Plan:
     bm_mode: int = 0
     worst_case: bool = False
     needs_state: bool = False  # the IO state dict must hold entries (check_io_state)
+    pass_nonideal: bool = False  # apply_pass_nonidealities (torch) after the product
 
 
-def _unsupported(io: IOParameters, eff: EffectiveIO) -> str | None:
-    if eff.mv_type is not AnalogMVType.ONE_PASS:
-        return f"mv_type={eff.mv_type} (separate positive and negative passes)"
-    if io.ir_drop > 0:
-        return "ir_drop > 0"
-    if io.v_offset_std > 0 or io.r_series > 0:
-        return "voltage offsets or series resistance (v_offset_std or r_series > 0)"
-    if io.w_noise_type is not WeightNoiseType.NONE and io.w_noise > 0:
-        return f"weight noise (w_noise_type={io.w_noise_type})"
-    return None
+def _pass_nonidealities(io: IOParameters) -> bool:
+    """Whether IR drop, voltage offsets / series resistance or weight noise act on the pass
+    (they run as the reference's torch functions between the product and the ADC)."""
+    return (
+        io.ir_drop > 0
+        or io.v_offset_std > 0
+        or io.r_series > 0
+        or (io.w_noise_type is not WeightNoiseType.NONE and io.w_noise > 0)
+    )
 
 
 def _build_plan(io: IOParameters, is_backward: bool, dtype: torch.dtype) -> _Plan:
@@ -142,9 +145,6 @@ def _build_plan(io: IOParameters, is_backward: bool, dtype: torch.dtype) -> _Pla
     eff = effective_io(io, is_backward=is_backward)
     if eff.perfect:
         return _Plan(eff=eff, reason=None)
-    reason = _unsupported(io, eff)
-    if reason is not None:
-        return _Plan(eff=eff, reason=f"the fast MVM does not simulate {reason}")
     npt = _NP_DTYPES[dtype]
     nm = eff.noise_management
     modes = {
@@ -216,6 +216,7 @@ def _build_plan(io: IOParameters, is_backward: bool, dtype: torch.dtype) -> _Pla
         worst_case=eff.bound_management is BoundManagementType.ITERATIVE_WORST_CASE
         and nm is not NoiseManagementType.ABS_MAX_NP_SUM,
         needs_state=bool(required_state_shapes(io, eff, 1, 1)),
+        pass_nonideal=_pass_nonidealities(io),
     )
 
 
@@ -330,18 +331,56 @@ class _Run:
         draw = torch.randn if normal else torch.rand
         return draw(shape, generator=self.generator, dtype=self.x.dtype).numpy()
 
-    def _product(self, v: np.ndarray) -> Tensor:
-        """Input noise and asymmetry (torch, as the reference), then ``v @ W.T``."""
+    def _product(self, vt: Tensor, weight: Tensor) -> Tensor:
+        """``vt @ weight.T`` and the pass non-idealities (the reference's torch functions)."""
+        if self.threads <= 1:
+            y = vt @ weight.T
+        else:
+            y = pooled_matmul(vt, weight.T, self.threads)
+        if self.plan.pass_nonideal:
+            y = apply_pass_nonidealities(y, vt, weight, self.io, self.state, self.generator)
+        return y.contiguous()
+
+    def _pass(self, v: np.ndarray, adc_c: np.ndarray, rows: np.ndarray) -> tuple[Tensor, int]:
+        """One analog pass of the DAC output ``v``: input noise and asymmetry (torch, as the
+        reference), the product(s), the ADC(s); returns ``(y, number of failed rows)``."""
         vt = torch.from_numpy(v)
-        plan = self.plan
+        plan, k = self.plan, self.k
         if plan.inp_noise > 0:
             noise = torch.randn(vt.shape, generator=self.generator, dtype=vt.dtype)
             vt.add_(noise, alpha=plan.inp_noise)
             if plan.inp_asymmetry != 0:
                 vt = torch.where(vt < 0, vt * (1.0 - plan.inp_asymmetry), vt)
-        if self.threads <= 1:
-            return vt @ self.weight.T
-        return pooled_matmul(vt, self.weight.T, self.threads)
+        mv_type = plan.eff.mv_type
+        if mv_type is AnalogMVType.ONE_PASS:
+            y = self._product(vt, self.weight)
+            return y, self._adc(y, adc_c, rows)
+        # separate passes for the negative and the positive inputs (spec 3.6)
+        weight = self.weight
+        w_neg = weight * self.state["w_asymmetry"] if self.io.w_read_asymmetry_dtod > 0 else weight
+        y_neg = self._product(vt.clamp(max=0.0), w_neg)
+        y_pos = self._product(vt.clamp_(min=0.0), weight)
+        if mv_type is AnalogMVType.POS_NEG_SEPARATE:
+            y = y_pos.add_(y_neg)
+            return y, self._adc(y, adc_c, rows)
+        # POS_NEG_SEPARATE_DIGITAL_SUM: two ADC conversions, summed, then rescaled
+        unit = np.zeros_like(rows)
+        unit[k.ROW_MU], unit[k.ROW_LIFT] = 1.0, 1.0
+        plain = adc_c.copy()
+        plain[k.ADC_SCALE] = 1.0
+        self._adc(y_neg, plain, unit)
+        passed = unit[k.ROW_PASSED] != 0
+        self._adc(y_pos, plain, unit)
+        passed &= unit[k.ROW_PASSED] != 0
+        y = y_pos.add_(y_neg)
+        zero = rows[k.ROW_ZERO] != 0
+        factor = rows[k.ROW_MU] * adc_c[k.ADC_SCALE]
+        factor[zero] = 0.0
+        y.mul_(torch.from_numpy(factor).unsqueeze(1))
+        y.div_(torch.from_numpy(np.ascontiguousarray(rows[k.ROW_LIFT])).unsqueeze(1))
+        passed |= zero
+        rows[k.ROW_PASSED] = passed
+        return y, int(passed.size - np.count_nonzero(passed))
 
     def _adc(self, y: Tensor, adc_c: np.ndarray, rows: np.ndarray) -> int:
         plan, k = self.plan, self.k
@@ -382,8 +421,8 @@ class _Run:
         )  # fmt: skip
         if not ok:
             raise non_finite_input_error(x)
-        y = self._product(v)
-        if self._adc(y, adc_c, rows) and plan.bm_mode != k.BM_NONE:
+        y, failed = self._pass(v, adc_c, rows)
+        if failed and plan.bm_mode != k.BM_NONE:
             self._retries(y, rows, adc_c)
         return y
 
@@ -425,12 +464,11 @@ class _Run:
                 xn, index, mu, lift[index], kappas, plan.dac_c, eff.nm_active, plan.inp_sto,
                 plan.asym_in_dac, u, v,
             )  # fmt: skip
-            y_rows = self._product(v)
             rows_k = np.zeros((4, n_rows), dtype=xn.dtype)
             rows_k[k.ROW_MU] = mu
             rows_k[k.ROW_LIFT] = lift[index]
             c = adc_c.copy()
             c[k.ADC_SCALE] = kappa * out_scale
-            self._adc(y_rows, c, rows_k)
+            y_rows, _ = self._pass(v, c, rows_k)
             yn[index] = y_rows.numpy()
             passed = rows_k[k.ROW_PASSED] != 0
