@@ -1,5 +1,6 @@
-"""``check_batch``: the finiteness test runs on a sum first; it must neither miss a bad entry
-nor reject a batch of huge finite values whose sum overflows."""
+"""``check_batch``: the finiteness test (a compiled loop, or on the reference backend a sum
+first) must neither miss a bad entry nor reject a batch of huge finite values whose sum
+overflows; both backends give the same answers and messages."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ import pytest
 import torch
 
 from analogtrain.errors import TileError
-from analogtrain.kernels.io_checks import check_batch
+from analogtrain.kernels.io_checks import all_finite, check_batch
+from analogtrain.kernels.update.backend import use_backend
+
+
+@pytest.fixture(params=["reference", "auto"], autouse=True)
+def checks_backend(request):
+    with use_backend(request.param):
+        yield request.param
 
 
 def test_huge_finite_values_whose_sum_overflows_are_accepted() -> None:
@@ -36,3 +44,31 @@ def test_opposite_infinities_are_caught() -> None:
     x[0, 0], x[1, 2] = float("inf"), -float("inf")  # their sum is NaN, not inf
     with pytest.raises(TileError, match="2 non-finite"):
         check_batch(x, 3, "x", like=x)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "requires_grad"])
+def test_all_finite_answers_for_every_layout_and_dtype(dtype, layout) -> None:
+    x = torch.randn(7, 5, dtype=dtype)
+    if layout == "transposed":
+        x = torch.randn(5, 7, dtype=dtype).t()
+    elif layout == "requires_grad":
+        x.requires_grad_(True)
+    assert all_finite(x)
+    with torch.no_grad():
+        for bad in (float("nan"), float("inf"), -float("inf")):
+            y = x.detach().clone()
+            y[6, 4] = bad
+            assert not all_finite(y)
+            assert not all_finite(y.t().contiguous().t())
+
+
+def test_the_message_names_what_and_counts() -> None:
+    x = torch.randn(4, 3)
+    x[0, 0], x[1, 1], x[2, 2] = float("nan"), float("nan"), float("inf")
+    with pytest.raises(
+        TileError,
+        match=r"^input x contains NaN or inf \(3 non-finite values: "
+        r"2 NaN, 1 inf\)$",
+    ):
+        check_batch(x, 3, "input x", like=x)

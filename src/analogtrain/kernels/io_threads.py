@@ -23,7 +23,7 @@ from contextlib import contextmanager
 import torch
 from torch import Tensor
 
-__all__ = ["pooled_matmul", "serial_small_ops", "serial_torch_ops"]
+__all__ = ["pooled_matmul", "serial_opted_in", "serial_small_ops", "serial_torch_ops"]
 
 _opted_in = {"serial": False}
 
@@ -41,6 +41,12 @@ def serial_small_ops(enabled: bool = True) -> Iterator[None]:
         yield
     finally:
         _opted_in["serial"] = previous
+
+
+def serial_opted_in() -> bool:
+    """Whether the user opted in to serial small-op blocks (:func:`serial_small_ops`); when
+    not, :func:`serial_torch_ops` changes nothing and a caller may skip it."""
+    return _opted_in["serial"]
 
 
 @contextmanager

@@ -31,6 +31,7 @@ __all__ = [
     "NM_ASSUMED_WMAX",
     "NM_DECAY",
     "EffectiveIO",
+    "bm_limit_reached",
     "converter_step",
     "discretize",
     "effective_io",
@@ -143,6 +144,14 @@ def effective_io(io: IOParameters, *, is_backward: bool = False) -> EffectiveIO:
         nm_thres=nm_thres,
         bound_management=bm,
     )
+
+
+def bm_limit_reached(kappa: float, eff: EffectiveIO, io: IOParameters) -> bool:
+    """Bound management stops once ``kappa`` exceeds ``max_bm_factor`` or the reduction would
+    drop the input below ``max_bm_res`` DAC steps (spec 3.3)."""
+    if kappa > io.max_bm_factor:
+        return True
+    return eff.inp_step > 0 and kappa > io.max_bm_res / eff.inp_step
 
 
 def discretize(v: Tensor, step: float, stochastic: bool, generator: torch.Generator) -> Tensor:

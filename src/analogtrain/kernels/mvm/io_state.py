@@ -21,7 +21,7 @@ from analogtrain.kernels.mvm.io_management import AVERAGE_ABS_MAX_KEY, Effective
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import IOParameters
 
-__all__ = ["check_io_state", "init_io_state", "nonlinearity_active"]
+__all__ = ["check_io_state", "init_io_state", "nonlinearity_active", "required_state_shapes"]
 
 
 def nonlinearity_active(io: IOParameters) -> bool:
@@ -78,7 +78,7 @@ def init_io_state(
     return state
 
 
-def _required_shapes(
+def required_state_shapes(
     io: IOParameters, eff: EffectiveIO, out_size: int, in_size: int
 ) -> dict[str, tuple[int, ...]]:
     shapes: dict[str, tuple[int, ...]] = {}
@@ -106,7 +106,7 @@ def check_io_state(
     (e.g. the forward state used for the backward direction)."""
     if eff.perfect:
         return
-    for key, shape in _required_shapes(io, eff, out_size, in_size).items():
+    for key, shape in required_state_shapes(io, eff, out_size, in_size).items():
         value = state.get(key)
         if value is None:
             raise TileError(

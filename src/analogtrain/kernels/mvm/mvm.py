@@ -24,15 +24,19 @@ from torch import Tensor
 
 from analogtrain.configs.enums import AnalogMVType, BoundManagementType, NoiseManagementType
 from analogtrain.errors import TileError
-from analogtrain.kernels.io_threads import pooled_matmul, serial_torch_ops
+from analogtrain.kernels.io_checks import non_finite_input_error
+from analogtrain.kernels.io_threads import pooled_matmul, serial_opted_in, serial_torch_ops
+from analogtrain.kernels.mvm.fast import fast_analog_mvm
 from analogtrain.kernels.mvm.io_management import (
     EffectiveIO,
+    bm_limit_reached,
     discretize,
     effective_io,
     noise_management_scale,
 )
 from analogtrain.kernels.mvm.io_nonideal import apply_pass_nonidealities, output_nonlinearity
 from analogtrain.kernels.mvm.io_state import check_io_state, init_io_state, nonlinearity_active
+from analogtrain.kernels.update.backend import Declined, get_backend, report_decline
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import IOParameters
@@ -40,8 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["analog_mvm", "effective_io", "init_io_state"]
 
 
-def _check_inputs(weight: Tensor, x: Tensor) -> Tensor:
-    """Validate shapes, device, dtype and finiteness; returns ``max_j |x_j|`` per row [m]."""
+def _check_shapes(weight: Tensor, x: Tensor) -> None:
+    """Validate shapes, device and dtype of an MVM's operands."""
     if weight.dim() != 2:
         raise TileError(f"weight must be 2-D [out, in], got shape {tuple(weight.shape)}")
     if x.dim() != 2:
@@ -55,11 +59,13 @@ def _check_inputs(weight: Tensor, x: Tensor) -> Tensor:
         raise TileError(f"input is on {x.device} but the weight is on {weight.device}")
     if x.dtype != weight.dtype:
         raise TileError(f"input dtype {x.dtype} differs from the weight dtype {weight.dtype}")
+
+
+def _check_finite(x: Tensor) -> Tensor:
+    """Raise TileError for NaN or inf in ``x``; returns ``max_j |x_j|`` per row [m]."""
     abs_max = x.abs().amax(dim=1) if x.shape[0] > 0 else x.new_zeros(0)  # NaN propagates
     if not bool(torch.isfinite(abs_max).all()):
-        n_nan = int(torch.isnan(x).sum())
-        n_inf = int(torch.isinf(x).sum())
-        raise TileError(f"input contains non-finite values ({n_nan} NaN, {n_inf} inf)")
+        raise non_finite_input_error(x)
     return abs_max
 
 
@@ -158,14 +164,6 @@ def _analog_pass(
     return y_pos.add_(y_neg), _and(passed_neg, passed_pos)
 
 
-def _bm_limit_reached(kappa: float, eff: EffectiveIO, io: IOParameters) -> bool:
-    """Bound management stops once ``kappa`` exceeds ``max_bm_factor`` or the reduction would
-    drop the input below ``max_bm_res`` DAC steps (spec 3.3)."""
-    if kappa > io.max_bm_factor:
-        return True
-    return eff.inp_step > 0 and kappa > io.max_bm_res / eff.inp_step
-
-
 def analog_mvm(
     weight: Tensor,
     x: Tensor,
@@ -181,9 +179,26 @@ def analog_mvm(
     pass), ``state`` the dict of :func:`init_io_state` for this direction. With
     ``is_backward=True`` bound management is off and samples whose noise-management scale is
     ``<= 0`` give zero output regardless of ``inp_noise`` (spec 3.8).
+
+    Path: the compiled CPU kernels of :mod:`.fast` (bit-identical results) unless the backend
+    of :mod:`analogtrain.kernels.update.backend` is ``"reference"``; a configuration or call
+    they do not cover runs the torch reference here, with a warning once per reason under
+    ``"auto"`` and :class:`~analogtrain.kernels.update.backend.FastPathUnavailable` under
+    ``"fast"``.
     """
+    _check_shapes(weight, x)
+    if get_backend() != "reference":
+        if serial_opted_in():
+            with serial_torch_ops() as threads:
+                y = fast_analog_mvm(weight, x, io, state, generator, is_backward, threads)
+        else:  # nothing to switch: the products use the caller's threads as they are
+            y = fast_analog_mvm(weight, x, io, state, generator, is_backward, 1)
+        if isinstance(y, Tensor):
+            return y
+        if isinstance(y, Declined):
+            report_decline(y, "analog_mvm")
     with serial_torch_ops() as threads:  # small ops on this thread, products pooled
-        abs_max = _check_inputs(weight, x)
+        abs_max = _check_finite(x)
         eff = effective_io(io, is_backward=is_backward)
         if eff.perfect:
             y = pooled_matmul(x, weight.T, threads)
@@ -236,7 +251,7 @@ def _noisy_mvm(
         and eff.noise_management is not NoiseManagementType.ABS_MAX_NP_SUM
     )
     retry = 1
-    while not _bm_limit_reached(kappa, eff, io):
+    while not bm_limit_reached(kappa, eff, io):
         failed = (~passed).nonzero().squeeze(1)
         if failed.numel() == 0:
             break
@@ -276,7 +291,7 @@ def _lift_tiny_rows(x: Tensor, mu: Tensor | None) -> tuple[Tensor, Tensor | None
     tiny = mu < 2.0 / info.max
     if not bool(tiny.any()):
         return x, mu, None
-    lift = torch.where(tiny, 2.0 ** (math.frexp(info.max)[1] // 2), 1.0).to(mu.dtype)
+    lift = torch.ones_like(mu).masked_fill_(tiny, 2.0 ** (math.frexp(info.max)[1] // 2))
     return x * lift.unsqueeze(1), mu * lift, lift
 
 

@@ -73,6 +73,7 @@ class Declined:
     def __repr__(self) -> str:
         return f"Declined({self.reason!r})"
 
+
 #: ``fn(array, x, d, lr, granularity, up, generator) -> bool`` (True = done).
 FastUpdate = Callable[..., bool]
 

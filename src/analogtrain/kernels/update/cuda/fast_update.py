@@ -114,9 +114,7 @@ def _model(t: Any) -> _Model | Declined:
     """The kernel inputs of the :class:`.RuleTensors` ``t``, or why there are none."""
     for w in (t.w_p, t.w_a):
         if w.dtype != torch.float32 or not w.is_contiguous():
-            return Declined(
-                f"the Triton update needs contiguous float32 weights (got {w.dtype})"
-            )
+            return Declined(f"the Triton update needs contiguous float32 weights (got {w.dtype})")
     hi, lo = _flat(t.b_max), _flat(t.b_min)
     ref = None if t.ref is None else _flat(t.ref)
     if hi is None or lo is None or (t.ref is not None and ref is None):
