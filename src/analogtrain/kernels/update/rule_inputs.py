@@ -141,31 +141,46 @@ def rule_tensors(array: Any) -> RuleTensors | str:
     )
 
 
-def _outside_buffers(array: Any) -> tuple[str, ...]:
-    """The rule parameters (and the reference) of ``array`` that are not its buffers."""
+@dataclass(frozen=True)
+class _Outside:
+    """Where the rule values of an array that are not buffers live (resolved once)."""
+
+    own: tuple[str, ...]  # plain instance attributes (numbers, lists)
+    config: tuple[str, ...]  # fields of ``array.config``
+    other: tuple[str, ...]  # anything else (properties, tensors that are not buffers)
+
+
+def _outside_buffers(array: Any) -> _Outside:
+    """The rule parameters (and the reference) of ``array`` that are not its buffers, by
+    where :meth:`PulsedDeviceArray.rule_value` finds them."""
     names = list(getattr(type(array).__dict__.get("rule"), "parameters", ()))
     if getattr(array, "reference_parameter", None):
         names.append(array.reference_parameter)
-    return tuple(n for n in names if n not in array._buffers)
+    own_dict = array.__dict__
+    own, config, other = [], [], []
+    for name in names:
+        if name in array._buffers:
+            continue
+        if name in own_dict and not isinstance(own_dict[name], Tensor):
+            own.append(name)
+        elif name not in own_dict and not hasattr(array, name):
+            config.append(name)
+        else:
+            other.append(name)
+    return _Outside(tuple(own), tuple(config), tuple(other))
 
 
 def _value_key(value: Any) -> Any:
-    """A comparable stand-in for a rule value outside the buffers (tensors by identity,
-    storage and version: the key keeps no tensor, so equal keys never compare tensors)."""
+    """A comparable stand-in for a value (tensors by identity, storage and version: a key
+    keeps no tensor, so comparing keys never compares tensors elementwise)."""
     if isinstance(value, Tensor):
         return ("tensor", id(value), value.data_ptr(), value._version)
-    if isinstance(value, list):
-        return tuple(value)
     return value
 
 
-def _outside_value(array: Any, own: dict[str, Any], config: Any, name: str) -> Any:
-    """The raw value of rule parameter ``name`` as ``rule_value`` finds it (no buffer)."""
-    if name in own:
-        return own[name]
-    if hasattr(array, name):
-        return getattr(array, name)
-    return getattr(config, name, None)
+def _snapshot(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``values`` with every list copied (a config's table may later change in place)."""
+    return tuple(list(v) if isinstance(v, list) else v for v in values)
 
 
 _DATA_PTR = Tensor.data_ptr
@@ -179,22 +194,21 @@ class _Entry:
     ids: tuple[int, ...]  # id of every buffer (None included), in registration order
     tensors: tuple[Tensor, ...]  # the buffers that are tensors (kept alive: unique ids)
     versioned: tuple[Tensor, ...]  # those of them that are not the weights
-    outside: tuple[str, ...]  # rule parameters that are not buffers
+    outside: _Outside  # rule parameters that are not buffers
     rest: tuple[Any, ...]  # storage, versions, outside values and settings at build time
     value: Any
 
 
 def _rest(array: Any, tensors: tuple[Tensor, ...], versioned: tuple[Tensor, ...],
-          outside: tuple[str, ...]) -> tuple[Any, ...]:  # fmt: skip
+          outside: _Outside) -> tuple[Any, ...]:  # fmt: skip
     own = array.__dict__
-    values: tuple[Any, ...] = ()
-    if outside:
-        config = array.config
-        values = tuple([_value_key(_outside_value(array, own, config, n)) for n in outside])
+    config = own.get("config")
     return (
         tuple(map(_DATA_PTR, tensors)),
         tuple(map(_VERSION, versioned)),
-        values,
+        tuple(map(own.get, outside.own)),
+        tuple([getattr(config, n, None) for n in outside.config]),
+        tuple([_value_key(getattr(array, n, None)) for n in outside.other]),
         tuple(map(own.get, _SETTINGS)),
     )
 
@@ -235,7 +249,7 @@ def cached_inputs(array: Any, slot: str, build: Callable[[], _T]) -> _T:
     tensors = tuple(t for t in buffers.values() if t is not None)
     versioned = tuple(t for name, t in buffers.items() if t is not None and name not in _VIEWED)
     outside = _outside_buffers(array)
-    rest = _rest(array, tensors, versioned, outside)
+    rest = tuple(_snapshot(part) for part in _rest(array, tensors, versioned, outside))
     if entries is None:
         entries = {}
         _CACHE[array] = entries

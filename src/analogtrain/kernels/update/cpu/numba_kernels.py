@@ -170,7 +170,22 @@ def _bit_masks(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # type: ign
             _train_bits(p, n_out, bl[s], key_d, row_masks, s, line - n_in)
 
 
-bit_masks_serial, bit_masks = serial_and_parallel(_bit_masks)
+bit_masks = numba.njit(cache=True, parallel=True, error_model="numpy")(_bit_masks)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def bit_masks_serial(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # type: ignore[no-untyped-def]
+    """:func:`bit_masks` on the calling thread (the same trains): nested loops over samples
+    and lines, which spare the flat parallel loop's index division per line."""
+    m, n_in = x.shape
+    n_out = d.shape[1]
+    for s in range(m):
+        for j in range(n_in):
+            p = np.float64(abs(x[s, j])) * b[s]
+            _train_bits(p, n_in, bl[s], key_x, col_masks, s, j)
+        for i in range(n_out):
+            p = np.float64(abs(d[s, i])) * a[s]
+            _train_bits(p, n_out, bl[s], key_d, row_masks, s, i)
 
 
 @numba.njit(cache=True, error_model="numpy")
