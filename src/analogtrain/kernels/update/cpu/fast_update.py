@@ -27,10 +27,18 @@ source of reproducibility and results do not depend on the thread count.
 (compounds that share coincidences between arrays call it instead of
 ``array.apply_pulse_counts``).
 
+Per call: the array's kernel inputs come from a cache
+(:func:`~analogtrain.kernels.update.rule_inputs.cached_inputs`, rebuilt when the array's
+tensors or values change); a small update (below :data:`_SERIAL_WORK` cross-points) is two
+compiled calls, the scales and the generated module's ``pulse_update`` (trains and pulses on
+the calling thread); larger ones take the parallel kernels. Serial and parallel variants are
+separate compiled functions, so numba's thread count is never changed.
+
 Declines (returns a falsy :class:`~analogtrain.kernels.update.backend.Declined` naming the reason,
 with nothing changed, not even the generator) for pulse types other than
-``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC``, arrays that are not float32 on the CPU, array
-classes without their own rule, and when numba cannot be imported.
+``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC`` (the single decision point is ``_unusable``),
+arrays that are not float32 or float64 on the CPU, array classes without their own rule,
+and when numba cannot be imported.
 """
 
 from __future__ import annotations

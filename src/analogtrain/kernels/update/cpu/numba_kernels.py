@@ -116,7 +116,7 @@ _sample_scales = numba.njit(error_model="numpy")(sample_scales)
 
 @numba.njit(cache=True, error_model="numpy")
 def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_grad_scale):  # type: ignore[no-untyped-def]
-    """``(bl, a, b)`` per sample for ``x [m, in]``, ``d [m, out]`` (float32) and one rate per
+    """``(bl, a, b)`` per sample for ``x [m, in]``, ``d [m, out]`` (float32/64) and one rate per
     sample ``lr [m]`` (float64, its sign ignored; ``scalar_lr``: the call had one rate for
     all): the one definition of the scales,
     :func:`analogtrain.kernels.update.scales.sample_scales` (spec 4.3, 4.4), which
