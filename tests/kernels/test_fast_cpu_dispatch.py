@@ -97,7 +97,7 @@ def _assert_unchanged(before, after) -> None:
 
 
 @pytest.mark.parametrize(
-    "case", ["mean_count", "implicit", "float64", "no_numba", "subclass", "floating_point"]
+    "case", ["mean_count", "implicit", "float16", "no_numba", "subclass", "floating_point"]
 )
 def test_fallback_changes_nothing(case: str, monkeypatch) -> None:
     up = UpdateParameters()
@@ -107,8 +107,8 @@ def test_fallback_changes_nothing(case: str, monkeypatch) -> None:
         up = UpdateParameters(pulse_type=PulseType.MEAN_COUNT)
     elif case == "implicit":
         up = UpdateParameters(pulse_type=PulseType.DETERMINISTIC_IMPLICIT)
-    elif case == "float64":
-        dtype = torch.float64
+    elif case == "float16":  # float32 and float64 run compiled
+        dtype = torch.float16
     elif case == "no_numba":
         monkeypatch.setattr(fast_cpu, "_kernels", lambda: None)
     elif case == "subclass":
@@ -164,13 +164,36 @@ def test_result_does_not_depend_on_the_thread_count(monkeypatch) -> None:
     assert not torch.equal(results[0][0], _array().weight)  # something happened
 
 
-def test_small_calls_run_on_one_thread_and_restore_the_setting() -> None:
-    previous = numba.get_num_threads()
-    with fast_cpu._threads_for(10):
-        assert numba.get_num_threads() == 1
-    assert numba.get_num_threads() == previous
-    with fast_cpu._threads_for(fast_cpu._SERIAL_WORK):
-        assert numba.get_num_threads() == previous
+@pytest.mark.parametrize("serial_work", [1 << 40, 0], ids=["serial", "parallel"])
+def test_updates_pick_a_kernel_variant_and_never_set_numba_threads(
+    serial_work: int, monkeypatch
+) -> None:
+    """Small calls run the generated module's serial ``pulse_update`` (one call for trains
+    and pulses), large ones the parallel kernels; numba's thread count is never touched."""
+
+    def forbidden(*args):
+        raise AssertionError("numba.set_num_threads was called")
+
+    monkeypatch.setattr(numba, "set_num_threads", forbidden)
+    monkeypatch.setattr(fast_cpu, "_SERIAL_WORK", serial_work)
+    array = _array()
+    pulses = fast_cpu._inputs(array).pulses
+    ran = []
+    for name in ("pulse_update", "apply_pulses", "apply_pulses_serial", "apply_counts",
+                 "apply_counts_serial"):  # fmt: skip
+        kernel = getattr(pulses, name)
+        monkeypatch.setattr(
+            pulses, name, lambda *a, _k=kernel, _n=name: (ran.append(_n), _k(*a))[1]
+        )
+    x, d = _batch()
+    gen = torch.Generator().manual_seed(8)
+    assert fast_pulsed_update(array, x, d, 0.05, array.granularity, UpdateParameters(), gen)
+    counts = torch.randint(0, 5, (12, 20), generator=torch.Generator().manual_seed(0))
+    assert fast_cpu.fast_apply_pulse_counts(array, counts, counts % 2 == 0, gen)
+    if serial_work:
+        assert ran == ["pulse_update", "apply_counts_serial"]
+    else:
+        assert ran == ["apply_pulses", "apply_counts"]
 
 
 def test_stochastic_pulse_type_and_empty_batches() -> None:

@@ -53,8 +53,9 @@ def validate_update_inputs(x: Tensor, d: Tensor, weight: Tensor, lr: float | Ten
     :class:`~analogtrain.errors.ArgumentError` (bad ``lr``).
     """
     out_size, in_size = weight.shape
-    check_batch(x, in_size, "update input x", like=weight)
-    check_batch(d, out_size, "update error d", like=weight)
+    if not (_plain_batch(x, in_size, weight) and _plain_batch(d, out_size, weight)):
+        check_batch(x, in_size, "update input x", like=weight)  # raises what is wrong
+        check_batch(d, out_size, "update error d", like=weight)
     if x.shape[0] != d.shape[0]:
         raise TileError(
             f"update x and d must have the same number of rows; got {x.shape[0]} and {d.shape[0]}"
@@ -68,6 +69,21 @@ def validate_update_inputs(x: Tensor, d: Tensor, weight: Tensor, lr: float | Ten
             raise ArgumentError("per-sample learning rates must be finite real numbers")
     elif not math.isfinite(lr):
         raise ArgumentError(f"learning rate must be finite; got {lr!r}")
+
+
+def _plain_batch(t: object, width: int, like: Tensor) -> bool:
+    """Whether :func:`~analogtrain.kernels.io_checks.check_batch` would pass ``t`` for sure:
+    a ``[m, width]`` tensor of ``like``'s dtype and device whose sum is finite (so is every
+    entry). The same test in fewer torch operations (a Python float instead of a 0-d
+    ``isfinite``); when it fails, ``check_batch`` decides and names the problem."""
+    return (
+        isinstance(t, Tensor)
+        and t.dim() == 2
+        and t.shape[1] == width
+        and t.dtype == like.dtype
+        and t.device == like.device
+        and (t.numel() == 0 or math.isfinite(t.sum().item()))
+    )
 
 
 def _chunk_size(n_samples: int, out_size: int, in_size: int) -> int:

@@ -27,10 +27,18 @@ source of reproducibility and results do not depend on the thread count.
 (compounds that share coincidences between arrays call it instead of
 ``array.apply_pulse_counts``).
 
+Per call: the array's kernel inputs come from a cache
+(:func:`~analogtrain.kernels.update.rule_inputs.cached_inputs`, rebuilt when the array's
+tensors or values change); a small update (below :data:`_SERIAL_WORK` cross-points) is two
+compiled calls, the scales and the generated module's ``pulse_update`` (trains and pulses on
+the calling thread); larger ones take the parallel kernels. Serial and parallel variants are
+separate compiled functions, so numba's thread count is never changed.
+
 Declines (returns a falsy :class:`~analogtrain.kernels.update.backend.Declined` naming the reason,
 with nothing changed, not even the generator) for pulse types other than
-``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC``, arrays that are not float32 on the CPU, array
-classes without their own rule, and when numba cannot be imported.
+``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC`` (the single decision point is ``_unusable``),
+arrays that are not float32 or float64 on the CPU, array classes without their own rule,
+and when numba cannot be imported.
 """
 
 from __future__ import annotations
@@ -38,8 +46,6 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -57,7 +63,7 @@ from analogtrain.kernels.update.backend import (
 )
 from analogtrain.kernels.update.pulses import STOCHASTIC_TYPES
 from analogtrain.kernels.update.rule_codegen import generated_kernels
-from analogtrain.kernels.update.rule_inputs import rule_tensors
+from analogtrain.kernels.update.rule_inputs import cached_inputs, rule_tensors
 from analogtrain.kernels.update.scales import scale_parameters
 
 if TYPE_CHECKING:
@@ -73,7 +79,11 @@ __all__ = [
 
 _MASK64 = (1 << 64) - 1
 _GAMMA = 0x9E3779B97F4A7C15
-#: below this many cross-point visits a call runs single-threaded (see ``_threads_for``)
+#: below this much work (cross-points of a call, or the visits the pulse kernel makes) a call
+#: runs on the serial variant of a kernel, which never wakes numba's worker threads: that
+#: costs tens of microseconds on an idle machine and up to a scheduler tick (milliseconds) on
+#: a busy one. Measured on the 2-core VM at 512 x 512 (light load), 2^17 against 2^19: ttv2
+#: 11.0 vs 14.5 ms and tt 7.2 vs 10.9 ms idle. The result does not depend on the variant.
 _SERIAL_WORK = 1 << 17
 #: the four independent streams of one call: column trains, row trains, c2c, write noise
 _N_STREAMS = 4
@@ -95,36 +105,6 @@ def _kernels() -> ModuleType | None:
         return importlib.import_module("analogtrain.kernels.update.cpu.numba_kernels")
     except (ImportError, RuntimeError, OSError):
         return None
-
-
-@contextmanager
-def _threads_for(work: int) -> Iterator[None]:
-    """Run small calls on the calling thread only (``work`` ~ cross-point visits).
-
-    Waking numba's worker threads costs tens of microseconds on an idle machine and up to a
-    scheduler tick (milliseconds) on a busy one; below :data:`_SERIAL_WORK` that is more than
-    the work itself. Measured on the 2-core VM at 512 x 512 (light load), 2^17 against 2^19:
-    ttv2 11.0 vs 14.5 ms and tt 7.2 vs 10.9 ms idle; 24.2 vs 29.6 ms and 16.2 vs 23.3 ms next
-    to one busy process. The result does not depend on the thread count.
-
-    numba's thread count is thread-local: the change is seen only by this thread, inside
-    this block, and the caller's setting is restored after (nothing process-wide changes;
-    ``test_fast_cpu_dispatch`` checks the restore).
-    """
-    if work >= _SERIAL_WORK:
-        yield
-        return
-    import numba
-
-    previous = numba.get_num_threads()
-    if previous == 1:
-        yield
-        return
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 @dataclass(frozen=True)
@@ -158,19 +138,30 @@ class _Inputs:
         )
 
 
+#: the weight dtypes the kernels take (numba compiles one specialisation per dtype, on use)
+_DTYPES = (torch.float32, torch.float64)
+_NUMPY_DTYPES = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64)}
+
+
 def _usable_weight(t: Tensor) -> bool:
-    return t.device.type == "cpu" and t.dtype == torch.float32 and t.is_contiguous()
+    return t.device.type == "cpu" and t.dtype in _DTYPES and t.is_contiguous()
 
 
 def _inputs(array: Any) -> _Inputs | Declined:
-    """The kernel inputs of ``array``, or why the numba path cannot take it."""
+    """The kernel inputs of ``array`` (kept across calls while the array holds the same
+    tensors and values: :func:`~analogtrain.kernels.update.rule_inputs.cached_inputs`), or
+    why the numba path cannot take it."""
+    return cached_inputs(array, "numba", lambda: _build_inputs(array))
+
+
+def _build_inputs(array: Any) -> _Inputs | Declined:
     t = rule_tensors(array)
     if isinstance(t, str):
         return Declined(t)
     if not (_usable_weight(t.w_p) and _usable_weight(t.w_a)):
         return Declined(
-            f"{type(array).__name__}: the numba update needs float32 weights on the CPU "
-            f"(got {t.w_a.dtype} on {t.w_a.device})"
+            f"{type(array).__name__}: the numba update needs float32 or float64 weights on "
+            f"the CPU (got {t.w_a.dtype} on {t.w_a.device})"
         )
     try:
         pulses = generated_kernels(t.rule, t.layout, "numba")
@@ -204,13 +195,18 @@ def _mix64(z: int) -> int:
     return z ^ (z >> 31)
 
 
-def _stream_keys(generator: torch.Generator) -> list[np.uint64]:
-    """One seed per call from ``generator``, split into the independent stream keys."""
-    seed = int(
+def _seed(generator: torch.Generator) -> int:
+    """The call's one draw from ``generator``: a seed in ``[0, 2**63 - 1)``."""
+    return int(
         torch.randint(
             0, 2**63 - 1, (1,), generator=generator, dtype=torch.int64, device=generator.device
         ).item()
     )
+
+
+def _stream_keys(seed: int) -> list[np.uint64]:
+    """The independent stream keys of a call's ``seed`` (the kernels' ``stream_key(seed,
+    k)`` for ``k = 0 .. 3``: column trains, row trains, c2c, write noise)."""
     return [np.uint64(_mix64((seed + (k + 1) * _GAMMA) & _MASK64)) for k in range(_N_STREAMS)]
 
 
@@ -230,77 +226,51 @@ def _probabilities(
     return np.ascontiguousarray(p.numpy())
 
 
-@dataclass(frozen=True)
-class _Trains:
-    """The drawn pulse trains of one call and the keys of its device-noise streams."""
-
-    row_masks: np.ndarray
-    col_masks: np.ndarray
-    sign_d: np.ndarray
-    sign_x: np.ndarray
-    c2c_key: np.uint64
-    wn_key: np.uint64
-    visits: int  # cross-points the pulse kernel visits (firing rows x firing columns)
-
-
-def _draw_trains(
-    x: Tensor,
-    d: Tensor,
-    lr: float | Tensor,
-    granularity: float,
-    up: UpdateParameters,
-    generator: torch.Generator,
+def _large_update(
+    inputs: _Inputs,
     kernels: ModuleType,
-) -> _Trains | None:
-    """Scales, probabilities and bit trains of a call (None: no sample pulses at all).
-
-    ``BL``, ``A``, ``B`` and the signs come from compiled code with the formulas of
-    :func:`~analogtrain.kernels.update.pulses.update_scales` (same train lengths, scales equal to
-    rounding), which spares ~40 small torch operations per call on small layers. Without a
-    probability resolution (``res <= 0``, the default) the probabilities ``|x| B``, ``|d| A``
-    are formed inside the train kernel; with one they are discretised here (spec 4.5.1).
-    """
-    m = x.shape[0]
-    x_np = np.ascontiguousarray(x.detach().numpy())
-    d_np = np.ascontiguousarray(d.detach().numpy())
-    if isinstance(lr, Tensor):
-        rates = np.ascontiguousarray(lr.detach().to(torch.float64).numpy())
-    else:
-        rates = np.full(m, float(lr), dtype=np.float64)
-    with _threads_for(m * (x.shape[1] + d.shape[1])):
-        scalar_lr = not isinstance(lr, Tensor)
-        g = float(granularity)
-        bl, a, b = kernels.update_scales(x_np, d_np, rates, scalar_lr, g, *scale_parameters(up))
-    max_bl = int(bl.max()) if m else 0
-    if max_bl == 0:
-        return None
-    res = float(up.res)
-    if res > 0.0:
-        sto_round = bool(up.sto_round)
-        p_x = _probabilities(x, torch.from_numpy(b), res, sto_round, generator)  # [m, in]
-        p_d = _probabilities(d, torch.from_numpy(a), res, sto_round, generator)  # [m, out]
-    col_key, row_key, c2c_key, wn_key = _stream_keys(generator)
+    trains: tuple[np.ndarray, ...],
+    max_bl: int,
+    signed: tuple[np.ndarray, np.ndarray, np.ndarray],
+    seed: int,
+    reads: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    """A large update (at least :data:`_SERIAL_WORK` cross-points) in a few calls: the pulse
+    trains in parallel, then the pulses on the kernel that fits the visits they make."""
+    p_x, p_d, a, b, bl = trains
+    x_np, d_np, rates = signed
+    m, in_size = x_np.shape
+    out_size = d_np.shape[1]
+    col_key, row_key, c2c_key, wn_key = _stream_keys(seed)
     n_words = (max_bl + 63) // 64
-    col_masks = np.empty((m, x.shape[1], n_words), dtype=np.uint64)
-    row_masks = np.empty((m, d.shape[1], n_words), dtype=np.uint64)
-    # sized like the pulse kernel that follows: a parallel launch here also wakes numba's
-    # worker for it (on an idle machine that is worth more than the launch costs)
-    with _threads_for(m * x.shape[1] * d.shape[1]):
-        if res > 0.0:
-            ones = np.ones(m, dtype=np.float64)
-            kernels.bit_masks(p_x, p_d, ones, ones, bl, col_key, row_key, col_masks, row_masks)
-        else:
-            kernels.bit_masks(x_np, d_np, a, b, bl, col_key, row_key, col_masks, row_masks)
+    col_masks = np.empty((m, in_size, n_words), dtype=np.uint64)
+    row_masks = np.empty((m, out_size, n_words), dtype=np.uint64)
+    kernels.bit_masks(p_x, p_d, a, b, bl, col_key, row_key, col_masks, row_masks)
     sign_d = kernels.signs(d_np, rates)
     sign_x = kernels.signs(x_np, np.ones(m, dtype=np.float64))
-    visits = _visits(row_masks, col_masks, kernels)
-    return _Trains(row_masks, col_masks, sign_d, sign_x, c2c_key, wn_key, visits)
+    visits = _visits(row_masks, col_masks, kernels) + m * out_size
+    pulses = inputs.pulses
+    apply = pulses.apply_pulses if visits >= _SERIAL_WORK else pulses.apply_pulses_serial
+    apply(
+        inputs.w_p,
+        inputs.w_a,
+        row_masks,
+        col_masks,
+        sign_d,
+        sign_x,
+        *inputs.model_args(),
+        c2c_key,
+        inputs.wn_sigma,
+        wn_key,
+        *reads,
+    )
 
 
 def _visits(row_masks: np.ndarray, col_masks: np.ndarray, kernels: ModuleType) -> int:
-    """The pulse kernel's cross-point visits, for :func:`_threads_for` only: the exact count
-    (a serial scan of the trains) where it decides anything, else a bound on the right side
-    of the threshold (every cross-point of every sample, or one per row and sample)."""
+    """The pulse kernel's cross-point visits, to choose its serial or parallel variant: the
+    exact count (a serial scan of the trains) where it decides anything, else a bound on the
+    right side of the threshold (every cross-point of every sample, or one per row and
+    sample)."""
     m, out_size, _ = row_masks.shape
     in_size = col_masks.shape[1]
     if m * out_size * in_size < _SERIAL_WORK or m * out_size >= _SERIAL_WORK:
@@ -318,6 +288,9 @@ def _unusable(x: Tensor, generator: torch.Generator, up: UpdateParameters) -> De
     return None
 
 
+_NO_READS = np.empty(0, dtype=np.int64)
+
+
 def _run(
     array: Any,
     x: Tensor,
@@ -328,43 +301,90 @@ def _run(
     generator: torch.Generator,
     reads: tuple[list[int], list[int], Tensor] | None,
 ) -> bool | Declined:
-    """The numba update with the optional captured reads; declined = not done, unchanged."""
+    """The numba update with the optional captured reads; declined = not done, unchanged.
+
+    Two compiled calls for a small update (below :data:`_SERIAL_WORK` cross-points): the
+    scales (``BL``, ``A``, ``B`` with the formulas of
+    :func:`~analogtrain.kernels.update.pulses.update_scales`, compiled from the same
+    definition), then, after the call's seed is drawn from ``generator``, the generated
+    module's ``pulse_update`` (trains, directions and pulses, on the calling thread). No
+    seed is drawn when no sample pulses. Without a probability resolution (``res <= 0``, the
+    default) the probabilities ``|x| B``, ``|d| A`` are formed inside the train kernel;
+    with one they are discretised here first (spec 4.5.1).
+    """
     unusable = _unusable(x, generator, up)
     if unusable is not None:
         return unusable
-    if reads is not None and reads[2].dtype != torch.float32:
-        return Declined(f"the numba update captures float32 reads, not {reads[2].dtype}")
     inputs = _inputs(array)
     if isinstance(inputs, Declined):
         return inputs
+    if reads is not None and _NUMPY_DTYPES.get(reads[2].dtype) != inputs.w_p.dtype:
+        return Declined(
+            f"the numba update captures reads in the weights' dtype, not {reads[2].dtype}"
+        )
     kernels = _kernels()
     if kernels is None:
         return Declined("numba cannot be imported")
-    after, cols, captured = reads if reads is not None else ([], [], None)
-    trains = _draw_trains(x, d, lr, granularity, up, generator, kernels)
-    if trains is None:
-        if captured is not None:
-            captured.copy_(array.weight.detach()[:, torch.tensor(cols, dtype=torch.long)].T)
+    m, in_size = x.shape
+    out_size = d.shape[1]
+    x_np = np.ascontiguousarray(x.detach().numpy())
+    d_np = np.ascontiguousarray(d.detach().numpy())
+    scalar_lr = not isinstance(lr, Tensor)
+    if scalar_lr:
+        rates = np.full(m, float(lr), dtype=np.float64)
+    else:
+        rates = np.ascontiguousarray(lr.detach().to(torch.float64).numpy())
+    bl, a, b = kernels.update_scales(
+        x_np, d_np, rates, scalar_lr, float(granularity), *scale_parameters(up)
+    )
+    max_bl = int(bl.max()) if m else 0
+    if max_bl == 0:  # no sample pulses: nothing drawn, nothing changed
+        if reads is not None:
+            cols = torch.tensor(reads[1], dtype=torch.long)
+            reads[2].copy_(array.weight.detach()[:, cols].T)
         return True
-    out = np.empty((len(after), d.shape[1]), dtype=np.float32)
-    with _threads_for(trains.visits + x.shape[0] * d.shape[1]):
-        inputs.pulses.apply_pulses(
+    res = float(up.res)
+    if res > 0.0:
+        sto_round = bool(up.sto_round)
+        p_x = _probabilities(x, torch.from_numpy(b), res, sto_round, generator)  # [m, in]
+        p_d = _probabilities(d, torch.from_numpy(a), res, sto_round, generator)  # [m, out]
+        a = b = np.ones(m, dtype=np.float64)  # the probabilities are given as they are
+    else:
+        p_x, p_d = x_np, d_np
+    seed = _seed(generator)
+    if reads is None:
+        after = cols = _NO_READS
+        out = np.empty((0, out_size), dtype=inputs.w_p.dtype)
+    else:
+        after = np.asarray(reads[0], dtype=np.int64)
+        cols = np.asarray(reads[1], dtype=np.int64)
+        out = np.empty((len(after), out_size), dtype=inputs.w_p.dtype)
+    if m * in_size * out_size < _SERIAL_WORK:
+        inputs.pulses.pulse_update(
             inputs.w_p,
             inputs.w_a,
-            trains.row_masks,
-            trains.col_masks,
-            trains.sign_d,
-            trains.sign_x,
+            p_x,
+            p_d,
+            a,
+            b,
+            bl,
+            max_bl,
+            x_np,
+            d_np,
+            rates,
+            seed,
             *inputs.model_args(),
-            trains.c2c_key,
             inputs.wn_sigma,
-            trains.wn_key,
-            np.asarray(after, dtype=np.int64),
-            np.asarray(cols, dtype=np.int64),
+            after,
+            cols,
             out,
         )
-    if captured is not None:
-        captured.copy_(torch.from_numpy(out))
+    else:
+        trains = (p_x, p_d, a, b, bl)
+        signed = (x_np, d_np, rates)
+        _large_update(inputs, kernels, trains, max_bl, signed, seed, (after, cols, out))
+    if reads is not None:
+        reads[2].copy_(torch.from_numpy(out))
     return True
 
 
@@ -455,19 +475,20 @@ def fast_apply_pulse_counts(
         return False
     if counts64.numel() == 0 or int(counts64.max()) == 0:
         return True  # as the reference: nothing to do, nothing drawn
-    _, _, c2c_key, wn_key = _stream_keys(generator)
+    _, _, c2c_key, wn_key = _stream_keys(_seed(generator))
     work = counts64.numel() + 4 * int(counts64.sum())
-    with _threads_for(work):
-        inputs.pulses.apply_counts(
-            inputs.w_p,
-            inputs.w_a,
-            np.ascontiguousarray(counts64.numpy()),
-            np.ascontiguousarray(down.detach().to(torch.bool).numpy()),
-            *inputs.model_args(),
-            c2c_key,
-            inputs.wn_sigma,
-            wn_key,
-        )
+    pulses = inputs.pulses
+    apply = pulses.apply_counts if work >= _SERIAL_WORK else pulses.apply_counts_serial
+    apply(
+        inputs.w_p,
+        inputs.w_a,
+        np.ascontiguousarray(counts64.numpy()),
+        np.ascontiguousarray(down.detach().to(torch.bool).numpy()),
+        *inputs.model_args(),
+        c2c_key,
+        inputs.wn_sigma,
+        wn_key,
+    )
     return True
 
 

@@ -30,6 +30,9 @@ threads and of the order in which they run.
 
 from __future__ import annotations
 
+from types import FunctionType
+from typing import Any
+
 import numba
 import numpy as np
 from numba import types
@@ -42,14 +45,36 @@ from analogtrain.kernels.update.scales import sample_scales
 __all__ = [
     "active_samples",
     "bit_masks",
+    "bit_masks_serial",
     "popcount",
     "pair_visits",
+    "serial_and_parallel",
     "signs",
     "sparse_columns",
     "update_scales",
 ]
 
 _ONE = np.uint64(1)
+
+
+def serial_and_parallel(fn: FunctionType) -> tuple[Any, Any]:
+    """``(serial, parallel)``: the plain function ``fn`` compiled without and with
+    ``parallel=True`` (its ``numba.prange`` loops run on the calling thread in the first).
+
+    Small calls take the serial kernel, so they never wake numba's worker threads (tens of
+    microseconds idle, up to a scheduler tick on a busy machine) and no thread count is
+    changed. The serial one compiles a copy of ``fn`` named ``<name>_serial``: numba's
+    on-disk cache is keyed by the function's qualified name, not by its compile options.
+    """
+    copy = FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__ + "_serial", fn.__defaults__, fn.__closure__
+    )
+    copy.__qualname__ = fn.__qualname__ + "_serial"
+    copy.__doc__ = fn.__doc__
+    copy.__module__ = fn.__module__
+    serial = numba.njit(cache=True, error_model="numpy")(copy)
+    parallel = numba.njit(cache=True, parallel=True, error_model="numpy")(fn)
+    return serial, parallel
 
 
 @intrinsic
@@ -89,9 +114,9 @@ def _train_bits(p, n, length, key, masks, s, j):  # type: ignore[no-untyped-def]
 _sample_scales = numba.njit(error_model="numpy")(sample_scales)
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy")
 def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_grad_scale):  # type: ignore[no-untyped-def]
-    """``(bl, a, b)`` per sample for ``x [m, in]``, ``d [m, out]`` (float32) and one rate per
+    """``(bl, a, b)`` per sample for ``x [m, in]``, ``d [m, out]`` (float32/64) and one rate per
     sample ``lr [m]`` (float64, its sign ignored; ``scalar_lr``: the call had one rate for
     all): the one definition of the scales,
     :func:`analogtrain.kernels.update.scales.sample_scales` (spec 4.3, 4.4), which
@@ -102,7 +127,7 @@ def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_gra
     bl = np.zeros(m, np.int64)
     a = np.zeros(m, np.float64)
     b = np.zeros(m, np.float64)
-    for s in numba.prange(m):
+    for s in range(m):
         rate = abs(lr[s])
         if rate == 0.0:
             continue
@@ -119,8 +144,7 @@ def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_gra
     return bl, a, b
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def bit_masks(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # type: ignore[no-untyped-def]
+def _bit_masks(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # type: ignore[no-untyped-def]
     """Fill the column trains ``col_masks [m, in, n_words]`` (uint64) of the probabilities
     ``|x| b`` and the row trains ``row_masks [m, out, n_words]`` of ``|d| a`` in one launch
     (float64 products, as the torch path forms them; given probabilities pass ``a = b = 1``).
@@ -144,6 +168,24 @@ def bit_masks(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # type: igno
         else:
             p = np.float64(abs(d[s, line - n_in])) * a[s]
             _train_bits(p, n_out, bl[s], key_d, row_masks, s, line - n_in)
+
+
+bit_masks = numba.njit(cache=True, parallel=True, error_model="numpy")(_bit_masks)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def bit_masks_serial(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # type: ignore[no-untyped-def]
+    """:func:`bit_masks` on the calling thread (the same trains): nested loops over samples
+    and lines, which spare the flat parallel loop's index division per line."""
+    m, n_in = x.shape
+    n_out = d.shape[1]
+    for s in range(m):
+        for j in range(n_in):
+            p = np.float64(abs(x[s, j])) * b[s]
+            _train_bits(p, n_in, bl[s], key_x, col_masks, s, j)
+        for i in range(n_out):
+            p = np.float64(abs(d[s, i])) * a[s]
+            _train_bits(p, n_out, bl[s], key_d, row_masks, s, i)
 
 
 @numba.njit(cache=True, error_model="numpy")

@@ -13,12 +13,18 @@ kernels below call it (see :mod:`analogtrain.kernels.update.cpu.numba_kernels` f
 import numba
 import numpy as np
 
-from analogtrain.kernels.update.cpu.numba_kernels import active_samples, popcount, sparse_columns
-from analogtrain.kernels.update.cpu.rng import pulse_stream, standard_normal
+from analogtrain.kernels.update.cpu.numba_kernels import (
+    active_samples,
+    bit_masks_serial,
+    popcount,
+    serial_and_parallel,
+    signs,
+    sparse_columns,
+)
+from analogtrain.kernels.update.cpu.rng import pulse_stream, standard_normal, stream_key
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def apply_counts(  # type: ignore[no-untyped-def]
+def _apply_counts(  # type: ignore[no-untyped-def]
     w_p,
     w_a,
     counts,
@@ -67,8 +73,10 @@ def apply_counts(  # type: ignore[no-untyped-def]
                 w_a[i, j] = w_p[i, j] + wn_sigma * z
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def apply_pulses(  # type: ignore[no-untyped-def]
+apply_counts_serial, apply_counts = serial_and_parallel(_apply_counts)
+
+
+def _apply_pulses(  # type: ignore[no-untyped-def]
     w_p,
     w_a,
     row_masks,
@@ -135,14 +143,12 @@ def apply_pulses(  # type: ignore[no-untyped-def]
                     v = g_row[j]
                     if has_ref:
                         v -= ref[i, j]
-                    wp = np.float32(v)
+                    captured[r, i] = v  # rounded to the weights' dtype, as w_p stores it
                     if wn_sigma > 0.0:
                         z = standard_normal(
                             wn_key, np.uint64((last[j] * out_size + i) * in_size + j)
                         )
-                        captured[r, i] = np.float32(np.float64(wp) + wn_sigma * z)
-                    else:
-                        captured[r, i] = wp
+                        captured[r, i] = np.float64(captured[r, i]) + wn_sigma * z
                 else:
                     captured[r, i] = w_a[i, j]
                 r += 1
@@ -206,3 +212,76 @@ def apply_pulses(  # type: ignore[no-untyped-def]
                 w_a[i, j] = w_p[i, j] + wn_sigma * z
             else:
                 w_a[i, j] = w_p[i, j]
+
+
+apply_pulses_serial, apply_pulses = serial_and_parallel(_apply_pulses)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def pulse_update(  # type: ignore[no-untyped-def]
+    w_p,
+    w_a,
+    p_x,
+    p_d,
+    a,
+    b,
+    bl,
+    max_bl,
+    x,
+    d,
+    rates,
+    seed,
+    b_max,
+    b_min,
+    cells,
+    tables,
+    scalars,
+    sigma,
+    ref,
+    has_ref,
+    wn_sigma,
+    read_after,
+    read_col,
+    captured,
+):
+    """A whole small update in one call, on the calling thread: the pulse trains of the
+    probabilities ``|p_x| b`` and ``|p_d| a`` (``bit_masks``; ``bl [m]`` the train lengths,
+    ``max_bl`` their maximum > 0), the directions from ``x``, ``d`` and the signed ``rates
+    [m]``, and :func:`apply_pulses` (the other arguments as there). ``seed`` (int64 >= 0, the
+    call's one draw from the torch generator) gives the keys of the four streams of the call:
+    column trains, row trains, c2c and write noise (``stream_key(seed, 0..3)``)."""
+    key = np.uint64(seed)
+    col_key = stream_key(key, np.uint64(0))
+    row_key = stream_key(key, np.uint64(1))
+    c2c_key = stream_key(key, np.uint64(2))
+    wn_key = stream_key(key, np.uint64(3))
+    m, in_size = x.shape
+    out_size = d.shape[1]
+    n_words = (max_bl + 63) // 64
+    col_masks = np.empty((m, in_size, n_words), np.uint64)
+    row_masks = np.empty((m, out_size, n_words), np.uint64)
+    bit_masks_serial(p_x, p_d, a, b, bl, col_key, row_key, col_masks, row_masks)
+    sign_d = signs(d, rates)
+    sign_x = signs(x, np.ones(m, np.float64))
+    apply_pulses_serial(
+        w_p,
+        w_a,
+        row_masks,
+        col_masks,
+        sign_d,
+        sign_x,
+        b_max,
+        b_min,
+        cells,
+        tables,
+        scalars,
+        sigma,
+        ref,
+        has_ref,
+        c2c_key,
+        wn_sigma,
+        wn_key,
+        read_after,
+        read_col,
+        captured,
+    )
