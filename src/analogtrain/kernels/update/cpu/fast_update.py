@@ -28,9 +28,10 @@ source of reproducibility and results do not depend on the thread count.
 ``array.apply_pulse_counts``).
 
 Declines (returns a falsy :class:`~analogtrain.kernels.update.backend.Declined` naming the reason,
-with nothing changed, not even the generator) for pulse types other than
-``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC``, arrays that are not float32 on the CPU, array
-classes without their own rule, and when numba cannot be imported.
+with nothing changed, not even the generator) for the exact pulse types (``NONE``,
+``NONE_WITH_DEVICE``), arrays that are not float32 on the CPU, array classes without their
+own rule, and when numba cannot be imported. The deterministic pulse types (``MEAN_COUNT``,
+``DETERMINISTIC_IMPLICIT``) run in :mod:`.dense_update` (one compiled call per update).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ from analogtrain.kernels.update.backend import (
     register_fast_update,
     report_decline,
 )
-from analogtrain.kernels.update.pulses import STOCHASTIC_TYPES
+from analogtrain.kernels.update.cpu.dense_update import dense_pulsed_update
+from analogtrain.kernels.update.pulses import DENSE_TYPES, STOCHASTIC_TYPES
 from analogtrain.kernels.update.rule_codegen import generated_kernels
 from analogtrain.kernels.update.rule_inputs import rule_tensors
 from analogtrain.kernels.update.scales import scale_parameters
@@ -309,8 +311,8 @@ def _visits(row_masks: np.ndarray, col_masks: np.ndarray, kernels: ModuleType) -
 
 
 def _unusable(x: Tensor, generator: torch.Generator, up: UpdateParameters) -> Declined | None:
-    if up.pulse_type not in STOCHASTIC_TYPES:
-        return Declined(f"the numba update draws stochastic pulse trains, not {up.pulse_type}")
+    if up.pulse_type not in STOCHASTIC_TYPES and up.pulse_type not in DENSE_TYPES:
+        return Declined(f"the numba update generates pulse trains, not {up.pulse_type}")
     if x.device.type != "cpu":
         return Declined(f"the numba update runs on CPU tensors, not {x.device.type}")
     if not isinstance(generator, torch.Generator):
@@ -340,6 +342,8 @@ def _run(
     kernels = _kernels()
     if kernels is None:
         return Declined("numba cannot be imported")
+    if up.pulse_type in DENSE_TYPES:  # deterministic counts: .dense_update
+        return dense_pulsed_update(inputs, x, d, lr, granularity, up, generator, reads)
     after, cols, captured = reads if reads is not None else ([], [], None)
     trains = _draw_trains(x, d, lr, granularity, up, generator, kernels)
     if trains is None:
