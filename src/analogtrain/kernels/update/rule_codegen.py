@@ -32,6 +32,7 @@ from types import ModuleType
 
 from analogtrain.devices.rule import OPERATIONS, PulseRule
 from analogtrain.errors import ArgumentError
+from analogtrain.kernels.compile_notice import watch_kernels
 
 __all__ = ["cache_dir", "generated_kernels", "generated_source"]
 
@@ -177,4 +178,6 @@ def generated_kernels(rule: PulseRule, layout: str, target: str) -> ModuleType:
     except BaseException:
         del sys.modules[module_name]
         raise
+    if target == "numba":
+        watch_kernels(module)  # a one-line notice when its kernels really compile
     return module

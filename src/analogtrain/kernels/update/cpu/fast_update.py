@@ -50,6 +50,7 @@ import torch
 from torch import Tensor
 
 from analogtrain.devices.pulsed import PulsedDeviceArray
+from analogtrain.kernels.compile_notice import watch_kernels
 from analogtrain.kernels.update.backend import (
     Declined,
     get_backend,
@@ -94,7 +95,8 @@ def _kernels() -> ModuleType | None:
     numba found no writable cache location for ``cache=True`` kernels.
     """
     try:
-        return importlib.import_module("analogtrain.kernels.update.cpu.numba_kernels")
+        module = importlib.import_module("analogtrain.kernels.update.cpu.numba_kernels")
+        return watch_kernels(module)  # a one-line notice when they really compile
     except (ImportError, RuntimeError, OSError):
         return None
 
