@@ -1,7 +1,8 @@
 """Time the update of the compound tiles on their fast and reference paths.
 
-One 64x64 tile, update calls of 16 rows with gradients of training size (``d = 0.05 randn``,
-``x = randn``, lr 0.01), ``SoftBoundsReferenceDevice`` sub-devices, one torch thread.
+One 64x64 tile (float64 for the DOUBLE row), update calls of 16 rows with gradients of
+training size (``d = 0.05 randn``, ``x = randn``, lr 0.01), ``SoftBoundsReferenceDevice``
+sub-devices, one torch thread.
 Prints a table of the median CPU ms (process time: robust on a shared machine) per update
 call over ``--calls`` calls (after 3 warm-up calls)::
 
@@ -24,7 +25,7 @@ from analogtrain.configs import (
     VectorUnitCell,
     build_config,
 )
-from analogtrain.configs.enums import VectorUnitCellUpdatePolicy
+from analogtrain.configs.enums import PulseType, RPUDataType, VectorUnitCellUpdatePolicy
 from analogtrain.kernels.update import backend
 from analogtrain.tiles import create_tile
 
@@ -45,14 +46,28 @@ def configs() -> dict[str, object]:
         ),
         "c-ttv2": build_config("c-ttv2", dev),
         "c-ttv2, transfer inp_noise 0.01": noisy_read,
+        "sgd, runtime DOUBLE": _single(dev, data_type=RPUDataType.DOUBLE),
+        "sgd, DETERMINISTIC_IMPLICIT": _single(dev, pulse_type=PulseType.DETERMINISTIC_IMPLICIT),
+        "sgd, MEAN_COUNT": _single(dev, pulse_type=PulseType.MEAN_COUNT),
     }
+
+
+def _single(dev: type, *, data_type: RPUDataType | None = None, pulse_type=None) -> object:
+    cfg = SingleRPUConfig(device=dev())
+    if data_type is not None:
+        cfg.runtime.data_type = data_type
+    if pulse_type is not None:
+        cfg.update.pulse_type = pulse_type
+    return cfg
 
 
 def time_calls(cfg: object, calls: int, reference: bool) -> float:
     gen = torch.Generator().manual_seed(0)
-    tile = create_tile(cfg, 64, 64)
-    xs = [torch.randn(16, 64, generator=gen) for _ in range(calls + 3)]
-    ds = [0.05 * torch.randn(16, 64, generator=gen) for _ in range(calls + 3)]
+    double = cfg.runtime.data_type == RPUDataType.DOUBLE  # type: ignore[attr-defined]
+    dtype = torch.float64 if double else torch.float32
+    tile = create_tile(cfg, 64, 64, dtype=dtype)  # what AnalogLinear does for DOUBLE
+    xs = [torch.randn(16, 64, generator=gen, dtype=dtype) for _ in range(calls + 3)]
+    ds = [0.05 * torch.randn(16, 64, generator=gen, dtype=dtype) for _ in range(calls + 3)]
     times = []
     for k, (x, d) in enumerate(zip(xs, ds)):
         start = time.process_time()

@@ -17,7 +17,6 @@ from fast_update_cases import MODELS, z_mean_and_var  # noqa: E402
 
 from analogtrain.cli import main as cli_main  # noqa: E402
 from analogtrain.configs import UpdateParameters, build_config, from_dict, to_dict  # noqa: E402
-from analogtrain.configs.enums import PulseType  # noqa: E402
 from analogtrain.devices import (  # noqa: E402
     PulsedDeviceArray,
     create_device_array,
@@ -211,12 +210,10 @@ def _state(array, gen):
     return array.weight.clone(), array.persistent_weight.clone(), gen.get_state().clone()
 
 
-@pytest.mark.parametrize("case", ["mean_count", "float16", "subclass"])
+@pytest.mark.parametrize("case", ["float16", "subclass"])
 def test_backend_fast_raises_without_a_fast_path_and_changes_nothing(case: str) -> None:
     up, dtype = UpdateParameters(), torch.float32
-    if case == "mean_count":
-        up = UpdateParameters(pulse_type=PulseType.MEAN_COUNT)
-    elif case == "float16":  # float32 and float64 run compiled
+    if case == "float16":  # float32 and float64 run compiled
         dtype = torch.float16
     array = _array(SigmoidTestDevice(), dtype=dtype)
     if case == "subclass":
@@ -228,7 +225,7 @@ def test_backend_fast_raises_without_a_fast_path_and_changes_nothing(case: str) 
     x, d = torch.rand(3, 12, dtype=dtype), torch.rand(3, 8, dtype=dtype)
     gen = torch.Generator().manual_seed(5)
     before = _state(array, gen)
-    match = {"mean_count": "MEAN_COUNT", "float16": "float32", "subclass": "own update rule"}
+    match = {"float16": "float32", "subclass": "own update rule"}
     with use_backend("fast"), pytest.raises(backend.FastPathUnavailable, match=match[case]):
         pulsed_update(array, x, d, 0.05, up, gen)
     for a, b in zip(before, _state(array, gen)):
@@ -246,10 +243,13 @@ def test_backend_auto_warns_once_per_reason(monkeypatch) -> None:
         warnings.simplefilter("always")
         for _ in range(3):
             pulsed_update(array, x, d, 0.05, UpdateParameters(), torch.Generator().manual_seed(0))
+        changed = type("Changed", (type(array),), {})(
+            SigmoidTestDevice(), 8, 12, torch.Generator().manual_seed(7)
+        )
         pulsed_update(
-            array, x, d, 0.05, UpdateParameters(pulse_type=PulseType.MEAN_COUNT),
+            changed, x.float(), d.float(), 0.05, UpdateParameters(),
             torch.Generator().manual_seed(0),
         )  # fmt: skip
     ours = [w for w in seen if issubclass(w.category, backend.FastPathWarning)]
     assert len(ours) == 2
-    assert "float32" in str(ours[0].message) and "MEAN_COUNT" in str(ours[1].message)
+    assert "float32" in str(ours[0].message) and "own update rule" in str(ours[1].message)

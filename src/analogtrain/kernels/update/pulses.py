@@ -40,6 +40,7 @@ __all__ = [
     "sample_coincidences",
     "sample_coincidences_batch",
     "coincidence_directions",
+    "dense_factors",
 ]
 
 #: Pulse types that draw independent Bernoulli bit trains (spec 4.5.2, 4.5.3).
@@ -194,27 +195,49 @@ def _stochastic_counts(p_x: Tensor, p_d: Tensor, bl: Tensor, generator: torch.Ge
     return counts
 
 
-def _mean_counts(p_x: Tensor, p_d: Tensor, x: Tensor, d: Tensor, bl: Tensor) -> Tensor:
-    """Deterministic ``MEAN_COUNT`` coincidences (spec 4.5.4), signed, ``[m, out, in]``.
+def dense_factors(
+    x: Tensor,
+    d: Tensor,
+    bl: Tensor,
+    a: Tensor,
+    b: Tensor,
+    up: UpdateParameters,
+    generator: torch.Generator,
+) -> tuple[Tensor, Tensor]:
+    """The two factors of the deterministic coincidence counts: ``|c[s, i, j]| = rint(u_d[s, i]
+    u_x[s, j])`` with ``u_x [m, in]`` and ``u_d [m, out]`` (>= 0, scale dtype).
 
-    ``n^x = clip(rint(BL p^x), 0, BL) sign(x)``, likewise ``n^d``;
-    ``c = rint((n^d / BL) n^x)``.
+    ``MEAN_COUNT`` (spec 4.5.4): ``n^x = clip(rint(BL p^x), 0, BL)``, likewise ``n^d``, and
+    ``c = rint((n^d / BL) n^x)``, so ``u_d = n^d / BL`` and ``u_x = n^x``.
+    ``DETERMINISTIC_IMPLICIT`` (4.5.5): ``q = clip(DISCRETIZE(|v| scale), 0, 1)`` and
+    ``c = rint((BL q^d) q^x)``, so ``u_d = BL q^d`` and ``u_x = q^x``. The sign of a count is
+    ``sign(d_i) sign(x_j)``. Both the torch path (:func:`sample_coincidences_batch`) and the
+    compiled CPU path form the counts from these factors, so they agree exactly.
+
+    Args:
+        x, d: inputs ``[m, in]`` and errors ``[m, out]``.
+        bl, a, b: the per-sample values of :func:`update_scales`, shaped ``[m]``, ``[m, 1]``,
+            ``[m, 1]`` (``a``, ``b`` in the scale dtype).
+        up: the update parameters (``pulse_type``, ``res``, ``sto_round``,
+            ``x_res_implicit``, ``d_res_implicit``).
+        generator: source of stochastic rounding (``sto_round``), x side first.
     """
-    blf = bl.clamp(min=1).to(p_x.dtype).unsqueeze(1)  # [m, 1]; BL = 0 is masked later
-    n_x = torch.minimum(torch.round(blf * p_x), blf).clamp(min=0) * torch.sign(x)
-    n_d = torch.minimum(torch.round(blf * p_d), blf).clamp(min=0) * torch.sign(d)
-    return torch.round((n_d / blf).unsqueeze(2) * n_x.unsqueeze(1))
-
-
-def _implicit_counts(q_x: Tensor, q_d: Tensor, x: Tensor, d: Tensor, bl: Tensor) -> Tensor:
-    """``DETERMINISTIC_IMPLICIT`` coincidences (spec 4.5.5), signed, ``[m, out, in]``.
-
-    ``q = clip(DISCRETIZE(|v| scale), 0, 1) sign(v)``; ``c = rint((BL q^d) q^x)``.
-    """
-    blf = bl.to(q_x.dtype).unsqueeze(1)  # [m, 1]
-    s_x = q_x.clamp(0.0, 1.0) * torch.sign(x)
-    s_d = q_d.clamp(0.0, 1.0) * torch.sign(d)
-    return torch.round((blf * s_d).unsqueeze(2) * s_x.unsqueeze(1))
+    abs_x = x.detach().abs().to(a.dtype) * b  # [m, in]
+    abs_d = d.detach().abs().to(a.dtype) * a  # [m, out]
+    sto_round = bool(up.sto_round)
+    if up.pulse_type == PulseType.MEAN_COUNT:
+        p_x = _discretize(abs_x, float(up.res), sto_round, generator)
+        p_d = _discretize(abs_d, float(up.res), sto_round, generator)
+        blf = bl.clamp(min=1).to(p_x.dtype).unsqueeze(1)  # [m, 1]; BL = 0 is masked later
+        n_x = torch.minimum(torch.round(blf * p_x), blf).clamp(min=0)
+        n_d = torch.minimum(torch.round(blf * p_d), blf).clamp(min=0)
+        return n_x, n_d / blf
+    if up.pulse_type == PulseType.DETERMINISTIC_IMPLICIT:
+        q_x = _discretize(abs_x, float(up.x_res_implicit), sto_round, generator)
+        q_d = _discretize(abs_d, float(up.d_res_implicit), sto_round, generator)
+        blf = bl.to(q_x.dtype).unsqueeze(1)  # [m, 1]
+        return q_x.clamp(0.0, 1.0), blf * q_d.clamp(0.0, 1.0)
+    raise NotSimulatedError(f"pulse_type {up.pulse_type} has no deterministic counts")
 
 
 def sample_coincidences_batch(
@@ -253,22 +276,17 @@ def sample_coincidences_batch(
     bl = bl.to(device=x.device, dtype=torch.long).reshape(m)
     a = a.to(device=x.device, dtype=dtype).reshape(m, 1)
     b = b.to(device=x.device, dtype=dtype).reshape(m, 1)
-    abs_x = x.detach().abs().to(dtype) * b  # [m, in]
-    abs_d = d.detach().abs().to(dtype) * a  # [m, out]
     down = coincidence_directions(x.detach(), d.detach())
 
     if pulse_type in STOCHASTIC_TYPES:
+        abs_x = x.detach().abs().to(dtype) * b  # [m, in]
+        abs_d = d.detach().abs().to(dtype) * a  # [m, out]
         p_x = _discretize(abs_x, float(up.res), bool(up.sto_round), generator)
         p_d = _discretize(abs_d, float(up.res), bool(up.sto_round), generator)
         counts = _stochastic_counts(p_x, p_d, bl, generator)
-    elif pulse_type == PulseType.MEAN_COUNT:
-        p_x = _discretize(abs_x, float(up.res), bool(up.sto_round), generator)
-        p_d = _discretize(abs_d, float(up.res), bool(up.sto_round), generator)
-        counts = _mean_counts(p_x, p_d, x.detach(), d.detach(), bl).abs().to(torch.int32)
-    elif pulse_type == PulseType.DETERMINISTIC_IMPLICIT:
-        q_x = _discretize(abs_x, float(up.x_res_implicit), bool(up.sto_round), generator)
-        q_d = _discretize(abs_d, float(up.d_res_implicit), bool(up.sto_round), generator)
-        counts = _implicit_counts(q_x, q_d, x.detach(), d.detach(), bl).abs().to(torch.int32)
+    elif pulse_type in DENSE_TYPES:
+        u_x, u_d = dense_factors(x, d, bl, a, b, up, generator)
+        counts = torch.round(u_d.unsqueeze(2) * u_x.unsqueeze(1)).to(torch.int32)
     else:
         raise NotSimulatedError(
             f"pulse_type {pulse_type} does not generate pulse trains; "

@@ -7,7 +7,8 @@ per parameter, :mod:`analogtrain.kernels.update.rule_inputs`: ``c`` per cross-po
 * ``target="numba"``: the rule as a numba function (operations from
   :mod:`.cpu.rule_ops`), a ``pulse_train`` that reads the rule's values of one cross-point
   once and applies ``count`` pulses with their c2c samples and the clip, followed by the text
-  of :mod:`.cpu.pulse_template` (``apply_pulses``, ``apply_counts``);
+  of :mod:`.cpu.pulse_template` (``apply_pulses``, ``apply_counts``) and of
+  :mod:`.cpu.dense_template` (``apply_dense``: the deterministic pulse types);
 * ``target="triton"``: the rule as a Triton function (operations from
   :mod:`.cuda.rule_ops`), a ``rule_step`` that loads the values of a block of cross-points
   and applies one pulse, followed by the text of :mod:`.cuda.pulse_template`.
@@ -31,12 +32,14 @@ from types import ModuleType
 
 from analogtrain.devices.rule import OPERATIONS, PulseRule
 from analogtrain.errors import ArgumentError
+from analogtrain.kernels.compile_notice import watch_kernels
 
 __all__ = ["cache_dir", "generated_kernels", "generated_source"]
 
 _PACKAGE = "analogtrain_generated"
 _TEMPLATES = {
-    "numba": ("cpu/pulse_template.py", "cpu/rule_ops.py", "cpu/rng.py", "cpu/numba_kernels.py"),
+    "numba": ("cpu/pulse_template.py", "cpu/rule_ops.py", "cpu/rng.py", "cpu/numba_kernels.py",
+              "cpu/dense_template.py"),
     "triton": ("cuda/pulse_template.py", "cuda/rule_ops.py"),
 }  # fmt: skip
 _OPERATIONS = tuple(sorted(OPERATIONS))
@@ -106,7 +109,8 @@ def _numba_source(rule: PulseRule, layout: str) -> str:
         "    return g",
         "",
     ]
-    return "\n".join(lines) + "\n" + _here("cpu/pulse_template.py")
+    text = "\n".join(lines) + "\n" + _here("cpu/pulse_template.py")
+    return text + "\n\n" + _here("cpu/dense_template.py")  # the deterministic pulse types
 
 
 def _triton_source(rule: PulseRule, layout: str) -> str:
@@ -174,4 +178,6 @@ def generated_kernels(rule: PulseRule, layout: str, target: str) -> ModuleType:
     except BaseException:
         del sys.modules[module_name]
         raise
+    if target == "numba":
+        watch_kernels(module)  # a one-line notice when its kernels really compile
     return module

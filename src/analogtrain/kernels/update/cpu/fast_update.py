@@ -35,10 +35,11 @@ the calling thread); larger ones take the parallel kernels. Serial and parallel 
 separate compiled functions, so numba's thread count is never changed.
 
 Declines (returns a falsy :class:`~analogtrain.kernels.update.backend.Declined` naming the reason,
-with nothing changed, not even the generator) for pulse types other than
-``STOCHASTIC_COMPRESSED`` / ``STOCHASTIC`` (the single decision point is ``_unusable``),
-arrays that are not float32 or float64 on the CPU, array classes without their own rule,
-and when numba cannot be imported.
+with nothing changed, not even the generator) for the exact pulse types (``NONE``,
+``NONE_WITH_DEVICE``; the single decision point is ``_unusable``), arrays that are not
+float32 or float64 on the CPU, array classes without their own rule, and when numba cannot
+be imported. The deterministic pulse types (``MEAN_COUNT``, ``DETERMINISTIC_IMPLICIT``) run
+in :mod:`.dense_update` (one compiled call per update).
 """
 
 from __future__ import annotations
@@ -55,13 +56,15 @@ import torch
 from torch import Tensor
 
 from analogtrain.devices.pulsed import PulsedDeviceArray
+from analogtrain.kernels.compile_notice import watch_kernels
 from analogtrain.kernels.update.backend import (
     Declined,
     get_backend,
     register_fast_update,
     report_decline,
 )
-from analogtrain.kernels.update.pulses import STOCHASTIC_TYPES
+from analogtrain.kernels.update.cpu.dense_update import dense_pulsed_update
+from analogtrain.kernels.update.pulses import DENSE_TYPES, STOCHASTIC_TYPES
 from analogtrain.kernels.update.rule_codegen import generated_kernels
 from analogtrain.kernels.update.rule_inputs import cached_inputs, rule_tensors
 from analogtrain.kernels.update.scales import scale_parameters
@@ -102,7 +105,8 @@ def _kernels() -> ModuleType | None:
     numba found no writable cache location for ``cache=True`` kernels.
     """
     try:
-        return importlib.import_module("analogtrain.kernels.update.cpu.numba_kernels")
+        module = importlib.import_module("analogtrain.kernels.update.cpu.numba_kernels")
+        return watch_kernels(module)  # a one-line notice when they really compile
     except (ImportError, RuntimeError, OSError):
         return None
 
@@ -279,8 +283,8 @@ def _visits(row_masks: np.ndarray, col_masks: np.ndarray, kernels: ModuleType) -
 
 
 def _unusable(x: Tensor, generator: torch.Generator, up: UpdateParameters) -> Declined | None:
-    if up.pulse_type not in STOCHASTIC_TYPES:
-        return Declined(f"the numba update draws stochastic pulse trains, not {up.pulse_type}")
+    if up.pulse_type not in STOCHASTIC_TYPES and up.pulse_type not in DENSE_TYPES:
+        return Declined(f"the numba update generates pulse trains, not {up.pulse_type}")
     if x.device.type != "cpu":
         return Declined(f"the numba update runs on CPU tensors, not {x.device.type}")
     if not isinstance(generator, torch.Generator):
@@ -325,6 +329,8 @@ def _run(
     kernels = _kernels()
     if kernels is None:
         return Declined("numba cannot be imported")
+    if up.pulse_type in DENSE_TYPES:  # deterministic counts: .dense_update
+        return dense_pulsed_update(inputs, x, d, lr, granularity, up, generator, reads)
     m, in_size = x.shape
     out_size = d.shape[1]
     x_np = np.ascontiguousarray(x.detach().numpy())
