@@ -100,13 +100,13 @@ def auto_scale_emas(
     """
     tau = (1.0 - momentum) / m
     keep = 1.0 - tau
-    out = []
-    for value in values:
+    out = [0.0] * len(values)
+    for k, value in enumerate(values):
         if running <= 0.0:
             running = value
         elif value > 0.0:
             running = keep * running + tau * value
-        out.append(running)
+        out[k] = running
     return out
 
 
@@ -458,12 +458,13 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         """The buffer step of ``reads`` (of distinct columns, spec 3.7): updates the buffer and
         returns the steps to write on ``C`` ``[n, t_out]`` (zero rows: no write)."""
         s = self._buffer_scale(lr)
+        values, buffer = reads.values, self.buffer
         if self._no_buffer:
-            h_prev = torch.zeros_like(reads.values)
+            h = reads.demodulated(values, s)
         else:
-            h_prev = self._cyclic(self.buffer, reads.first, reads.count)
-        n_steps, h = self._buffer_step(h_prev + reads.demodulated(reads.values, s))
-        self._store_cyclic(self.buffer, reads.first, h)
+            h = self._cyclic(buffer, reads.first, values.shape[0]) + reads.demodulated(values, s)
+        n_steps, h = self._buffer_step(h)
+        self._store_cyclic(buffer, reads.first, h)
         return n_steps
 
     def write_slow(self, first: int, steps: Tensor) -> None:

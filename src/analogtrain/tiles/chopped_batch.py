@@ -21,8 +21,8 @@ process can be arranged as (aihwkit's CUDA engine does the same):
    asymmetry), the update records all of ``A`` at each read instead (in segments that
    bound the memory) and each read is its own MVM of ``e_{i_r}`` on that copy;
 3. the buffer / threshold / reference logic of all reads, vectorised over reads of distinct
-   columns (rounds of at most ``in_size`` consecutive reads, in order; the columns of a round
-   are a cyclic range, so each round works on views of the tile's buffers);
+   columns (rounds of consecutive reads that end at the last column, in order, so that each
+   round works on one slice of the tile's buffers);
 4. one pulsed update of ``C`` with the one-hot rows ``e_{i_r}`` and ``-n_r`` of the reads
    that write, in read order.
 
@@ -242,7 +242,7 @@ def _in_side(
                 x_eff[b:, sched.col(r)].neg_()
         return x_eff, per_read, final
     table = torch.zeros((n_reads, t_in), dtype=torch.bool, device=tile.device)
-    table[flipped, [sched.col(r) for r in flipped]] = True
+    table[flipped, [(start + r) % t_in for r in flipped]] = True
     states = chopper_states(signs, table)
     return x * states[sched.phase(tile.device)], per_read, final
 
@@ -317,12 +317,14 @@ def _batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) 
     else:
         signs = read_in.unsqueeze(1) * read_out
     steps = []
-    for r0 in range(0, n_reads, t_in):
-        r1 = min(r0 + t_in, n_reads)
+    r0 = 0
+    while r0 < n_reads:  # rounds end at the last column: each is one slice of the buffers
         first = (start + r0) % t_in
+        r1 = min(r0 + t_in - first, n_reads)
         part = signs[r0:r1] if signs is not None else None
         steps.append(tile.transfer_round(Reads(first, values[r0:r1], part, counters[r0:r1]), lr))
         tile.note_in_flips(first, in_flips[r0:r1])
+        r0 = r1
 
     # 4. one pulsed write of the slow device
     tile.write_slow(start, steps[0] if len(steps) == 1 else torch.cat(steps))
