@@ -131,6 +131,38 @@ def test_batched_equals_per_vector_bit_for_bit(name: str) -> None:
         assert a["in_chopper"].any() or a["out_chopper"].any()
 
 
+@pytest.mark.parametrize("name", ["c-ttv2", "agad"])
+def test_batched_with_many_flips_per_call_equals_per_vector_bit_for_bit(name: str) -> None:
+    # calls of 40 and 33 rows on 4 columns: about 20 input-chopper flips per call, beyond
+    # the flip-by-flip correction (chopped_batch._FEW_FLIPS), so the table of chopper states
+    # chops the inputs
+    from analogtrain.tiles import chopped_batch
+
+    sizes = [40, 33, 40]
+    batched = make(deterministic_config(name), 3, 4)
+    reference = make(deterministic_config(name), 3, 4)
+    decided = batched.in_chopper_flips
+    flips_per_call = []
+
+    def recording(counters):
+        flips = decided(counters)
+        flips_per_call.append(sum(flips))
+        return flips
+
+    batched.in_chopper_flips = recording
+    drive(batched, sizes)
+    assert min(flips_per_call) > chopped_batch._FEW_FLIPS
+    with backend.use_reference():
+        drive(reference, sizes)
+    a, b = state(batched), state(reference)
+    for key in a:
+        if isinstance(a[key], torch.Tensor):
+            assert torch.equal(a[key], b[key]), key
+        else:
+            assert a[key] == b[key], key
+    assert a["hidden_weights_1"].abs().sum() > 0
+
+
 def test_chopper_states_are_cumulative_flips() -> None:
     initial = torch.tensor([1.0, -1.0, 1.0])
     flips = torch.tensor([[True, False, False], [False, False, False], [True, True, False]])

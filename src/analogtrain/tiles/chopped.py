@@ -81,7 +81,7 @@ from analogtrain.tiles.transfer_rules import (
 )
 from analogtrain.tiles.transfer_schedule import auto_transfer_period, transfer_period
 
-__all__ = ["ChoppedTransferCompoundTile", "chopper_signs", "auto_scale_ema"]
+__all__ = ["ChoppedTransferCompoundTile", "auto_scale_ema", "auto_scale_emas", "chopper_signs"]
 
 #: reads per one-hot MVM of captured columns (bounds the identity's memory)
 _READ_CHUNK = 256
@@ -89,18 +89,30 @@ _READ_CHUNK = 256
 _FULL_CAPTURE = 1 << 22
 
 
-def auto_scale_ema(running: float, value: float, m: int, momentum: float) -> float:
-    """Running estimate of the chopped compounds' ``auto_scale`` statistics (spec 3.7).
+def auto_scale_emas(
+    running: float, values: Sequence[float], m: int, momentum: float
+) -> list[float]:
+    """Running estimate of the chopped compounds' ``auto_scale`` statistics (spec 3.7) after
+    each of ``values`` in turn.
 
     The first positive value initialises it; zeros are skipped; otherwise
     ``(1 - tau) running + tau value`` with ``tau = (1 - momentum) / m``.
     """
-    if running <= 0.0:
-        return value
-    if value <= 0.0:
-        return running
     tau = (1.0 - momentum) / m
-    return (1.0 - tau) * running + tau * value
+    keep = 1.0 - tau
+    out = [0.0] * len(values)
+    for k, value in enumerate(values):
+        if running <= 0.0:
+            running = value
+        elif value > 0.0:
+            running = keep * running + tau * value
+        out[k] = running
+    return out
+
+
+def auto_scale_ema(running: float, value: float, m: int, momentum: float) -> float:
+    """One step of :func:`auto_scale_emas`."""
+    return auto_scale_emas(running, [value], m, momentum)[0]
 
 
 @register_tile(ChoppedTransferCompound)
@@ -150,6 +162,18 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         self.d_sparsity = 0.0
         self.transfer_counter = 0
         self.count_lr = 1.0
+        # constants of the config (frozen in a built tile; a new config rebuilds the tile)
+        cfg = self.rpu_config.device
+        self._bg = self._threshold_unit()
+        self._correct_magnitudes = bool(cfg.correct_gradient_magnitudes)
+        self._no_buffer = bool(cfg.no_buffer)
+        self._buffer_rule = self._buffer_rule_values()
+        self._eye_cache: Tensor | None = None
+
+    def _buffer_rule_values(self) -> tuple[int, float, bool]:
+        """``(max_steps, momentum, forget_buffer)`` of :func:`buffer_step` for this tile."""
+        cfg = self.rpu_config.device
+        return int(cfg.transfer_update.desired_bl), float(cfg.momentum), bool(cfg.forget_buffer)
 
     def _extra_buffers(self, zeros: Tensor) -> dict[str, Tensor]:
         dev = self.device
@@ -252,15 +276,16 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         values = self._read_slices(0, [i])  # [1, t_out], raw
         c_in = -1.0 if bool(self.in_chopper[i]) else 1.0
         c_out = chopper_signs(self.out_chopper, self.dtype).unsqueeze(0)
-        steps = self.transfer_round(Reads([i], values, [c_in], c_out, [counter]), lr)
-        self.write_slow([i], steps)
+        steps = self.transfer_round(Reads(i, values, c_in * c_out, [counter]), lr)
+        self.write_slow(i, steps)
         flip = self.in_chopper_flips([counter])
-        self.note_in_flips([i], flip)
+        self.note_in_flips(i, flip)
         if flip[0]:
             self.in_chopper[i] = ~self.in_chopper[i]
         if i == self.t_in - 1:
-            flips = self.out_chopper_flips(1)[0]
-            self.out_chopper.copy_(self.out_chopper ^ flips)
+            flips = self.out_chopper_flips(1)
+            if flips is not None:
+                self.out_chopper.copy_(self.out_chopper ^ flips[0])
             self.transfer_counter += 1
 
     # ------------------------------------------------------------------ batched-transfer
@@ -283,27 +308,19 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         scale_fast = bool(cfg.scale_fast_lr)
         if up.d_sparsity:
             nonzero = (d != 0).to(torch.float64).mean(dim=1).tolist()
-            sparsity = self.d_sparsity
-            for value in nonzero:
-                sparsity = auto_scale_ema(sparsity, value, m, cfg.auto_momentum)
-            self.d_sparsity = sparsity
+            self.d_sparsity = auto_scale_emas(self.d_sparsity, nonzero, m, cfg.auto_momentum)[-1]
         if not (cfg.auto_scale and fast_lr > 0):
             self.count_lr = pulse_count_lr(fast_lr, lr, scale_fast)
             return [self.count_lr] * m
         base = fast_lr * float(up.desired_bl) * self.fast.granularity
-        x_max = x.abs().amax(dim=1).tolist()
-        d_max = d.abs().amax(dim=1).tolist()
-        lrs = []
         momentum = float(cfg.auto_momentum)
-        # plain floats in the loop (module attribute writes are slow: one per vector adds up
-        # for convolutions with thousands of patches)
-        m_x, m_d = float(self.m_x), float(self.m_d)
-        for xm, dm in zip(x_max, d_max):  # CPU statistics: per vector, current one included
-            m_x = auto_scale_ema(m_x, xm, m, momentum)
-            m_d = auto_scale_ema(m_d, dm, m, momentum)
-            rate = base / (m_x * m_d) if m_x > 0 and m_d > 0 else base
-            lrs.append(rate * lr if scale_fast else rate)
-        self.m_x, self.m_d = m_x, m_d
+        # CPU statistics: per vector, the current one included
+        m_x = auto_scale_emas(float(self.m_x), x.abs().amax(dim=1).tolist(), m, momentum)
+        m_d = auto_scale_emas(float(self.m_d), d.abs().amax(dim=1).tolist(), m, momentum)
+        lrs = [base / (a * b) if a > 0 and b > 0 else base for a, b in zip(m_x, m_d)]
+        if scale_fast:
+            lrs = [rate * lr for rate in lrs]
+        self.m_x, self.m_d = m_x[-1], m_d[-1]
         self.count_lr = lrs[-1]
         return lrs
 
@@ -323,13 +340,17 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         (``counters``: the pass counter at each read); random decisions drawn at once."""
         return self.chopper_rule().flips(counters, self._uniforms)
 
-    def note_in_flips(self, cols: Sequence[int], flips: Sequence[bool]) -> None:
-        """Hook after the in-chopper decisions of reads of distinct columns ``cols`` (AGAD
-        remembers them); the chopper bits themselves are flipped by the caller."""
+    def note_in_flips(self, first: int, flips: Sequence[bool]) -> None:
+        """Hook after the in-chopper decisions of reads of the distinct columns ``first,
+        first + 1, ...`` (cyclic; AGAD remembers them); the chopper bits themselves are
+        flipped by the caller."""
 
-    def out_chopper_flips(self, n_passes: int) -> Tensor:
-        """Output chopper flips at the end of ``n_passes`` complete passes ``[n, t_out]``."""
+    def out_chopper_flips(self, n_passes: int) -> Tensor | None:
+        """Output chopper flips at the end of ``n_passes`` complete passes ``[n, t_out]``
+        (None when no output chopper can flip: ``out_chop_prob <= 0``, nothing drawn)."""
         p = float(self.rpu_config.device.out_chop_prob)
+        if p <= 0:
+            return None
         return out_chopper_flips(n_passes, self.t_out, p, self.generator, self.device)
 
     def reads_see_all_columns(self) -> bool:
@@ -387,53 +408,92 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
     def _read_captured_columns(self, captured: Tensor) -> Tensor:
         """The transfer reads of captured columns ``[r, t_out]``: one-hot analog MVMs, in
         chunks (an identity of all reads at once would cost ``r**2`` memory)."""
+        eye = self._read_identity(min(captured.shape[0], _READ_CHUNK))
         chunks = []
         for r0 in range(0, captured.shape[0], _READ_CHUNK):
             block = captured[r0 : r0 + _READ_CHUNK]  # [r, out]
-            eye = torch.eye(block.shape[0], device=self.device, dtype=self.dtype)
+            n = block.shape[0]
             chunks.append(
-                stateful_mvm(block.T, eye, self.transfer_io, self.transfer_io_state, self.generator)
+                stateful_mvm(
+                    block.T, eye[:n, :n], self.transfer_io, self.transfer_io_state, self.generator
+                )
             )
         return torch.cat(chunks) if len(chunks) > 1 else chunks[0]
+
+    def _read_identity(self, n: int) -> Tensor:
+        """An identity of at least ``n`` rows on the tile's device and dtype, kept between
+        calls (at most ``_READ_CHUNK`` square)."""
+        eye = self._eye_cache
+        if eye is None or eye.shape[0] < n or eye.device != self.device or eye.dtype != self.dtype:
+            eye = torch.eye(n, device=self.device, dtype=self.dtype)
+            self._eye_cache = eye
+        return eye
+
+    def _cyclic(self, h: Tensor, first: int, n: int) -> Tensor:
+        """Entries of the transfer columns (rows) ``first, first + 1, ...`` (modulo ``t_in``)
+        of an ``[out, in]`` tensor as ``[n, t_out]``: a view unless the range wraps."""
+        stop = first + n
+        if self.transfer_columns:
+            if stop <= self.t_in:
+                return h[:, first:stop].T
+            return torch.cat([h[:, first:].T, h[:, : stop - self.t_in].T])
+        if stop <= self.t_in:
+            return h[first:stop]
+        return torch.cat([h[first:], h[: stop - self.t_in]])
+
+    def _store_cyclic(self, h: Tensor, first: int, values: Tensor) -> None:
+        """Inverse of :meth:`_cyclic`: write ``values`` ``[n, t_out]`` to those entries."""
+        stop = first + values.shape[0]
+        cut = min(stop, self.t_in) - first
+        if self.transfer_columns:
+            h[:, first : first + cut].copy_(values[:cut].T)
+            if cut < values.shape[0]:
+                h[:, : stop - self.t_in].copy_(values[cut:].T)
+            return
+        h[first : first + cut].copy_(values[:cut])
+        if cut < values.shape[0]:
+            h[: stop - self.t_in].copy_(values[cut:])
 
     def transfer_round(self, reads: Reads, lr: float) -> Tensor:
         """The buffer step of ``reads`` (of distinct columns, spec 3.7): updates the buffer and
         returns the steps to write on ``C`` ``[n, t_out]`` (zero rows: no write)."""
-        cols = reads.cols
         s = self._buffer_scale(lr)
-        if self.rpu_config.device.no_buffer:
-            h_prev = torch.zeros_like(reads.values)
+        values, buffer = reads.values, self.buffer
+        if self._no_buffer:
+            h = reads.demodulated(values, s)
         else:
-            h_prev = self._slices(self.buffer, cols)
-        n_steps, h = self._buffer_step(h_prev + reads.demodulated(reads.values, [s] * len(cols)))
-        self._store_slices(self.buffer, cols, h)
+            h = self._cyclic(buffer, reads.first, values.shape[0]) + reads.demodulated(values, s)
+        n_steps, h = self._buffer_step(h)
+        self._store_cyclic(buffer, reads.first, h)
         return n_steps
 
-    def write_slow(self, cols: Sequence[int], steps: Tensor) -> None:
+    def write_slow(self, first: int, steps: Tensor) -> None:
         """``C[:, i_r] += step g(C) n_r`` for the reads ``r`` with a step, one pulsed update
-        (``transfer_update``) in read order."""
-        chosen = (steps != 0).any(dim=1).nonzero().squeeze(1)
-        if chosen.numel() == 0:
+        (``transfer_update``) in read order; read ``r`` is of column ``(first + r) % t_in``."""
+        chosen = steps.any(dim=1).nonzero().squeeze(1)
+        n_chosen = chosen.numel()
+        if n_chosen == 0:
             return
+        cols = chosen + first
+        if first + steps.shape[0] > self.t_in:
+            cols = cols.remainder_(self.t_in)
+        if n_chosen < steps.shape[0]:
+            steps = steps.index_select(0, chosen)
         cfg = self.rpu_config.device
         g_c = self.slow.granularity
-        picked = [cols[r] for r in chosen.tolist()]
-        self._write_slices(1, picked, steps[chosen], float(cfg.step) * g_c, cfg.transfer_update,
-                           g_c)
+        self._write_slices(1, cols, steps, float(cfg.step) * g_c, cfg.transfer_update, g_c)
 
     # ------------------------------------------------------------------ transfer rules
     def _buffer_step(self, h: Tensor) -> tuple[Tensor, Tensor]:
-        cfg = self.rpu_config.device
-        bl = int(cfg.transfer_update.desired_bl)
-        return buffer_step(h, 1.0, bl, float(cfg.momentum), bool(cfg.forget_buffer))
+        return buffer_step(h, 1.0, *self._buffer_rule)
 
     def _uniforms(self, n: int) -> list[float]:
         """``n`` U[0, 1) draws from the runtime generator (the stream of ``n`` single draws)."""
         gen = self.generator
         return torch.rand(n, generator=gen, device=gen.device, dtype=torch.float64).tolist()
 
-    def _buffer_scale(self, lr: float) -> float:
-        """``s``: the factor from a read value to buffer units (spec 3.7)."""
+    def _threshold_unit(self) -> float:
+        """``bg``: the buffer threshold in weight units (spec 3.7); constant for a tile."""
         cfg = self.rpu_config.device
         g_a, g_c = self.fast.granularity, self.slow.granularity
         bg = float(cfg.buffer_granularity) if cfg.buffer_granularity > 0 else 1.0
@@ -442,11 +502,16 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
             bg *= g_a * float(cfg.auto_granularity) / (self.t_in * every)
         else:
             bg *= g_a
-        lr_t = self._transfer_lr(0, 1, lr)
         if cfg.correct_gradient_magnitudes:
             bg *= g_c / g_a
-            return abs(lr_t) / self.count_lr / bg
-        return abs(lr_t) / bg
+        return bg
+
+    def _buffer_scale(self, lr: float) -> float:
+        """``s``: the factor from a read value to buffer units (spec 3.7)."""
+        lr_t = self._transfer_lr(0, 1, lr)
+        if self._correct_magnitudes:
+            return abs(lr_t) / self.count_lr / self._bg
+        return abs(lr_t) / self._bg
 
     # ------------------------------------------------------------------ hidden parameters
     def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:

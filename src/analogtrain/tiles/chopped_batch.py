@@ -21,7 +21,8 @@ process can be arranged as (aihwkit's CUDA engine does the same):
    asymmetry), the update records all of ``A`` at each read instead (in segments that
    bound the memory) and each read is its own MVM of ``e_{i_r}`` on that copy;
 3. the buffer / threshold / reference logic of all reads, vectorised over reads of distinct
-   columns (rounds of at most ``in_size`` consecutive reads, in order);
+   columns (rounds of consecutive reads that end at the last column, in order, so that each
+   round works on one slice of the tile's buffers);
 4. one pulsed update of ``C`` with the one-hot rows ``e_{i_r}`` and ``-n_r`` of the reads
    that write, in read order.
 
@@ -63,24 +64,42 @@ __all__ = [
 #: the values of a chopped tile's ``update_process``
 UPDATE_PROCESSES = ("auto", "batched", "per_vector")
 
+#: input-chopper flips per call up to which the chopped inputs are corrected flip by flip
+#: (one in-place sign change each) instead of through the table of every chopper state
+_FEW_FLIPS = 8
+
 
 @dataclass(frozen=True)
 class Reads:
-    """Transfer reads of distinct columns, in read order: the read columns ``cols``, the raw
-    values ``[n, t_out]``, the input chopper sign of each read column ``c_in``, the output
-    signs at each read ``c_out [n, t_out]`` and the pass counter at each read."""
+    """Transfer reads of distinct columns, in read order.
 
-    cols: Sequence[int]
+    The columns are the cyclic range ``first, first + 1, ...`` (modulo the tile's ``t_in``);
+    ``values`` are the raw reads ``[n, t_out]``; ``signs`` the demodulation signs of each read,
+    ``c_in`` of the read column times ``c_out`` at the read, broadcastable to ``values``
+    (None: all +1); ``counters`` the pass counter at each read.
+    """
+
+    first: int
     values: Tensor
-    c_in: Sequence[float]
-    c_out: Tensor
+    signs: Tensor | None
     counters: Sequence[int]
 
-    def demodulated(self, values: Tensor, scales: Sequence[float]) -> Tensor:
-        """``c_in[r] scales[r] c_out[r] * values[r]`` for each read ``r``."""
-        coef = [c * s for c, s in zip(self.c_in, scales)]
-        coef_t = torch.tensor(coef, dtype=values.dtype, device=values.device).unsqueeze(1)
-        return coef_t * self.c_out * values
+    @property
+    def count(self) -> int:
+        """Number of reads."""
+        return int(self.values.shape[0])
+
+    def demodulated(self, values: Tensor, scales: float | Sequence[float]) -> Tensor:
+        """``scales[r] c_in[r] c_out[r] * values[r]`` for each read ``r`` (``scales``: one
+        factor for all reads, or one per read)."""
+        if isinstance(scales, (int, float)):
+            factor: float | Tensor = float(scales)
+        else:
+            factor = torch.tensor(list(scales), dtype=values.dtype, device=values.device)
+            factor = factor.unsqueeze(1)
+        if self.signs is None:
+            return values * factor
+        return (self.signs * factor) * values
 
 
 class BatchedTransferTile(Protocol):
@@ -111,9 +130,9 @@ class BatchedTransferTile(Protocol):
 
     def in_chopper_flips(self, counters: Sequence[int]) -> list[bool]: ...
 
-    def note_in_flips(self, cols: Sequence[int], flips: Sequence[bool]) -> None: ...
+    def note_in_flips(self, first: int, flips: Sequence[bool]) -> None: ...
 
-    def out_chopper_flips(self, n_passes: int) -> Tensor: ...
+    def out_chopper_flips(self, n_passes: int) -> Tensor | None: ...
 
     def fast_update_reads(
         self, x: Tensor, d: Tensor, rate: float | Tensor, after: Sequence[int], cols: Sequence[int]
@@ -121,7 +140,7 @@ class BatchedTransferTile(Protocol):
 
     def transfer_round(self, reads: Reads, lr: float) -> Tensor: ...
 
-    def write_slow(self, cols: Sequence[int], steps: Tensor) -> None: ...
+    def write_slow(self, first: int, steps: Tensor) -> None: ...
 
 
 def batched_path_reason(tile: BatchedTransferTile) -> str | None:
@@ -133,8 +152,9 @@ def batched_path_reason(tile: BatchedTransferTile) -> str | None:
     """
     if tile.update_process == "per_vector":
         return "update_process='per_vector'"
-    if get_backend() != "auto":
-        return f"backend {get_backend()!r}"
+    backend = get_backend()
+    if backend != "auto":
+        return f"backend {backend!r}"
     if not tile.transfer_columns:
         return "transfer_columns=False"
     if tile.n_reads != 1:
@@ -163,6 +183,90 @@ def chopper_states(initial: Tensor, flips: Tensor) -> Tensor:
     return table[torch.searchsorted(rows, before)]  # number of flip rows before each row
 
 
+@dataclass
+class _Schedule:
+    """The reads of one call: after which vector each happens (``after``), the first column
+    ``start`` (read ``r`` reads column ``(start + r) % t_in``) and the call's size ``m``."""
+
+    after: list[int]
+    start: int
+    t_in: int
+    m: int
+    _phase: Tensor | None = None
+
+    @property
+    def n_reads(self) -> int:
+        return len(self.after)
+
+    def col(self, r: int) -> int:
+        return (self.start + r) % self.t_in
+
+    def phase(self, device: torch.device) -> Tensor:
+        """For each vector, the number of reads before it ``[m]`` (long)."""
+        if self._phase is None:
+            after = torch.tensor(self.after, dtype=torch.long, device=device)
+            self._phase = torch.searchsorted(after, torch.arange(self.m, device=device))
+        return self._phase
+
+
+def _in_side(
+    tile: BatchedTransferTile, x: Tensor, sched: _Schedule, flips: list[bool]
+) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    """The chopped inputs ``x_eff``, the input sign of the read column at each read ``[R]``
+    (None: all +1) and the input signs after the call (None: unchanged)."""
+    bits = tile.in_chopper
+    flipped = [r for r, f in enumerate(flips) if f]
+    if not flipped:
+        if not bool(bits.any()):
+            return x, None, None
+        signs = chopper_signs(bits, tile.dtype)
+        rows = -(-(sched.start + sched.n_reads) // sched.t_in)
+        per_read = signs.repeat(rows)[sched.start : sched.start + sched.n_reads]
+        return x * signs, per_read, None
+    signs = chopper_signs(bits, tile.dtype)
+    t_in, start, n_reads = sched.t_in, sched.start, sched.n_reads
+    # Read r sits in cell start + r of a grid of rows of t_in columns; the reads of one column
+    # are one grid column, so its signs are a cumulative product down the grid.
+    rows = -(-(start + n_reads) // t_in)
+    factor = torch.ones(rows * t_in, dtype=tile.dtype, device=tile.device)
+    factor[torch.tensor([start + r for r in flipped], device=tile.device)] = -1.0
+    after_row = factor.view(rows, t_in).cumprod(0)
+    before_row = torch.cat([torch.ones_like(after_row[:1]), after_row[:-1]])
+    per_read = (before_row * signs).view(-1)[start : start + n_reads]
+    final = after_row[-1] * signs
+    if len(flipped) <= _FEW_FLIPS:
+        x_eff = x * signs
+        for r in flipped:  # the inputs after a flip see the column's other sign
+            b = sched.after[r] + 1
+            if b < sched.m:
+                x_eff[b:, sched.col(r)].neg_()
+        return x_eff, per_read, final
+    table = torch.zeros((n_reads, t_in), dtype=torch.bool, device=tile.device)
+    table[flipped, [(start + r) % t_in for r in flipped]] = True
+    states = chopper_states(signs, table)
+    return x * states[sched.phase(tile.device)], per_read, final
+
+
+def _out_side(
+    tile: BatchedTransferTile, d: Tensor, sched: _Schedule, flips: Tensor | None
+) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    """The chopped errors ``d_eff``, the output signs at each read (``[R, t_out]`` or
+    ``[1, t_out]``; None: all +1) and the output signs after the call (None: unchanged).
+    ``flips`` are the flips at the end of each complete pass of the call."""
+    bits = tile.out_chopper
+    if flips is not None and bool(flips.any()):
+        signs = chopper_signs(bits, tile.dtype)
+        table = torch.zeros((sched.n_reads, tile.t_out), dtype=torch.bool, device=tile.device)
+        ends = range(sched.t_in - 1 - sched.start, sched.n_reads, sched.t_in)
+        table[list(ends)] = flips
+        states = chopper_states(signs, table)
+        return d * states[sched.phase(tile.device)], states[:-1], states[-1]
+    if not bool(bits.any()):
+        return d, None, None
+    signs = chopper_signs(bits, tile.dtype)
+    return d * signs, signs.unsqueeze(0).expand(sched.n_reads, -1), None
+
+
 def batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) -> None:
     """One update call of ``m`` vectors of a chopped compound ``tile`` (see module docstring).
 
@@ -174,60 +278,53 @@ def batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) -
 
 def _batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) -> None:
     m = x.shape[0]
-    t_in, t_out = tile.t_in, tile.t_out
-    after = firing_offsets(tile.update_count, m, tile.read_period(m))
-    n_reads = len(after)
-    start = tile.slice_index[0]
-    cols = [(start + r) % t_in for r in range(n_reads)]
-    counters = []
-    count = tile.transfer_counter
-    for i in cols:
-        counters.append(count)
-        if i == t_in - 1:
-            count += 1
+    t_in = tile.t_in
+    sched = _Schedule(firing_offsets(tile.update_count, m, tile.read_period(m)),
+                      tile.slice_index[0], t_in, m)  # fmt: skip
+    n_reads, start = sched.n_reads, sched.start
+    count0 = tile.transfer_counter
+    counters = [count0 + (start + r) // t_in for r in range(n_reads)]
+    n_passes = (start + n_reads) // t_in  # passes completed in this call
 
-    # 1. chopper flips of the whole call and the signs of every vector
+    # 1. chopper flips of the whole call (drawn up front) and the signs of every vector
     in_flips = tile.in_chopper_flips(counters)
-    flips_in = torch.zeros((n_reads, t_in), dtype=torch.bool, device=tile.device)
-    if any(in_flips):
-        rows = [r for r, f in enumerate(in_flips) if f]
-        flips_in[rows, [cols[r] for r in rows]] = True
-    flips_out = torch.zeros((n_reads, t_out), dtype=torch.bool, device=tile.device)
-    ends = [r for r, i in enumerate(cols) if i == t_in - 1]
-    if ends:
-        flips_out[ends] = tile.out_chopper_flips(len(ends))
-    c_in = chopper_states(chopper_signs(tile.in_chopper, tile.dtype), flips_in)
-    c_out = chopper_states(chopper_signs(tile.out_chopper, tile.dtype), flips_out)
-    if n_reads and (bool(flips_in.any()) or bool(flips_out.any())):
-        after_t = torch.tensor(after, dtype=torch.long, device=tile.device)
-        phase = torch.searchsorted(after_t, torch.arange(m, device=tile.device))
-        x_eff, d_eff = x * c_in[phase], d * c_out[phase]
-    else:
-        x_eff, d_eff = x * c_in[0], d * c_out[0]
+    out_flips = tile.out_chopper_flips(n_passes) if n_passes else None
+    x_eff, read_in, final_in = _in_side(tile, x, sched, in_flips)
+    d_eff, read_out, final_out = _out_side(tile, d, sched, out_flips)
 
     # 2. the fast update with the reads taken at the firing vectors
     lrs = tile.pulse_count_rates(x, d, lr)
     rate: float | Tensor = lrs[0]
     if any(v != rate for v in lrs):
         rate = torch.tensor(lrs, dtype=torch.float64, device=tile.device)
-    values = tile.fast_update_reads(x_eff, d_eff, rate, after, cols)
+    cols = [(start + r) % t_in for r in range(n_reads)]
+    values = tile.fast_update_reads(x_eff, d_eff, rate, sched.after, cols)
     tile.update_count += m
     tile.slice_index[0] = (start + n_reads) % t_in
-    tile.transfer_counter = count
-    tile.in_chopper.copy_(c_in[-1] < 0)
-    tile.out_chopper.copy_(c_out[-1] < 0)
+    tile.transfer_counter = count0 + n_passes
+    if final_in is not None:
+        tile.in_chopper.copy_(final_in < 0)
+    if final_out is not None:
+        tile.out_chopper.copy_(final_out < 0)
     if n_reads == 0:
         return
 
     # 3. buffers in rounds of distinct columns
-    col_t = torch.tensor(cols, dtype=torch.long, device=tile.device)
-    read_in = c_in[torch.arange(n_reads, device=tile.device), col_t].tolist()
+    if read_in is None:
+        signs = read_out
+    elif read_out is None:
+        signs = read_in.unsqueeze(1)
+    else:
+        signs = read_in.unsqueeze(1) * read_out
     steps = []
-    for r0 in range(0, n_reads, t_in):
-        r1 = min(r0 + t_in, n_reads)
-        reads = Reads(cols[r0:r1], values[r0:r1], read_in[r0:r1], c_out[r0:r1], counters[r0:r1])
-        steps.append(tile.transfer_round(reads, lr))
-        tile.note_in_flips(cols[r0:r1], in_flips[r0:r1])
+    r0 = 0
+    while r0 < n_reads:  # rounds end at the last column: each is one slice of the buffers
+        first = (start + r0) % t_in
+        r1 = min(r0 + t_in - first, n_reads)
+        part = signs[r0:r1] if signs is not None else None
+        steps.append(tile.transfer_round(Reads(first, values[r0:r1], part, counters[r0:r1]), lr))
+        tile.note_in_flips(first, in_flips[r0:r1])
+        r0 = r1
 
     # 4. one pulsed write of the slow device
-    tile.write_slow(cols, torch.cat(steps))
+    tile.write_slow(start, steps[0] if len(steps) == 1 else torch.cat(steps))

@@ -209,11 +209,13 @@ class CompoundTile(AnalogTileBase):
         )
         return read_io, TensorState(state)
 
-    def _one_hot(self, indices: Sequence[int], size: int) -> Tensor:
-        """Rows ``e_i`` of the identity for each index, ``[len(indices), size]``."""
-        eye = torch.zeros(len(indices), size, device=self.device, dtype=self.dtype)
-        eye[torch.arange(len(indices)), torch.tensor(list(indices), dtype=torch.long)] = 1.0
-        return eye
+    def _one_hot(self, indices: Sequence[int] | Tensor, size: int) -> Tensor:
+        """Rows ``e_i`` of the identity for each index (a sequence or a long tensor on the
+        tile's device), ``[len(indices), size]``."""
+        if not isinstance(indices, Tensor):
+            indices = torch.tensor(list(indices), dtype=torch.long, device=self.device)
+        eye = torch.zeros(indices.shape[0], size, device=self.device, dtype=self.dtype)
+        return eye.scatter_(1, indices.unsqueeze(1), 1.0)
 
     def _uniform(self) -> float:
         """One U[0, 1) draw from the runtime generator."""

@@ -62,6 +62,11 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
         buffers["switched"] = torch.zeros(self.t_in, dtype=torch.bool, device=self.device)
         return buffers
 
+    def _build_transfer_state(self) -> None:
+        super()._build_transfer_state()
+        cfg = self.rpu_config.device
+        self._buffer_cap = float(cfg.transfer_update.desired_bl) * float(cfg.buffer_cap)
+
     @property
     def running_mean(self) -> Tensor:
         """``P``: running mean of the reads of ``A`` ``[out, in]``, no copy."""
@@ -91,41 +96,46 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
         p = float(cfg.in_chop_prob)
         return ChopperRule(self.phase_length, p if cfg.in_chop_random and p > 0 else 0.0)
 
-    def note_in_flips(self, cols: Sequence[int], flips: Sequence[bool]) -> None:
-        idx = torch.tensor(list(cols), dtype=torch.long, device=self.device)
-        self.switched[idx] = torch.tensor(list(flips), dtype=torch.bool, device=self.device)
+    def note_in_flips(self, first: int, flips: Sequence[bool]) -> None:
+        values = torch.tensor(list(flips), dtype=torch.bool, device=self.device)
+        self._store_cyclic(self._switched_2d(), first, values.unsqueeze(1))
 
     def _buffer_step(self, h: Tensor) -> tuple[Tensor, Tensor]:
-        cfg = self.rpu_config.device
-        bl = int(cfg.transfer_update.desired_bl)
-        cap = float(bl) * float(cfg.buffer_cap)
-        return buffer_step(h, 1.0, bl, float(cfg.momentum), bool(cfg.forget_buffer), cap=cap)
+        bl, momentum, forget = self._buffer_rule
+        return buffer_step(h, 1.0, bl, momentum, forget, cap=self._buffer_cap)
 
     def transfer_round(self, reads: Reads, lr: float) -> Tensor:
         """The AGAD step of reads of distinct columns (see the module docstring): the
         reference taken at a chopper switch, the buffer step on ``v - P_ref``, the running
         mean, and no writes during the warm-up of ``N + 1`` passes."""
         cfg = self.rpu_config.device
-        dev = self.device
-        cols, values, counters = reads.cols, reads.values, reads.counters
+        first, n, values, counters = reads.first, reads.count, reads.values, reads.counters
         n_phase = self.phase_length
         beta = min(float(cfg.tail_weightening) / n_phase, 1.0)
         s = self._buffer_scale(lr)
-        scales = [s] * len(cols)
+        scales: float | list[float] = s
         if cfg.experimental_correct_accumulation:
             g_a = self.fast.granularity
             scales = [s / min(count % n_phase + 1, 1.0 / g_a) for count in counters]
-        idx = torch.tensor(list(cols), dtype=torch.long, device=dev)
-        switched = self.switched[idx].unsqueeze(1)
-        mean = self._slices(self.running_mean, cols)
-        reference = torch.where(switched, mean, self._slices(self.past_mean, cols))
-        self._store_slices(self.past_mean, cols, reference)
-        h = self._slices(self.buffer, cols) + reads.demodulated(values - reference, scales)
+        switched = self._cyclic(self._switched_2d(), first, n)  # [n, 1]
+        mean = self._cyclic(self.running_mean, first, n)
+        reference = torch.where(switched, mean, self._cyclic(self.past_mean, first, n))
+        self._store_cyclic(self.past_mean, first, reference)
+        h = self._cyclic(self.buffer, first, n) + reads.demodulated(values - reference, scales)
         n_steps, h = self._buffer_step(h)
-        self._store_slices(self.buffer, cols, h)
-        self._store_slices(self.running_mean, cols, (1.0 - beta) * mean + beta * values)
-        write = torch.tensor([count > n_phase for count in counters], dtype=torch.bool, device=dev)
+        self._store_cyclic(self.buffer, first, h)
+        self._store_cyclic(self.running_mean, first, (1.0 - beta) * mean + beta * values)
+        if counters[0] > n_phase:  # counters never decrease: every read writes
+            return n_steps
+        if counters[-1] <= n_phase:
+            return torch.zeros_like(n_steps)
+        write = torch.tensor([count > n_phase for count in counters], dtype=torch.bool,
+                             device=self.device)  # fmt: skip
         return torch.where(write.unsqueeze(1), n_steps, torch.zeros_like(n_steps))
+
+    def _switched_2d(self) -> Tensor:
+        """``switched`` as a one-line ``[out, in]``-shaped view (``[1, t_in]`` for columns)."""
+        return self.switched.unsqueeze(0 if self.transfer_columns else 1)
 
     # ------------------------------------------------------------------ hidden parameters
     def get_hidden_parameters(self) -> OrderedDict[str, Tensor]:

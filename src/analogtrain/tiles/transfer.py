@@ -221,7 +221,7 @@ class TransferCompoundTile(CompoundTile):
     def _write_slices(
         self,
         k_to: int,
-        indices: Sequence[int],
+        indices: Sequence[int] | Tensor,
         values: Tensor,
         lr: float,
         up: Any,

@@ -74,12 +74,12 @@ def buffer_step(
     clamped to ``[-cap, cap]`` if ``cap > 0`` (AGAD's ``buffer_cap``). ``momentum`` is a
     probability (the config rules reject other values).
     """
-    q = h / unit
+    q = h / unit if unit != 1.0 else h
     crossed = q.abs() >= 1.0
-    n_steps = torch.where(
-        crossed, torch.clamp(torch.trunc(q), -max_steps, max_steps), torch.zeros_like(h)
-    )
+    n_steps = torch.where(crossed, torch.clamp(torch.trunc(q), -max_steps, max_steps), 0.0)
     if forget_buffer:
+        if momentum == 0.0:  # the crossed entries restart from zero
+            return n_steps, torch.where(crossed, 0.0, h)
         kept = momentum * h
     else:
         kept = h - (1.0 - momentum) * n_steps * unit
