@@ -100,6 +100,16 @@ def state(tile) -> dict[str, object]:
     return out
 
 
+def assert_same_state(a: dict, b: dict) -> None:
+    """The two tiles' states have the same entries, each bit-for-bit equal."""
+    assert list(a) == list(b)
+    for key in a:
+        if isinstance(a[key], torch.Tensor):
+            assert torch.equal(a[key], b[key]), key
+        else:
+            assert a[key] == b[key], key
+
+
 @pytest.mark.parametrize("name", ["ttv2", "ttv2-gamma", "c-ttv2", "agad"])
 def test_batched_equals_per_vector_bit_for_bit(name: str) -> None:
     # 3 outputs, 4 inputs; calls of 10 and 7 rows (> in_size: several rounds per call)
@@ -116,12 +126,7 @@ def test_batched_equals_per_vector_bit_for_bit(name: str) -> None:
     drive(batched, sizes)
     drive(reference, sizes)
     a, b = state(batched), state(reference)
-    assert list(a) == list(b)
-    for key in a:
-        if isinstance(a[key], torch.Tensor):
-            assert torch.equal(a[key], b[key]), key
-        else:
-            assert a[key] == b[key], key
+    assert_same_state(a, b)
     # the scenario is not trivial: both devices moved, the buffer holds values
     assert a["hidden_weights_0"].abs().sum() > 0
     assert a["hidden_weights_1"].abs().sum() > 0
@@ -156,11 +161,7 @@ def test_batched_with_many_flips_per_call_equals_per_vector_bit_for_bit(name: st
     reference.update_process = "per_vector"
     drive(reference, sizes)
     a, b = state(batched), state(reference)
-    for key in a:
-        if isinstance(a[key], torch.Tensor):
-            assert torch.equal(a[key], b[key]), key
-        else:
-            assert a[key] == b[key], key
+    assert_same_state(a, b)
     assert a["hidden_weights_1"].abs().sum() > 0
 
 
@@ -255,11 +256,7 @@ def test_noisy_reads_batched_equal_per_vector_bit_for_bit(name: str) -> None:
     drive(batched, sizes)
     drive(reference, sizes)
     a, b = state(batched), state(reference)
-    for key in a:
-        if isinstance(a[key], torch.Tensor):
-            assert torch.equal(a[key], b[key]), key
-        else:
-            assert a[key] == b[key], key
+    assert_same_state(a, b)
     assert a["hidden_weights_1"].abs().sum() > 0 and batched.buffer.abs().sum() > 0
     # the noise did enter the reads: without it the buffer ends elsewhere
     quiet_tile = make(deterministic_config(name), 3, 4)

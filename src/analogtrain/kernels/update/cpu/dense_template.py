@@ -14,6 +14,7 @@ the ``[m, out, in]`` count tensor of the torch path is never built.
 import numba
 import numpy as np
 
+from analogtrain.kernels.update.cpu.numba_kernels import serial_and_parallel
 from analogtrain.kernels.update.cpu.rng import pulse_stream, standard_normal
 
 
@@ -110,8 +111,7 @@ def dense_row(  # type: ignore[no-untyped-def]
             w_a[i, j] = w_p[i, j]
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def apply_dense(  # type: ignore[no-untyped-def]
+def _apply_dense(  # type: ignore[no-untyped-def]
     w_p,
     w_a,
     u_d,
@@ -135,7 +135,9 @@ def apply_dense(  # type: ignore[no-untyped-def]
     read_col,
     captured,
 ):
-    """The deterministic update of every row (:func:`dense_row`), rows in parallel."""
+    """The deterministic update of every row (:func:`dense_row`): rows in parallel in
+    ``apply_dense``, on the calling thread in ``apply_dense_serial`` (small calls); the result
+    does not depend on which runs."""
     for i in numba.prange(w_p.shape[0]):
         dense_row(
             i, w_p, w_a, u_d, u_x, sign_d, sign_x, samples, m, b_max, b_min, cells, tables,
@@ -144,36 +146,4 @@ def apply_dense(  # type: ignore[no-untyped-def]
         )  # fmt: skip
 
 
-@numba.njit(cache=True, error_model="numpy")
-def apply_dense_serial(  # type: ignore[no-untyped-def]
-    w_p,
-    w_a,
-    u_d,
-    u_x,
-    sign_d,
-    sign_x,
-    samples,
-    m,
-    b_max,
-    b_min,
-    cells,
-    tables,
-    scalars,
-    sigma,
-    ref,
-    has_ref,
-    c2c_key,
-    wn_sigma,
-    wn_key,
-    read_after,
-    read_col,
-    captured,
-):
-    """:func:`apply_dense` on the calling thread only (small calls: no worker wake-ups, no
-    thread-count change). The result does not depend on which of the two runs."""
-    for i in range(w_p.shape[0]):
-        dense_row(
-            i, w_p, w_a, u_d, u_x, sign_d, sign_x, samples, m, b_max, b_min, cells, tables,
-            scalars, sigma, ref, has_ref, c2c_key, wn_sigma, wn_key, read_after, read_col,
-            captured,
-        )  # fmt: skip
+apply_dense_serial, apply_dense = serial_and_parallel(_apply_dense)

@@ -24,25 +24,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from analogtrain.kernels.update.cpu.seeds import SERIAL_WORK, draw_seed, stream_keys
 from analogtrain.kernels.update.pulses import dense_factors, update_scales
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import UpdateParameters
 
 __all__ = ["dense_pulsed_update"]
-
-_MASK64 = (1 << 64) - 1
-_GAMMA = 0x9E3779B97F4A7C15
-#: below this many cross-point visits a call runs on the calling thread (the threshold of
-#: :mod:`.fast_update`, measured there)
-_SERIAL_WORK = 1 << 17
-
-
-def _mix64(z: int) -> int:
-    """The SplitMix64 finaliser (:func:`.rng.mix64`) in plain Python."""
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return z ^ (z >> 31)
 
 
 def _noise_keys(generator: torch.Generator) -> tuple[np.uint64, np.uint64]:
@@ -51,12 +39,7 @@ def _noise_keys(generator: torch.Generator) -> tuple[np.uint64, np.uint64]:
     has device noise (a c2c or write-noise scale above 0): a noise-free deterministic update
     draws nothing, as on the reference path, so processes that interleave other draws (the
     chopped compounds' random choppers) see the same generator stream on both paths."""
-    seed = int(
-        torch.randint(
-            0, 2**63 - 1, (1,), generator=generator, dtype=torch.int64, device=generator.device
-        ).item()
-    )
-    c2c, wn = (np.uint64(_mix64((seed + k * _GAMMA) & _MASK64)) for k in (3, 4))
+    _, _, c2c, wn = stream_keys(draw_seed(generator))
     return c2c, wn
 
 
@@ -105,7 +88,7 @@ def dense_pulsed_update(
     c2c_key, wn_key = _noise_keys(generator) if noisy else (np.uint64(0), np.uint64(0))
     out = np.empty((len(after), d.shape[1]), dtype=inputs.w_p.dtype)
     work = n_k * x.shape[1] * d.shape[1]
-    kernel = inputs.pulses.apply_dense_serial if work < _SERIAL_WORK else inputs.pulses.apply_dense
+    kernel = inputs.pulses.apply_dense_serial if work < SERIAL_WORK else inputs.pulses.apply_dense
     kernel(
         inputs.w_p,
         inputs.w_a,

@@ -64,6 +64,7 @@ from analogtrain.kernels.update.backend import (
     report_decline,
 )
 from analogtrain.kernels.update.cpu.dense_update import dense_pulsed_update
+from analogtrain.kernels.update.cpu.seeds import SERIAL_WORK, draw_seed, stream_keys
 from analogtrain.kernels.update.pulses import DENSE_TYPES, STOCHASTIC_TYPES
 from analogtrain.kernels.update.rule_codegen import generated_kernels
 from analogtrain.kernels.update.rule_inputs import cached_inputs, rule_tensors
@@ -80,16 +81,7 @@ __all__ = [
     "register_fast_cpu_updates",
 ]
 
-_MASK64 = (1 << 64) - 1
-_GAMMA = 0x9E3779B97F4A7C15
-#: below this much work (cross-points of a call, or the visits the pulse kernel makes) a call
-#: runs on the serial variant of a kernel, which never wakes numba's worker threads: that
-#: costs tens of microseconds on an idle machine and up to a scheduler tick (milliseconds) on
-#: a busy one. Measured on the 2-core VM at 512 x 512 (light load), 2^17 against 2^19: ttv2
-#: 11.0 vs 14.5 ms and tt 7.2 vs 10.9 ms idle. The result does not depend on the variant.
-_SERIAL_WORK = 1 << 17
-#: the four independent streams of one call: column trains, row trains, c2c, write noise
-_N_STREAMS = 4
+_SERIAL_WORK = SERIAL_WORK  # module attribute: tests lower it to force a variant
 
 
 def numba_available() -> bool:
@@ -192,28 +184,6 @@ def _build_inputs(array: Any) -> _Inputs | Declined:
     )
 
 
-def _mix64(z: int) -> int:
-    """SplitMix64 finaliser in plain Python (the same function as the kernels' ``mix64``)."""
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return z ^ (z >> 31)
-
-
-def _seed(generator: torch.Generator) -> int:
-    """The call's one draw from ``generator``: a seed in ``[0, 2**63 - 1)``."""
-    return int(
-        torch.randint(
-            0, 2**63 - 1, (1,), generator=generator, dtype=torch.int64, device=generator.device
-        ).item()
-    )
-
-
-def _stream_keys(seed: int) -> list[np.uint64]:
-    """The independent stream keys of a call's ``seed`` (the kernels' ``stream_key(seed,
-    k)`` for ``k = 0 .. 3``: column trains, row trains, c2c, write noise)."""
-    return [np.uint64(_mix64((seed + (k + 1) * _GAMMA) & _MASK64)) for k in range(_N_STREAMS)]
-
-
 def _probabilities(
     v: Tensor, scale: Tensor, res: float, sto_round: bool, generator: torch.Generator
 ) -> np.ndarray:
@@ -245,7 +215,7 @@ def _large_update(
     x_np, d_np, rates = signed
     m, in_size = x_np.shape
     out_size = d_np.shape[1]
-    col_key, row_key, c2c_key, wn_key = _stream_keys(seed)
+    col_key, row_key, c2c_key, wn_key = stream_keys(seed)
     n_words = (max_bl + 63) // 64
     col_masks = np.empty((m, in_size, n_words), dtype=np.uint64)
     row_masks = np.empty((m, out_size, n_words), dtype=np.uint64)
@@ -357,7 +327,7 @@ def _run(
         a = b = np.ones(m, dtype=np.float64)  # the probabilities are given as they are
     else:
         p_x, p_d = x_np, d_np
-    seed = _seed(generator)
+    seed = draw_seed(generator)
     if reads is None:
         after = cols = _NO_READS
         out = np.empty((0, out_size), dtype=inputs.w_p.dtype)
@@ -481,7 +451,7 @@ def fast_apply_pulse_counts(
         return False
     if counts64.numel() == 0 or int(counts64.max()) == 0:
         return True  # as the reference: nothing to do, nothing drawn
-    _, _, c2c_key, wn_key = _stream_keys(_seed(generator))
+    _, _, c2c_key, wn_key = stream_keys(draw_seed(generator))
     work = counts64.numel() + 4 * int(counts64.sum())
     pulses = inputs.pulses
     apply = pulses.apply_counts if work >= _SERIAL_WORK else pulses.apply_counts_serial
