@@ -7,7 +7,7 @@ is a large share of the call. A caller that has already scanned every value it p
 parameter group) runs the call inside :class:`values_checked`; :func:`check_batch` then
 checks shapes, dtypes and devices only.
 
-The finiteness test of :func:`check_batch` runs in a compiled loop (one call, no torch
+The finiteness tests (:func:`check_batch`, :func:`all_finite`, :func:`all_tensors_finite`) run in a compiled loop (one call, no torch
 operation) for contiguous float32/float64 CPU tensors when numba is installed and the backend
 (:mod:`analogtrain.kernels.update.backend`) is not ``"reference"``; otherwise, and for other
 tensors, with torch. Both give the same answer and the same errors.
@@ -28,6 +28,7 @@ from analogtrain.kernels.update.backend import get_backend
 
 __all__ = [
     "all_finite",
+    "all_tensors_finite",
     "check_batch",
     "non_finite_input_error",
     "values_checked",
@@ -76,21 +77,49 @@ def _kernels() -> ModuleType | None:
         return None
 
 
+def _compiled_scan(t: Tensor) -> bool | None:
+    """The compiled finiteness scan of ``t`` (any shape), or None where it does not apply
+    (not a contiguous float32/float64 CPU tensor, no numba); the backend is checked by the
+    caller."""
+    if t.device.type != "cpu" or t.dtype not in _COMPILED_DTYPES or not t.is_contiguous():
+        return None
+    kernels = _kernels()
+    if kernels is None:
+        return None
+    flat = t.detach() if t.requires_grad else t
+    if flat.dim() != 2:
+        flat = flat.reshape(1, -1)  # a view (contiguous): the kernel scans 2-D arrays
+    return bool(kernels.all_finite(flat.numpy()))
+
+
 def all_finite(t: Tensor) -> bool:
-    """Whether every entry of the 2-D tensor ``t`` is finite (neither NaN nor inf)."""
-    if (
-        t.device.type == "cpu"
-        and t.dtype in _COMPILED_DTYPES
-        and t.is_contiguous()
-        and get_backend() != "reference"
-    ):
-        kernels = _kernels()
-        if kernels is not None:
-            return bool(kernels.all_finite((t.detach() if t.requires_grad else t).numpy()))
+    """Whether every entry of the tensor ``t`` is finite (neither NaN nor inf)."""
+    if get_backend() != "reference":
+        scanned = _compiled_scan(t)
+        if scanned is not None:
+            return scanned
     # A sum is finite only if every entry is (NaN and inf propagate); it is one cheap
     # reduction instead of an elementwise mask. Only a non-finite sum (a bad entry, or an
     # overflow of huge finite values) takes the exact elementwise test.
     return bool(torch.isfinite(t.sum())) or bool(torch.isfinite(t).all())
+
+
+def all_tensors_finite(tensors: list[Tensor]) -> bool:
+    """Whether every entry of every tensor is finite: one compiled scan per tensor where
+    :func:`all_finite` has one, else a few reductions (the tensors' sums stacked and summed
+    per device; a False there, a bad entry or an overflow of huge finite values, only sends
+    the caller to an exact per-tensor count)."""
+    compiled = get_backend() != "reference"
+    by_device: dict[torch.device, list[Tensor]] = {}
+    for t in tensors:
+        if not t.numel():
+            continue
+        scanned = _compiled_scan(t) if compiled else None
+        if scanned is None:
+            by_device.setdefault(t.device, []).append(t.sum())
+        elif not scanned:
+            return False
+    return all(bool(torch.isfinite(torch.stack(sums).sum())) for sums in by_device.values())
 
 
 def non_finite_input_error(x: Tensor) -> TileError:

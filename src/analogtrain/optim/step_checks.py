@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from analogtrain.errors import ArgumentError
+from analogtrain.kernels.io_checks import all_tensors_finite
 from analogtrain.nn.context import AnalogContext
 
 __all__ = [
@@ -61,17 +62,6 @@ def _count_bad(t: Tensor) -> int:
     return int((~torch.isfinite(t)).sum())
 
 
-def _all_finite(tensors: list[Tensor]) -> bool:
-    """True if every entry of every tensor is finite, in a few reductions: the tensors' sums,
-    stacked and summed per device. A False (a bad entry, or an overflow of huge finite values)
-    only sends the caller to the exact per-tensor scan."""
-    by_device: dict[torch.device, list[Tensor]] = {}
-    for t in tensors:
-        if t.numel():
-            by_device.setdefault(t.device, []).append(t.sum())
-    return all(bool(torch.isfinite(torch.stack(sums).sum())) for sums in by_device.values())
-
-
 def _step_tensors(optimizer: torch.optim.Optimizer) -> list[Tensor]:
     """Every tensor :func:`check_step_inputs` scans: pending pairs and digital gradients."""
     tensors: list[Tensor] = []
@@ -93,7 +83,7 @@ def check_step_inputs(optimizer: torch.optim.Optimizer) -> None:
     non-finite gradients of digital parameters, non-finite pending update pairs."""
     for g, group in enumerate(optimizer.param_groups):
         check_learning_rate(group.get("lr"), f"param_groups[{g}]['lr']")
-    if _all_finite(_step_tensors(optimizer)):
+    if all_tensors_finite(_step_tensors(optimizer)):
         return
     # Some value is not finite (or a sum overflowed): find and name the first bad tensor.
     for g, group in enumerate(optimizer.param_groups):

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from analogtrain.configs.enums import PulseType
 from analogtrain.errors import ArgumentError, NotSimulatedError, TileError
-from analogtrain.kernels.io_checks import check_batch
+from analogtrain.kernels.io_checks import check_batch, values_were_checked
 from analogtrain.kernels.io_threads import serial_torch_ops
 from analogtrain.kernels.update.backend import Declined, fast_update_for, report_decline
 from analogtrain.kernels.update.pulses import sample_coincidences_batch, update_scales
@@ -53,7 +53,11 @@ def validate_update_inputs(x: Tensor, d: Tensor, weight: Tensor, lr: float | Ten
     :class:`~analogtrain.errors.ArgumentError` (bad ``lr``).
     """
     out_size, in_size = weight.shape
-    if not (_plain_batch(x, in_size, weight) and _plain_batch(d, out_size, weight)):
+    # inside values_checked() check_batch tests shapes, dtypes and devices only (the caller
+    # scanned the values): no reduction needed
+    if values_were_checked() or not (
+        _plain_batch(x, in_size, weight) and _plain_batch(d, out_size, weight)
+    ):
         check_batch(x, in_size, "update input x", like=weight)  # raises what is wrong
         check_batch(d, out_size, "update error d", like=weight)
     if x.shape[0] != d.shape[0]:
