@@ -187,3 +187,30 @@ def test_unit_cell_as_analog_device() -> None:
     vector = MixedPrecisionCompound(device=VectorUnitCell(unit_cell_devices=[quiet(), quiet()]))
     tile = create_tile(DigitalRankUpdateRPUConfig(device=vector), OUT, IN)
     assert tile.weight_granularity == pytest.approx(0.001)
+
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(
+    ("start", "n"), [(0, 7), (2, 3), (5, 4), (6, 1)]
+)  # every row; a consecutive block; a block that wraps around; one row
+def test_cpu_transfer_bookkeeping_equals_the_torch_form(start, n, dtype) -> None:
+    # The numpy bookkeeping of a CPU transfer must give bit for bit the torch form's steps
+    # and remainder (the same correctly rounded element operations in chi's dtype), over
+    # values spread across many multiples of an inexact granularity.
+    from analogtrain.tiles.mixed_precision import _take_steps_cpu
+    from analogtrain.tiles.transfer_schedule import cycle_indices
+
+    gen = torch.Generator().manual_seed(4)
+    chi = torch.randn(7, 9, generator=gen, dtype=dtype) * torch.logspace(-3, 1, 9, dtype=dtype)
+    g = 0.0123
+    rows = cycle_indices(start, n, 7)
+    expected = chi.clone()
+    index = torch.tensor(rows, dtype=torch.long)
+    expected_steps = torch.trunc(expected[index] / g)
+    expected[index] -= expected_steps * g
+    steps, pulses, one_hot = _take_steps_cpu(chi, start, rows, g)
+    assert torch.equal(steps, expected_steps)
+    assert torch.equal(chi, expected)
+    assert pulses == bool((expected_steps != 0).any())
+    assert torch.equal(one_hot, torch.eye(7, dtype=dtype)[index])
