@@ -58,3 +58,56 @@ def test_streams_differ_and_repeat() -> None:
     np.testing.assert_array_equal(a, _normals(np.uint64(1), 1000))
     b = _normals(np.uint64(2), 1000)
     assert abs(np.corrcoef(a, b)[0, 1]) < 5.0 / math.sqrt(1000)
+
+
+def _mix64_python(z: int) -> int:
+    """SplitMix64's finaliser in Python integers (an oracle independent of the kernels)."""
+    mask = (1 << 64) - 1
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return z ^ (z >> 31)
+
+
+def test_train_bits_follow_the_float_comparison_definition() -> None:
+    # Slot 2t of a line fires when p > hi32(h_t) / 2^32, slot 2t + 1 when p > lo32(h_t) / 2^32,
+    # h_t = mix64(key + (base + t + 1) GAMMA): recomputed here in Python floats and integers,
+    # for lengths across word boundaries (odd, 64, 65, 127), and probabilities placed exactly
+    # on, and half a grid step above, a drawn uniform (where an integer threshold off by one
+    # either way would show).
+    from analogtrain.kernels.update.cpu import numba_kernels as k
+
+    gamma, mask = 0x9E3779B97F4A7C15, (1 << 64) - 1
+    lengths = np.array([1, 31, 64, 65, 127, 0], dtype=np.int64)
+    m, n_in, n_out = lengths.size, 5, 3
+    n_words = 2
+    key_x, key_d = 0x1234_5678_9ABC_DEF0, 0x0FED_CBA9_8765_4321
+
+    def first_word(s: int, j: int) -> int:  # h_0 of column j in sample s
+        base = (s * n_in + j) * ((n_words * 64 + 1) // 2)
+        return _mix64_python((key_x + (base + 1) * gamma) & mask)
+
+    gen = np.random.default_rng(7)
+    x = gen.random((m, n_in))
+    x[1, 0] = (first_word(1, 0) >> 32) * 2.0**-32  # a tie on slot 0: must not fire
+    x[1, 1] = ((first_word(1, 1) >> 32) + 0.5) * 2.0**-32  # just above: must fire
+    x[2, 2] = (first_word(2, 2) & 0xFFFFFFFF) * 2.0**-32  # a tie on slot 1
+    x[2, 3] = ((first_word(2, 3) & 0xFFFFFFFF) + 0.5) * 2.0**-32
+    x[3, 3] = 1.0  # always fires
+    d = gen.random((m, n_out)) * 0.7
+    ones = np.ones(m)
+    cols = np.empty((m, n_in, n_words), np.uint64)
+    rows = np.empty((m, n_out, n_words), np.uint64)
+    k.bit_masks_serial(x, d, ones, ones, lengths, np.uint64(key_x), np.uint64(key_d), cols, rows)
+    for probs, key, masks, n in ((x, key_x, cols, n_in), (d, key_d, rows, n_out)):
+        for s in range(m):
+            for j in range(n):
+                p = float(probs[s, j])
+                base = (s * n + j) * ((n_words * 64 + 1) // 2)
+                expected = 0
+                for slot in range(int(lengths[s])):
+                    h = _mix64_python((key + (base + slot // 2 + 1) * gamma) & mask)
+                    half = h >> 32 if slot % 2 == 0 else h & 0xFFFFFFFF
+                    if p > half * 2.0**-32:
+                        expected |= 1 << slot
+                got = int(masks[s, j, 0]) | (int(masks[s, j, 1]) << 64)
+                assert got == expected, (s, j)

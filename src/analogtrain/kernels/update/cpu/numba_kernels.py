@@ -30,6 +30,7 @@ threads and of the order in which they run.
 
 from __future__ import annotations
 
+import math
 from types import FunctionType
 from typing import Any
 
@@ -39,7 +40,7 @@ from numba import types
 from numba.extending import intrinsic
 
 from analogtrain.kernels.update.cpu import rule_overloads  # noqa: F401  (registers overloads)
-from analogtrain.kernels.update.cpu.rng import split_uniforms, stream_key
+from analogtrain.kernels.update.cpu.rng import stream_key
 from analogtrain.kernels.update.scales import sample_scales
 
 __all__ = [
@@ -55,6 +56,8 @@ __all__ = [
 ]
 
 _ONE = np.uint64(1)
+_S32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
 
 
 def serial_and_parallel(fn: FunctionType) -> tuple[Any, Any]:
@@ -91,24 +94,41 @@ def popcount(typingctx, value):  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
 def _train_bits(p, n, length, key, masks, s, j):  # type: ignore[no-untyped-def]
-    """Slots ``k < length`` of line ``j`` (of ``n``) in sample ``s``: bit set when ``p > U``."""
+    """Slots ``k < length`` of line ``j`` (of ``n``) in sample ``s``: bit set when ``p > U``.
+
+    Slot pair ``(2t, 2t + 1)`` takes the two 32-bit halves ``u = k / 2^32`` of word ``t`` of
+    the line's stream (:func:`.rng.split_uniforms`). ``p > k / 2^32`` is tested as the
+    integer comparison ``k < ceil(p 2^32)`` (exact: ``p 2^32`` is exact in float64 and ``k``
+    an integer), and each 64-bit word is assembled in a register without branches: the
+    same bits as the float comparison, at a fraction of the cost.
+    """
     n_words = masks.shape[2]
-    for q in range(n_words):
-        masks[s, j, q] = np.uint64(0)
     if p <= 0.0 or length <= 0:
+        for q in range(n_words):
+            masks[s, j, q] = np.uint64(0)
         return
     if p >= 1.0:  # P > U for every U in [0, 1)
+        for q in range(n_words):
+            masks[s, j, q] = np.uint64(0)
         for k in range(length):
             masks[s, j, k >> 6] |= _ONE << np.uint64(k & 63)
         return
+    threshold = np.uint64(math.ceil(p * 4294967296.0))  # 1 <= threshold <= 2^32
     base = np.uint64((s * n + j) * ((n_words * 64 + 1) // 2))
-    for pair in range((length + 1) // 2):
-        u0, u1 = split_uniforms(stream_key(key, base + np.uint64(pair)))
-        k = 2 * pair
-        if p > u0:
-            masks[s, j, k >> 6] |= _ONE << np.uint64(k & 63)
-        if k + 1 < length and p > u1:
-            masks[s, j, (k + 1) >> 6] |= _ONE << np.uint64((k + 1) & 63)
+    for q in range(n_words):
+        first = q * 64
+        n_bits = min(64, length - first)  # >= 1 for q < ceil(length / 64); else none
+        word = np.uint64(0)
+        pair0 = np.uint64(first // 2)
+        for t in range(n_bits // 2):  # whole pairs
+            h = stream_key(key, base + pair0 + np.uint64(t))
+            fire_hi = np.uint64((h >> _S32) < threshold)
+            fire_lo = np.uint64((h & _LOW32) < threshold)
+            word |= (fire_hi | (fire_lo << _ONE)) << np.uint64(2 * t)
+        if n_bits > 0 and n_bits % 2 == 1:  # an odd length: the last pair's first half
+            h = stream_key(key, base + pair0 + np.uint64(n_bits // 2))
+            word |= np.uint64((h >> _S32) < threshold) << np.uint64(n_bits - 1)
+        masks[s, j, q] = word
 
 
 _sample_scales = numba.njit(error_model="numpy")(sample_scales)
