@@ -189,7 +189,6 @@ def test_unit_cell_as_analog_device() -> None:
     assert tile.weight_granularity == pytest.approx(0.001)
 
 
-
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize(
     ("start", "n"), [(0, 7), (2, 3), (5, 4), (6, 1)]

@@ -7,10 +7,11 @@ is a large share of the call. A caller that has already scanned every value it p
 parameter group) runs the call inside :class:`values_checked`; :func:`check_batch` then
 checks shapes, dtypes and devices only.
 
-The finiteness tests (:func:`check_batch`, :func:`all_finite`, :func:`all_tensors_finite`) run in a compiled loop (one call, no torch
-operation) for contiguous float32/float64 CPU tensors when numba is installed and the backend
-(:mod:`analogtrain.kernels.update.backend`) is not ``"reference"``; otherwise, and for other
-tensors, with torch. Both give the same answer and the same errors.
+The finiteness tests (:func:`check_batch`, :func:`all_finite`, :func:`all_tensors_finite`)
+run in a compiled loop (one call, no torch operation) for contiguous float32/float64 CPU
+tensors when numba is installed and the backend (:mod:`analogtrain.kernels.update.backend`)
+is not ``"reference"``; otherwise, and for other tensors, with torch. Both give the same
+answer and the same errors.
 """
 
 from __future__ import annotations

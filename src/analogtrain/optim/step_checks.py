@@ -123,4 +123,3 @@ def claim_analog_pairs(optimizer: torch.optim.Optimizer) -> None:
         for p in group["params"]:
             if isinstance(p, AnalogContext):
                 p.claim_pairs()
-
