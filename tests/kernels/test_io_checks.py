@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from analogtrain.errors import TileError
-from analogtrain.kernels.io_checks import all_finite, check_batch
+from analogtrain.kernels.io_checks import all_finite, all_tensors_finite, check_batch
 from analogtrain.kernels.update.backend import use_backend
 
 
@@ -72,3 +72,31 @@ def test_the_message_names_what_and_counts() -> None:
         r"2 NaN, 1 inf\)$",
     ):
         check_batch(x, 3, "input x", like=x)
+
+
+@pytest.mark.parametrize("shape", [(), (9,), (2, 3, 4), (1, 0)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16])
+def test_all_finite_answers_for_any_shape(shape, dtype) -> None:
+    x = torch.randn(shape).to(dtype)
+    assert all_finite(x)
+    if x.numel():
+        for bad in (float("nan"), float("inf"), -float("inf")):
+            y = x.clone()
+            y.view(-1)[-1] = bad  # the last entry: a scan that stops early would miss it
+            assert not all_finite(y)
+
+
+def test_all_tensors_finite_finds_one_bad_entry_among_many(checks_backend) -> None:
+    tensors = [torch.randn(4, 3), torch.randn(5), torch.randn(2, 2, dtype=torch.float64)]
+    tensors.append(torch.randn(3, 2).t())  # not contiguous: the torch form
+    tensors.append(torch.empty(0, 4))
+    assert all_tensors_finite(tensors)
+    huge = [torch.full((3,), 3e38)]  # finite, though its sum overflows
+    # the compiled scan is exact; the sums may only raise a false alarm (the caller then
+    # counts exactly), never miss a bad entry
+    assert all_tensors_finite(huge) == (checks_backend == "auto")
+    for k in range(4):
+        for bad in (float("nan"), float("inf")):
+            broken = [t.clone() for t in tensors]
+            broken[k].view(-1)[0] = bad
+            assert not all_tensors_finite(broken)
