@@ -98,5 +98,5 @@ def test_all_tensors_finite_finds_one_bad_entry_among_many(checks_backend) -> No
     for k in range(4):
         for bad in (float("nan"), float("inf")):
             broken = [t.clone() for t in tensors]
-            broken[k].view(-1)[0] = bad
+            broken[k][(0,) * broken[k].dim()] = bad
             assert not all_tensors_finite(broken)
