@@ -156,7 +156,9 @@ class AnalogTile(AnalogTileBase):
         rate = self._check_update(x, d, lr)
         if rate == 0.0:
             return
-        self.last_update_m_batch = int(x.shape[0])
+        m = int(x.shape[0])
+        if self.last_update_m_batch != m:  # nn.Module.__setattr__ costs microseconds
+            self.last_update_m_batch = m
         with torch.no_grad():
             pulsed_update(self.array, x, d, rate, self.update_parameters, self.generator)
 

@@ -24,7 +24,7 @@ from torch import Tensor
 from analogtrain.configs.enums import PulseType
 from analogtrain.errors import ArgumentError, NotSimulatedError, TileError
 from analogtrain.kernels.io_checks import check_batch, values_were_checked
-from analogtrain.kernels.io_threads import serial_torch_ops
+from analogtrain.kernels.io_threads import serial_opted_in, serial_torch_ops
 from analogtrain.kernels.update.backend import Declined, fast_update_for, report_decline
 from analogtrain.kernels.update.pulses import sample_coincidences_batch, update_scales
 
@@ -214,13 +214,29 @@ def pulsed_update(
         granularity: the ``g`` of the pulse-train scaling; defaults to
             ``array.granularity`` (compounds pass their own, spec compounds 3.0).
     """
-    with torch.no_grad(), serial_torch_ops():  # small tensors: no intra-op pool
-        validate_update_inputs(x, d, array.weight, lr)
-        _check_granularity(granularity)
-        if x.shape[0] == 0 or _all_zero(lr):
-            return
-        x, d, lr = _normalise_rates(x.detach(), d.detach(), lr)
-        _dispatch(array, x, d, lr, up, generator, granularity)
+    if serial_opted_in():
+        with torch.no_grad(), serial_torch_ops():  # small tensors: no intra-op pool
+            _pulsed_update(array, x, d, lr, up, generator, granularity)
+    else:  # nothing to switch (spares the context manager, microseconds per call)
+        with torch.no_grad():
+            _pulsed_update(array, x, d, lr, up, generator, granularity)
+
+
+def _pulsed_update(
+    array: DeviceArray,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    granularity: float | None,
+) -> None:
+    validate_update_inputs(x, d, array.weight, lr)
+    _check_granularity(granularity)
+    if x.shape[0] == 0 or _all_zero(lr):
+        return
+    x, d, lr = _normalise_rates(x.detach(), d.detach(), lr)
+    _dispatch(array, x, d, lr, up, generator, granularity)
 
 
 def _normalise_rates(x: Tensor, d: Tensor, lr: float | Tensor) -> tuple[Tensor, Tensor, Any]:
