@@ -103,7 +103,7 @@ def _train_bits(p, n, length, key, masks, s, j):  # type: ignore[no-untyped-def]
     same bits as the float comparison, at a fraction of the cost.
     """
     n_words = masks.shape[2]
-    if p <= 0.0 or length <= 0:
+    if not p > 0.0 or length <= 0:  # NaN fires nowhere, as NaN > U is false
         for q in range(n_words):
             masks[s, j, q] = np.uint64(0)
         return
