@@ -272,8 +272,12 @@ WIRED_READS = {
         ir_drop=1.0, ir_drop_g_ratio=2.0, out_noise=0.0, inp_res=-1.0, out_res=-1.0
     ),
     "ttv2, read_asymmetry": IOParameters(
-        w_read_asymmetry_dtod=0.3, mv_type=AnalogMVType.POS_NEG_SEPARATE, inp_noise=0.05,
-        out_noise=0.0, inp_res=-1.0, out_res=-1.0,
+        w_read_asymmetry_dtod=0.3,
+        mv_type=AnalogMVType.POS_NEG_SEPARATE,
+        inp_noise=0.05,
+        out_noise=0.0,
+        inp_res=-1.0,
+        out_res=-1.0,
     ),
 }
 

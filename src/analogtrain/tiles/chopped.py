@@ -370,7 +370,7 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
 
         The update records the read columns (or, when :meth:`reads_see_all_columns`, all of
         ``A`` at each read, in segments of at most ``_FULL_CAPTURE`` captured values), and
-        the reads are analog MVMs of ``e_i`` on what was recorded."""
+        the reads are analog MVMs of ``e_i`` on what was recorded (:meth:`_read_each`)."""
         if not self.reads_see_all_columns():
             captured = self._capture(x, d, rate, after, cols)
             return self._read_captured_columns(captured) if len(after) else captured
