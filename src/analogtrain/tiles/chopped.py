@@ -55,6 +55,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from itertools import chain, repeat
 from typing import Any
 
 import torch
@@ -380,7 +381,7 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
             seg = list(after[r0 : r0 + per])
             v1 = m if r0 + per >= len(after) else seg[-1] + 1
             rates = rate[v0:v1] if isinstance(rate, Tensor) else rate
-            at = [b - v0 for b in seg for _ in range(self.t_in)]
+            at = list(chain.from_iterable(repeat(b - v0, self.t_in) for b in seg))
             every = list(range(self.t_in)) * len(seg)
             captured = self._capture(x[v0:v1], d[v0:v1], rates, at, every)
             weights = captured.view(len(seg), self.t_in, self.t_out).transpose(1, 2)
