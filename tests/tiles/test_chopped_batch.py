@@ -22,6 +22,7 @@ from analogtrain.configs import (
     build_config,
 )
 from analogtrain.configs.enums import AnalogMVType, PulseType
+from analogtrain.kernels.mvm import fast as fast_mvm
 from analogtrain.kernels.update import backend
 from analogtrain.tiles import create_tile
 from analogtrain.tiles.chopped_batch import batched_path_applies, chopper_states
@@ -334,3 +335,17 @@ def test_conformance_counters_on_the_batched_path(algorithm: str) -> None:
     if algorithm == "agad":
         assert tile.in_chopper.tolist() == [True] * 4  # the regular switch of pass 9
         assert tile.switched.tolist() == [False] * 4
+
+
+def test_noisy_reads_the_compiled_mvm_declines_run_one_by_one_with_a_warning(monkeypatch) -> None:
+    monkeypatch.setattr(fast_mvm, "numba_kernels", lambda: None)  # "numba cannot be imported"
+    monkeypatch.setattr(backend, "_warned", set())  # every reason warns anew
+    batched = make(deterministic_config("ttv2", NOISY_READ), 3, 4)
+    reference = make(deterministic_config("ttv2", NOISY_READ), 3, 4)
+    assert batched.reads_see_all_columns() and batched_path_applies(batched)
+    reference.update_process = "per_vector"
+    with pytest.warns(backend.FastPathWarning, match="numba cannot be imported"):
+        drive(batched, [10, 7])
+    drive(reference, [10, 7])
+    assert_same_state(state(batched), state(reference))
+    assert batched.buffer.abs().sum() > 0
