@@ -83,9 +83,10 @@ def fast_analog_mvm(
     non-finite input. ``threads``: the torch threads of the product.
 
     ``weight`` may also be a stack ``[m, out, in]``, one weight per row of ``x`` (row ``r``
-    is read through ``weight[r]``); its random draws are then made row by row, so that a call
-    with one kind of draw (e.g. input noise alone) equals ``m`` single-row calls bit for bit,
-    and any other call equals them in distribution."""
+    is read through ``weight[r]``); its DAC, input-noise and ADC draws are then made row by
+    row, so that a call with one kind of draw (e.g. input noise alone) equals ``m`` single-row
+    calls bit for bit, and any other call (weight noise draws for all rows at once) equals
+    them in distribution."""
     if x.device.type != "cpu" or weight.device.type != "cpu":
         return Declined(f"the fast MVM runs on CPU tensors, not {x.device.type}")
     if x.dtype not in NP_DTYPES:
