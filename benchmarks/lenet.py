@@ -11,13 +11,19 @@ ratio analogtrain/aihwkit and the implied time of a 60,000-image epoch::
 
     python benchmarks/lenet.py --aihwkit-python ~/.cache/aihwkit-reference/bin/python
     python benchmarks/lenet.py --worker --impl analogtrain --algorithm sgd --batch 8
+
+A worker also reports the median process CPU ms per step (all threads: robust on a shared
+machine) and, with ``--count-calls``, the Python function calls per step (cProfile over
+``--steps`` further steps, after the timed ones).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -28,8 +34,11 @@ ALGORITHMS = ["sgd", "mp", "tt", "ttv2", "c-ttv2", "agad"]
 EPOCH_IMAGES = 60_000
 
 
-def worker(impl: str, algorithm: str, batch: int, steps: int, warmup: int) -> dict:
-    """Time ``steps`` training steps of the network after ``warmup`` steps."""
+def worker(
+    impl: str, algorithm: str, batch: int, steps: int, warmup: int, count_calls: bool = False
+) -> dict:
+    """Time ``steps`` training steps of the network after ``warmup`` steps (wall and process
+    CPU ms); with ``count_calls`` also count the Python calls of ``steps`` more steps."""
     import torch
 
     if impl == "aihwkit":
@@ -59,15 +68,29 @@ def worker(impl: str, algorithm: str, batch: int, steps: int, warmup: int) -> di
     )
     opt = AnalogSGD(model.parameters(), lr=0.01)
     x, y = torch.rand(batch, 1, 28, 28), torch.randint(0, 10, (batch,))
-    times = []
-    for k in range(warmup + steps):
-        start = time.perf_counter()
+
+    def step() -> None:
         opt.zero_grad()
         nn.functional.cross_entropy(model(x), y).backward()
         opt.step()
+
+    times, cpu = [], []
+    for k in range(warmup + steps):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        step()
         if k >= warmup:
             times.append(time.perf_counter() - start)
-    return {"median_ms": 1e3 * statistics.median(times)}
+            cpu.append(time.process_time() - start_cpu)
+    result = {"median_ms": 1e3 * statistics.median(times),
+              "median_cpu_ms": 1e3 * statistics.median(cpu)}  # fmt: skip
+    if count_calls:
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(steps):
+            step()
+        profile.disable()
+        result["calls_per_step"] = pstats.Stats(profile).total_calls / steps  # type: ignore[attr-defined]
+    return result
 
 
 def run_one(python: str, impl: str, algorithm: str, batch: int, steps: int, warmup: int) -> dict:
@@ -90,9 +113,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--impl", choices=["analogtrain", "aihwkit"], default="analogtrain")
     parser.add_argument("--algorithm", default="sgd")
     parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument(
+        "--count-calls", action="store_true", help="worker: also count Python calls per step"
+    )
     args = parser.parse_args(argv)
     if args.worker:
-        result = worker(args.impl, args.algorithm, args.batch, args.steps, args.warmup)
+        result = worker(
+            args.impl, args.algorithm, args.batch, args.steps, args.warmup, args.count_calls
+        )
         print(json.dumps(result), flush=True)
         return
     print("| batch | algorithm | analogtrain ms | aihwkit ms | ratio | "

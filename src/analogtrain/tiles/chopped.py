@@ -55,6 +55,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from itertools import chain, repeat
 from typing import Any
 
 import torch
@@ -62,6 +63,7 @@ from torch import Tensor
 
 from analogtrain.configs.compounds import ChoppedTransferCompound
 from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
+from analogtrain.kernels.mvm.fast import fast_analog_mvm
 from analogtrain.kernels.update.pulsed import pulsed_update_capture
 from analogtrain.tiles.chopped_batch import (
     UPDATE_PROCESSES,
@@ -369,7 +371,7 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
 
         The update records the read columns (or, when :meth:`reads_see_all_columns`, all of
         ``A`` at each read, in segments of at most ``_FULL_CAPTURE`` captured values), and
-        the reads are analog MVMs of ``e_i`` on what was recorded."""
+        the reads are analog MVMs of ``e_i`` on what was recorded (:meth:`_read_each`)."""
         if not self.reads_see_all_columns():
             captured = self._capture(x, d, rate, after, cols)
             return self._read_captured_columns(captured) if len(after) else captured
@@ -379,16 +381,29 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
             seg = list(after[r0 : r0 + per])
             v1 = m if r0 + per >= len(after) else seg[-1] + 1
             rates = rate[v0:v1] if isinstance(rate, Tensor) else rate
-            at = [b - v0 for b in seg for _ in range(self.t_in)]
+            at = list(chain.from_iterable(repeat(b - v0, self.t_in) for b in seg))
             every = list(range(self.t_in)) * len(seg)
             captured = self._capture(x[v0:v1], d[v0:v1], rates, at, every)
-            weights = captured.view(len(seg), self.t_in, self.t_out)
-            for k, i in enumerate(cols[r0 : r0 + per]):
-                values.append(
-                    self._read(weights[k].T, [i], True, self.transfer_io, self.transfer_io_state)
-                )
+            weights = captured.view(len(seg), self.t_in, self.t_out).transpose(1, 2)
+            values.append(self._read_each(weights, cols[r0 : r0 + per]))
             v0 = v1
         return torch.cat(values) if values else x.new_zeros((0, self.t_out))
+
+    def _read_each(self, weights: Tensor, cols: Sequence[int]) -> Tensor:
+        """The one-hot transfer reads of column ``cols[k]`` of ``weights[k]`` (``[k, t_out,
+        t_in]``, the copies of ``A`` recorded at the reads): ``[k, t_out]``, all in one
+        compiled MVM of stacked weights, which draws row by row and so equals the reads one
+        by one (bit for bit when the reads draw one kind of noise, in distribution else).
+        Where the compiled MVM declines the IO, the reads run one by one through
+        :func:`~analogtrain.tiles.io_states.stateful_mvm`, which reports why."""
+        eye = self._one_hot(cols, self.t_in)
+        values = self.transfer_io_state.as_dict()
+        y = fast_analog_mvm(weights, eye, self.transfer_io, values, self.generator, False, 1)
+        if isinstance(y, Tensor):
+            self.transfer_io_state.store(values)
+            return y
+        io, state = self.transfer_io, self.transfer_io_state
+        return torch.cat([self._read(w, [i], True, io, state) for w, i in zip(weights, cols)])
 
     def _capture(
         self, x: Tensor, d: Tensor, rate: float | Tensor, after: Sequence[int], cols: Sequence[int]

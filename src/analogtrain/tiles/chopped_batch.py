@@ -19,7 +19,8 @@ process can be arranged as (aihwkit's CUDA engine does the same):
    all captured columns in one MVM of ``captured^T`` with the identity. When a one-hot
    read also sees the other columns (the transfer IO has input noise, IR drop or read
    asymmetry), the update records all of ``A`` at each read instead (in segments that
-   bound the memory) and each read is its own MVM of ``e_{i_r}`` on that copy;
+   bound the memory) and the reads of a segment are one compiled MVM of ``e_{i_r}`` on the
+   stack of those copies;
 3. the buffer / threshold / reference logic of all reads, vectorised over reads of distinct
    columns (rounds of consecutive reads that end at the last column, in order, so that each
    round works on one slice of the tile's buffers);

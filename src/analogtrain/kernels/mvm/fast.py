@@ -40,7 +40,7 @@ from analogtrain.kernels.io_checks import non_finite_input_error
 from analogtrain.kernels.io_threads import pooled_matmul
 from analogtrain.kernels.mvm.fast_plan import NP_DTYPES, Plan, numba_kernels, plan_for
 from analogtrain.kernels.mvm.io_management import bm_limit_reached, noise_management_scale
-from analogtrain.kernels.mvm.io_nonideal import apply_pass_nonidealities
+from analogtrain.kernels.mvm.io_nonideal import apply_pass_nonidealities, times_rows
 from analogtrain.kernels.mvm.io_state import check_io_state
 from analogtrain.kernels.update.backend import Declined
 
@@ -80,7 +80,13 @@ def fast_analog_mvm(
     """The analog MVM of ``x`` [m, in] with ``weight`` [out, in] (shapes, dtypes and devices
     already checked), or why not (:class:`Declined`, nothing changed), or
     :data:`CONFIG_ERROR` for an invalid configuration. Raises the reference's TileError for
-    non-finite input. ``threads``: the torch threads of the product."""
+    non-finite input. ``threads``: the torch threads of the product.
+
+    ``weight`` may also be a stack ``[m, out, in]``, one weight per row of ``x`` (row ``r``
+    is read through ``weight[r]``); its DAC, input-noise and ADC draws are then made row by
+    row, so that a call with one kind of draw (e.g. input noise alone) equals ``m`` single-row
+    calls bit for bit, and any other call (weight noise draws for all rows at once) equals
+    them in distribution."""
     if x.device.type != "cpu" or weight.device.type != "cpu":
         return Declined(f"the fast MVM runs on CPU tensors, not {x.device.type}")
     if x.dtype not in NP_DTYPES:
@@ -102,13 +108,13 @@ def fast_analog_mvm(
     if plan.eff.perfect:
         if not kernels.all_finite(run.xn):
             raise non_finite_input_error(x)
-        y = pooled_matmul(x, weight.T, threads)
+        y = pooled_matmul(x, weight.T, threads) if weight.dim() == 2 else times_rows(x, weight)
         out_scale = float(io.out_scale)
         return y.mul_(out_scale) if out_scale != 1.0 else y
     if x.shape[0] == 0:
-        return x.new_zeros((0, weight.shape[0]))
+        return x.new_zeros((0, weight.shape[-2]))
     if plan.needs_state:
-        check_io_state(io, plan.eff, state, *weight.shape)
+        check_io_state(io, plan.eff, state, *weight.shape[-2:])
     adc_c = plan.adc_c
     if plan.noise_mode == kernels.NOISE_PER_OUTPUT:
         run.values = _state_vector(state, "out_noise_values", x)
@@ -142,14 +148,27 @@ class _Run:
         self.xn = _numpy(x)
         self.values: np.ndarray | Declined | None = None
         self.nl: np.ndarray | Declined | None = None
+        self.index: np.ndarray | None = None  # the rows of x in this pass (None: all)
 
     def _rand(self, shape: tuple[int, ...], normal: bool) -> np.ndarray:
         draw = torch.randn if normal else torch.rand
-        return draw(shape, generator=self.generator, dtype=self.x.dtype).numpy()
+        if self.weight.dim() == 2:
+            return draw(shape, generator=self.generator, dtype=self.x.dtype).numpy()
+        row = (1, *shape[1:])  # one draw per row, as single-row calls make them
+        rows = [draw(row, generator=self.generator, dtype=self.x.dtype) for _ in range(shape[0])]
+        return torch.cat(rows).numpy()
+
+    def _weights(self) -> Tensor:
+        """The weight of this pass: the one weight, or the stacked weights of its rows."""
+        if self.weight.dim() == 2 or self.index is None:
+            return self.weight
+        return self.weight[torch.from_numpy(self.index)]
 
     def _product(self, vt: Tensor, weight: Tensor) -> Tensor:
         """``vt @ weight.T`` and the pass non-idealities (the reference's torch functions)."""
-        if self.threads <= 1:
+        if weight.dim() == 3:
+            y = times_rows(vt, weight)
+        elif self.threads <= 1:
             y = vt @ weight.T
         else:
             y = pooled_matmul(vt, weight.T, self.threads)
@@ -163,16 +182,16 @@ class _Run:
         vt = torch.from_numpy(v)
         plan, k = self.plan, self.k
         if plan.inp_noise > 0:
-            noise = torch.randn(vt.shape, generator=self.generator, dtype=vt.dtype)
+            noise = torch.from_numpy(self._rand(tuple(vt.shape), True))
             vt.add_(noise, alpha=plan.inp_noise)
             if plan.inp_asymmetry != 0:
                 vt = torch.where(vt < 0, vt * (1.0 - plan.inp_asymmetry), vt)
         mv_type = plan.eff.mv_type
+        weight = self._weights()
         if mv_type is AnalogMVType.ONE_PASS:
-            y = self._product(vt, self.weight)
+            y = self._product(vt, weight)
             return y, self._adc(y, adc_c, rows)
         # separate passes for the negative and the positive inputs (spec 3.6)
-        weight = self.weight
         w_neg = weight * self.state["w_asymmetry"] if self.io.w_read_asymmetry_dtod > 0 else weight
         y_neg = self._product(vt.clamp(max=0.0), w_neg)
         y_pos = self._product(vt.clamp_(min=0.0), weight)
@@ -285,6 +304,7 @@ class _Run:
             rows_k[k.ROW_LIFT] = lift[index]
             c = adc_c.copy()
             c[k.ADC_SCALE] = kappa * out_scale
+            self.index = index
             y_rows, _ = self._pass(v, c, rows_k)
             yn[index] = y_rows.numpy()
             passed = rows_k[k.ROW_PASSED] != 0

@@ -31,6 +31,14 @@ __all__ = [
 _R_SERIES_MAX_TOTAL = float("inf")
 
 
+def times_rows(v: Tensor, w: Tensor) -> Tensor:
+    """``W v_r`` for each row ``v_r`` of ``v`` [k, in]: ``v @ w.T`` for one weight ``w``
+    [out, in], or one product per row for a stack ``w`` [k, out, in] (a weight per row)."""
+    if w.dim() == 2:
+        return v @ w.T
+    return torch.bmm(w, v.unsqueeze(2)).squeeze(2)
+
+
 def ir_drop(y: Tensor, xt: Tensor, w: Tensor, strength: float, g_ratio: float) -> Tensor:
     """Output-referred IR drop along the input wires (spec 3.7.2).
 
@@ -39,13 +47,13 @@ def ir_drop(y: Tensor, xt: Tensor, w: Tensor, strength: float, g_ratio: float) -
     ``f(a) = 0.05 a^3 - 0.2 a^2 + 0.5 a``, the drop grows quadratically along the wire:
     ``y_i -= strength * f(a_i) * sum_j W_ij x_j (1 - (1 - j/n_in)^2)``.
     """
-    n_in = w.shape[1]
+    n_in = w.shape[-1]
     w_abs = w.abs()
-    a = (xt.abs() @ w_abs.T).mul_(n_in / g_ratio)  # [k, out]
+    a = times_rows(xt.abs(), w_abs).mul_(n_in / g_ratio)  # [k, out]
     f = a * (a * (0.05 * a - 0.2) + 0.5)
     pos = torch.arange(n_in, device=w.device, dtype=w.dtype) / n_in
     ramp = 1.0 - (1.0 - pos) ** 2  # [in]
-    return y - strength * f * ((xt * ramp) @ w.T)
+    return y - strength * f * times_rows(xt * ramp, w)
 
 
 def voltage_offset(
@@ -92,7 +100,7 @@ def weight_noise(
     if kind is WeightNoiseType.ADDITIVE_CONSTANT:
         std = xt.norm(dim=1, keepdim=True)  # [k, 1]
     else:  # PCM_READ
-        std = (xt * xt) @ w.abs().T  # [k, out]
+        std = times_rows(xt * xt, w.abs())  # [k, out]
         std.sqrt_()
     xi = torch.randn(y.shape, generator=generator, device=y.device, dtype=y.dtype)
     return y + strength * std * xi

@@ -15,6 +15,7 @@ of coincidences to several arrays use :func:`iter_coincidences` directly.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -342,8 +343,8 @@ def _pulsed_update_capture(
 ) -> Tensor:
     validate_update_inputs(x, d, array.weight, lr)
     _check_granularity(granularity)
-    after = [int(b) for b in read_after]
-    cols = [int(i) for i in read_columns]
+    after = list(map(int, read_after))
+    cols = list(map(int, read_columns))
     m = x.shape[0]
     out_size, in_size = array.weight.shape
     if len(after) != len(cols):
@@ -351,9 +352,10 @@ def _pulsed_update_capture(
             f"read_after and read_columns must have the same length; got {len(after)} "
             f"and {len(cols)}"
         )
-    if any(not 0 <= b < m for b in after) or any(b > c for b, c in zip(after, after[1:])):
+    # non-decreasing from >= 0 to < m: all in [0, m) (C-level loops: reads can be thousands)
+    if after and (after[0] < 0 or after[-1] >= m or any(map(operator.gt, after, after[1:]))):
         raise ArgumentError(f"read_after must be non-decreasing in [0, {m}); got {after}")
-    if any(not 0 <= i < in_size for i in cols):
+    if cols and (min(cols) < 0 or max(cols) >= in_size):
         raise ArgumentError(f"read_columns must lie in [0, {in_size}); got {cols}")
     captured = torch.empty((len(after), out_size), dtype=array.weight.dtype, device=x.device)
     if m == 0:
