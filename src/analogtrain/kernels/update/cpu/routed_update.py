@@ -161,8 +161,9 @@ def apply_shared_trains(array: Any, trains: SharedTrains, route: str, seed: int 
     inputs = fast_update._inputs(array)
     rows, cols, sign_d, sign_x = _routed(trains, route)
     _, _, c2c_key, wn_key = stream_keys(trains.seed if seed is None else seed)
-    m, out_size, _ = rows.shape
-    small = m * out_size * cols.shape[1] < _SERIAL
+    # the work of the real samples (the virtual split adds no visits worth a thread pool)
+    m, out_size, _ = trains.row_masks.shape
+    small = m * out_size * trains.col_masks.shape[1] < _SERIAL
     apply = inputs.pulses.apply_pulses_serial if small else inputs.pulses.apply_pulses
     out = np.empty((0, out_size), dtype=inputs.w_p.dtype)
     apply(
