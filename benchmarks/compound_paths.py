@@ -19,6 +19,7 @@ import torch
 
 from analogtrain.configs import (
     OneSidedUnitCell,
+    ReferenceUnitCell,
     SingleRPUConfig,
     SoftBoundsReferenceDevice,
     UnitCellRPUConfig,
@@ -41,8 +42,24 @@ def configs() -> dict[str, object]:
                 unit_cell_devices=[dev(), dev()], update_policy=VectorUnitCellUpdatePolicy.ALL
             )
         ),
+        **{
+            f"VectorUnitCell {policy.name} ({n})": UnitCellRPUConfig(
+                device=VectorUnitCell(
+                    unit_cell_devices=[dev() for _ in range(n)], update_policy=policy
+                )
+            )
+            for policy in VectorUnitCellUpdatePolicy
+            for n in (2, 3)
+            if (policy.name, n) != ("ALL", 2)
+        },
+        "ReferenceUnitCell": UnitCellRPUConfig(
+            device=ReferenceUnitCell(unit_cell_devices=[dev(), dev()])
+        ),
         "OneSidedUnitCell": UnitCellRPUConfig(
             device=OneSidedUnitCell(unit_cell_devices=[dev(), dev()])
+        ),
+        "OneSidedUnitCell, refresh_every 1": UnitCellRPUConfig(
+            device=OneSidedUnitCell(unit_cell_devices=[dev(), dev()], refresh_every=1)
         ),
         "c-ttv2": build_config("c-ttv2", dev),
         "c-ttv2, transfer inp_noise 0.01": noisy_read,
@@ -86,11 +103,13 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=30)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print(f"{'config':34s} {'auto CPU ms':>12s} {'reference CPU ms':>17s}")
+    print(f"{'config':34s} {'auto CPU ms':>12s} {'reference CPU ms':>17s} {'auto / sgd':>11s}")
+    sgd = None
     for name, cfg in configs().items():
         auto = time_calls(cfg, args.calls, reference=False)
         ref = time_calls(cfg, args.calls, reference=True)
-        print(f"{name:34s} {auto:12.2f} {ref:17.2f}")
+        sgd = auto if sgd is None else sgd  # the first row is the single-device default
+        print(f"{name:34s} {auto:12.2f} {ref:17.2f} {auto / sgd:11.1f}")
 
 
 if __name__ == "__main__":

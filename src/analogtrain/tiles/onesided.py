@@ -29,6 +29,9 @@ from torch import Tensor
 from analogtrain.configs.compounds import DifferenceUnitCell, OneSidedUnitCell
 from analogtrain.devices.base import DeviceArray
 from analogtrain.errors import ConfigError
+from analogtrain.kernels.update.backend import Declined
+from analogtrain.kernels.update.cpu.routed_update import apply_shared_trains, draw_shared_trains
+from analogtrain.kernels.update.cpu.seeds import draw_seed
 from analogtrain.kernels.update.pulsed import iter_coincidences
 from analogtrain.tiles.compound_base import CompoundTile
 from analogtrain.tiles.factory import register_tile
@@ -104,6 +107,8 @@ class OneSidedUnitCellTile(CompoundTile):
         period = 0
         if cfg.refresh_every > 0:
             period = int(cfg.refresh_every) * (m if cfg.units_in_mbatch else 1)
+        if self._update_shared(x, d, lr, period):
+            return
         up_only = torch.zeros((self.out_size, self.in_size), dtype=torch.bool, device=self.device)
         coincidences = iter_coincidences(
             x,
@@ -125,6 +130,38 @@ class OneSidedUnitCellTile(CompoundTile):
                     self.refresh()
         if not period:
             self.update_count += m
+
+    def _update_shared(self, x: Tensor, d: Tensor, lr: float, period: int) -> bool:
+        """The update on the compiled kernels (:mod:`~analogtrain.kernels.update.cpu.
+        routed_update`): per segment between refreshes one draw of the trains, its decreasing
+        coincidences to ``g-`` and its increasing ones to ``g+`` (one call each). False, with
+        nothing drawn, where that path declines (the per-sample path then runs)."""
+        arrays = [self.g_minus, self.g_plus]
+        m = x.shape[0]
+        start = 0
+        while start < m:
+            stop = m if not period else min(m, start + period - self.update_count % period)
+            trains = draw_shared_trains(
+                arrays,
+                x[start:stop],
+                d[start:stop],
+                lr,
+                self.weight_granularity,
+                self.rpu_config.update,
+                self.generator,
+            )
+            if isinstance(trains, Declined):
+                if start == 0:
+                    return False
+                raise RuntimeError("the shared-train update declined inside a call")
+            if trains is not None:
+                apply_shared_trains(self.g_minus, trains, "down", None)
+                apply_shared_trains(self.g_plus, trains, "up", draw_seed(self.generator))
+            self.update_count += stop - start
+            if period and self.update_count % period == 0:
+                self.refresh()
+            start = stop
+        return True
 
     def refresh(self) -> int:
         """Refresh the saturated pairs now (spec 3.4); returns how many were refreshed."""

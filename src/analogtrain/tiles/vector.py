@@ -36,6 +36,9 @@ from torch import Tensor
 from analogtrain.configs.compounds import ReferenceUnitCell, VectorUnitCell
 from analogtrain.configs.enums import VectorUnitCellUpdatePolicy as Policy
 from analogtrain.errors import ConfigError
+from analogtrain.kernels.update.backend import Declined
+from analogtrain.kernels.update.cpu.routed_update import apply_shared_trains, draw_shared_trains
+from analogtrain.kernels.update.cpu.seeds import draw_seed
 from analogtrain.kernels.update.pulsed import iter_coincidences
 from analogtrain.tiles.compound_base import CompoundTile
 from analogtrain.tiles.factory import register_tile
@@ -144,6 +147,9 @@ class VectorUnitCellTile(CompoundTile):
         g = self.weight_granularity
         m = x.shape[0]
         if self.policy == Policy.ALL:
+            if self._update_shared(x, d, lr):
+                self.update_count += m
+                return
             for _, counts, down in iter_coincidences(x, d, lr, g, up, self.generator):
                 for array in self.arrays:
                     self._apply_counts(array, counts, down)
@@ -156,6 +162,23 @@ class VectorUnitCellTile(CompoundTile):
             self._select()
             self._write(self.arrays[self.current_device_idx], x, d, lr, up, g)
         self.update_count += m
+
+    def _update_shared(self, x: Tensor, d: Tensor, lr: float) -> bool:
+        """Policy ``ALL`` on the compiled kernels: one draw of the trains, then one call per
+        device (:mod:`~analogtrain.kernels.update.cpu.routed_update`). False (nothing drawn)
+        where that path declines; the per-sample path then runs and reports its own declines."""
+        arrays = list(self.arrays)
+        trains = draw_shared_trains(
+            arrays, x, d, lr, self.weight_granularity, self.rpu_config.update, self.generator
+        )
+        if trains is None:
+            return True  # no sample pulses
+        if isinstance(trains, Declined):
+            return False
+        for k, array in enumerate(arrays):
+            seed = None if k == 0 else draw_seed(self.generator)
+            apply_shared_trains(array, trains, "all", seed)
+        return True
 
     # ------------------------------------------------------------------ checkpoints
     def _state_extra(self) -> dict[str, Any]:
