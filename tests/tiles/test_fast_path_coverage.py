@@ -2,9 +2,10 @@
 under backend ``"fast"`` no pulsed update may fall back to the reference (it would raise).
 (Every registered pulsed device class having a fast rule: ``tests/kernels/test_custom_device``.)
 
-Known gap: the vector unit cell's ``ALL`` policy and the one-sided cells draw their shared
-coincidences with the torch trains and apply them with the compiled per-sample kernel
-(``fast_apply_pulse_counts``), so they pass here while still being slow (RESULTS.md)."""
+The vector unit cell's ``ALL`` policy and the one-sided cells draw their shared trains once
+per call and apply them with one compiled call per device (``cpu/routed_update.py``); with
+a deterministic pulse type they take the per-sample process, whose counts are drawn in torch
+and applied by the compiled count kernel (``fast_apply_pulse_counts``)."""
 
 from __future__ import annotations
 
