@@ -107,8 +107,13 @@ class OneSidedUnitCellTile(CompoundTile):
         period = 0
         if cfg.refresh_every > 0:
             period = int(cfg.refresh_every) * (m if cfg.units_in_mbatch else 1)
-        if self._update_shared(x, d, lr, period):
-            return
+        done = self._update_shared(x, d, lr, period)
+        if done < m:  # the compiled path declined: the rest runs per sample
+            self._update_per_sample(x[done:], d[done:], lr, period)
+
+    def _update_per_sample(self, x: Tensor, d: Tensor, lr: float, period: int) -> None:
+        """The reference process: each sample's coincidences drawn in torch and routed."""
+        m = x.shape[0]
         up_only = torch.zeros((self.out_size, self.in_size), dtype=torch.bool, device=self.device)
         coincidences = iter_coincidences(
             x,
@@ -131,11 +136,12 @@ class OneSidedUnitCellTile(CompoundTile):
         if not period:
             self.update_count += m
 
-    def _update_shared(self, x: Tensor, d: Tensor, lr: float, period: int) -> bool:
+    def _update_shared(self, x: Tensor, d: Tensor, lr: float, period: int) -> int:
         """The update on the compiled kernels (:mod:`~analogtrain.kernels.update.cpu.
         routed_update`): per segment between refreshes one draw of the trains, its decreasing
-        coincidences to ``g-`` and its increasing ones to ``g+`` (one call each). False, with
-        nothing drawn, where that path declines (the per-sample path then runs)."""
+        coincidences to ``g-`` and its increasing ones to ``g+`` (one call each). Returns the
+        number of vector updates made: fewer than ``m`` (nothing drawn for the rest) where that
+        path declines, and the per-sample process then makes the rest."""
         arrays = [self.g_minus, self.g_plus]
         m = x.shape[0]
         start = 0
@@ -151,9 +157,7 @@ class OneSidedUnitCellTile(CompoundTile):
                 self.generator,
             )
             if isinstance(trains, Declined):
-                if start == 0:
-                    return False
-                raise RuntimeError("the shared-train update declined inside a call")
+                return start
             if trains is not None:
                 apply_shared_trains(self.g_minus, trains, "down", None)
                 apply_shared_trains(self.g_plus, trains, "up", draw_seed(self.generator))
@@ -161,7 +165,7 @@ class OneSidedUnitCellTile(CompoundTile):
             if period and self.update_count % period == 0:
                 self.refresh()
             start = stop
-        return True
+        return m
 
     def refresh(self) -> int:
         """Refresh the saturated pairs now (spec 3.4); returns how many were refreshed."""
