@@ -92,3 +92,26 @@ def test_stacked_weights_output_noise_has_its_standard_deviation() -> None:
     # the sample std's about 0.1 / sqrt(2 n) = 0.0016; both within 5 standard errors
     assert abs(float(noise.mean())) < 5 * 0.1 / n**0.5
     assert abs(float(noise.std()) - 0.1) < 5 * 0.1 / (2 * n) ** 0.5
+
+
+def test_analog_mvm_with_stacked_weights_follows_the_backend_and_checks_the_stack() -> None:
+    from analogtrain.errors import TileError
+    from analogtrain.kernels import use_backend
+    from analogtrain.kernels.mvm.mvm import analog_mvm
+
+    io = IOParameters(inp_noise=0.05, **QUIET)  # input noise alone: row-wise draws are equal
+    weights, x = _stack(5, 3, 4, seed=2)
+    results = []
+    for name in ("reference", "fast"):
+        state = init_io_state(io, 3, 4, torch.Generator().manual_seed(5))
+        with use_backend(name):
+            results.append(analog_mvm(weights, x, io, state, torch.Generator().manual_seed(9)))
+    # the reference reads row r through weights[r] with a one-row torch MVM, in order
+    state = init_io_state(io, 3, 4, torch.Generator().manual_seed(5))
+    gen = torch.Generator().manual_seed(9)
+    with use_backend("reference"):
+        rows = [analog_mvm(w, r.unsqueeze(0), io, state, gen) for w, r in zip(weights, x)]
+    torch.testing.assert_close(results[0], torch.cat(rows), rtol=0, atol=0)
+    torch.testing.assert_close(results[1], results[0], rtol=0, atol=0)
+    with pytest.raises(TileError, match="one per input row"):
+        analog_mvm(weights[:4], x, io, state, gen)

@@ -63,7 +63,6 @@ from torch import Tensor
 
 from analogtrain.configs.compounds import ChoppedTransferCompound
 from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
-from analogtrain.kernels.mvm.fast import fast_analog_mvm
 from analogtrain.kernels.update.pulsed import pulsed_update_capture
 from analogtrain.tiles.chopped_batch import (
     UPDATE_PROCESSES,
@@ -391,19 +390,12 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
 
     def _read_each(self, weights: Tensor, cols: Sequence[int]) -> Tensor:
         """The one-hot transfer reads of column ``cols[k]`` of ``weights[k]`` (``[k, t_out,
-        t_in]``, the copies of ``A`` recorded at the reads): ``[k, t_out]``, all in one
-        compiled MVM of stacked weights, which draws row by row and so equals the reads one
-        by one (bit for bit when the reads draw one kind of noise, in distribution else).
-        Where the compiled MVM declines the IO, the reads run one by one through
-        :func:`~analogtrain.tiles.io_states.stateful_mvm`, which reports why."""
+        t_in]``, the copies of ``A`` recorded at the reads): ``[k, t_out]``, one analog MVM of
+        the stacked weights (:func:`~analogtrain.kernels.mvm.mvm.analog_mvm`: compiled, drawing
+        row by row, so it equals the reads one by one, bit for bit when they draw one kind of
+        noise and in distribution else; the reference reads them one by one)."""
         eye = self._one_hot(cols, self.t_in)
-        values = self.transfer_io_state.as_dict()
-        y = fast_analog_mvm(weights, eye, self.transfer_io, values, self.generator, False, 1)
-        if isinstance(y, Tensor):
-            self.transfer_io_state.store(values)
-            return y
-        io, state = self.transfer_io, self.transfer_io_state
-        return torch.cat([self._read(w, [i], True, io, state) for w, i in zip(weights, cols)])
+        return stateful_mvm(weights, eye, self.transfer_io, self.transfer_io_state, self.generator)
 
     def _capture(
         self, x: Tensor, d: Tensor, rate: float | Tensor, after: Sequence[int], cols: Sequence[int]

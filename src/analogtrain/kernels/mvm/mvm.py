@@ -46,14 +46,22 @@ __all__ = ["analog_mvm", "effective_io", "init_io_state"]
 
 def _check_shapes(weight: Tensor, x: Tensor) -> None:
     """Validate shapes, device and dtype of an MVM's operands."""
-    if weight.dim() != 2:
-        raise TileError(f"weight must be 2-D [out, in], got shape {tuple(weight.shape)}")
+    if weight.dim() not in (2, 3):
+        raise TileError(
+            f"weight must be 2-D [out, in] (or a stack [batch, out, in]), got shape "
+            f"{tuple(weight.shape)}"
+        )
     if x.dim() != 2:
         raise TileError(f"input must be 2-D [batch, in], got shape {tuple(x.shape)}")
-    if x.shape[1] != weight.shape[1]:
+    if weight.dim() == 3 and weight.shape[0] != x.shape[0]:
+        raise TileError(
+            f"a stack of weights needs one per input row: {weight.shape[0]} weights for "
+            f"{x.shape[0]} rows"
+        )
+    if x.shape[1] != weight.shape[-1]:
         raise TileError(
             f"input size {x.shape[1]} (input shape {tuple(x.shape)}) does not match the tile's "
-            f"input size {weight.shape[1]} (weight shape {tuple(weight.shape)})"
+            f"input size {weight.shape[-1]} (weight shape {tuple(weight.shape)})"
         )
     if x.device != weight.device:
         raise TileError(f"input is on {x.device} but the weight is on {weight.device}")
@@ -176,7 +184,9 @@ def analog_mvm(
     """Noisy analog MVM ``y = W x`` for every row of ``x`` [m, in] -> ``y`` [m, out].
 
     ``weight`` is the [out, in] matrix read in this direction (pass ``W.T`` for the backward
-    pass), ``state`` the dict of :func:`init_io_state` for this direction. With
+    pass), or a stack [m, out, in] of one matrix per row of ``x`` (row ``r`` read through
+    ``weight[r]``, as ``m`` one-row calls in order would read it); ``state`` the dict of
+    :func:`init_io_state` for this direction. With
     ``is_backward=True`` bound management is off and samples whose noise-management scale is
     ``<= 0`` give zero output regardless of ``inp_noise`` (spec 3.8).
 
@@ -197,6 +207,22 @@ def analog_mvm(
             return y
         if isinstance(y, Declined):
             report_decline(y, "analog_mvm")
+    if weight.dim() == 3:  # the reference reads each row through its own weight, in order
+        rows = [_reference_mvm(w, x[r : r + 1], io, state, generator, is_backward)
+                for r, w in enumerate(weight)]  # fmt: skip
+        return torch.cat(rows) if rows else x.new_zeros((0, weight.shape[1]))
+    return _reference_mvm(weight, x, io, state, generator, is_backward)
+
+
+def _reference_mvm(
+    weight: Tensor,
+    x: Tensor,
+    io: IOParameters,
+    state: dict[str, Tensor],
+    generator: torch.Generator,
+    is_backward: bool,
+) -> Tensor:
+    """The torch reference of :func:`analog_mvm` for one weight ``[out, in]``."""
     with serial_torch_ops() as threads:  # small ops on this thread, products pooled
         abs_max = _check_finite(x)
         eff = effective_io(io, is_backward=is_backward)
