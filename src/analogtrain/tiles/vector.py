@@ -147,12 +147,10 @@ class VectorUnitCellTile(CompoundTile):
         g = self.weight_granularity
         m = x.shape[0]
         if self.policy == Policy.ALL:
-            if self._update_shared(x, d, lr):
-                self.update_count += m
-                return
-            for _, counts, down in iter_coincidences(x, d, lr, g, up, self.generator):
-                for array in self.arrays:
-                    self._apply_counts(array, counts, down)
+            if not self._update_shared(x, d, lr):
+                for _, counts, down in iter_coincidences(x, d, lr, g, up, self.generator):
+                    for array in self.arrays:
+                        self._apply_counts(array, counts, down)
         elif self.select_per_vector:
             for b in range(m):
                 self._select()
