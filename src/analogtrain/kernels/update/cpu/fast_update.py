@@ -200,28 +200,96 @@ def _probabilities(
     return np.ascontiguousarray(p.numpy())
 
 
+@dataclass(frozen=True)
+class _Trains:
+    """What the train kernels take for one call: the inputs as numpy (``x_np [m, in]``,
+    ``d_np [m, out]``), the signed per-sample ``rates`` (float64), the probabilities (``p_x``,
+    ``p_d`` with the scales ``a``, ``b``: ``|p_x| b`` and ``|p_d| a``) and the train lengths
+    ``bl [m]`` with their maximum ``max_bl > 0``."""
+
+    x_np: np.ndarray
+    d_np: np.ndarray
+    rates: np.ndarray
+    p_x: np.ndarray
+    p_d: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    bl: np.ndarray
+    max_bl: int
+
+
+def _train_inputs(
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    granularity: float,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    kernels: ModuleType,
+) -> _Trains | None:
+    """The scales (``BL``, ``A``, ``B`` with the formulas of
+    :func:`~analogtrain.kernels.update.pulses.update_scales`, compiled from the same
+    definition) and the train probabilities of a call; None when no sample pulses (nothing
+    drawn). Without a probability resolution (``res <= 0``, the default) the probabilities
+    ``|x| B``, ``|d| A`` are formed inside the train kernel; with one they are discretised
+    here first (spec 4.5.1), drawing from ``generator`` when ``sto_round``."""
+    m = x.shape[0]
+    x_np = np.ascontiguousarray(x.detach().numpy())
+    d_np = np.ascontiguousarray(d.detach().numpy())
+    scalar_lr = not isinstance(lr, Tensor)
+    if scalar_lr:
+        rates = np.full(m, float(lr), dtype=np.float64)
+    else:
+        rates = np.ascontiguousarray(lr.detach().to(torch.float64).numpy())
+    bl, a, b = kernels.update_scales(
+        x_np, d_np, rates, scalar_lr, float(granularity), *scale_parameters(up)
+    )
+    max_bl = int(bl.max()) if m else 0
+    if max_bl == 0:
+        return None
+    res = float(up.res)
+    if res > 0.0:
+        sto_round = bool(up.sto_round)
+        p_x = _probabilities(x, torch.from_numpy(b), res, sto_round, generator)  # [m, in]
+        p_d = _probabilities(d, torch.from_numpy(a), res, sto_round, generator)  # [m, out]
+        a = b = np.ones(m, dtype=np.float64)  # the probabilities are given as they are
+    else:
+        p_x, p_d = x_np, d_np
+    return _Trains(x_np, d_np, rates, p_x, p_d, a, b, bl, max_bl)
+
+
+def _masks_and_signs(
+    kernels: ModuleType, t: _Trains, seed: int, parallel: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pulse trains of the call's ``seed`` (streams 0 and 1) as ``(row_masks [m, out,
+    words], col_masks [m, in, words], sign_d [m, out], sign_x [m, in])``: uint64 bits, and
+    int8 directions with the rate's sign folded into ``sign_d``."""
+    m, in_size = t.x_np.shape
+    out_size = t.d_np.shape[1]
+    col_key, row_key, _, _ = stream_keys(seed)
+    n_words = (t.max_bl + 63) // 64
+    col_masks = np.empty((m, in_size, n_words), dtype=np.uint64)
+    row_masks = np.empty((m, out_size, n_words), dtype=np.uint64)
+    masks = kernels.bit_masks if parallel else kernels.bit_masks_serial
+    masks(t.p_x, t.p_d, t.a, t.b, t.bl, col_key, row_key, col_masks, row_masks)
+    sign_d = kernels.signs(t.d_np, t.rates)
+    sign_x = kernels.signs(t.x_np, np.ones(m, dtype=np.float64))
+    return row_masks, col_masks, sign_d, sign_x
+
+
 def _large_update(
     inputs: _Inputs,
     kernels: ModuleType,
-    trains: tuple[np.ndarray, ...],
-    max_bl: int,
-    signed: tuple[np.ndarray, np.ndarray, np.ndarray],
+    t: _Trains,
     seed: int,
     reads: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> None:
     """A large update (at least :data:`_SERIAL_WORK` cross-points) in a few calls: the pulse
     trains in parallel, then the pulses on the kernel that fits the visits they make."""
-    p_x, p_d, a, b, bl = trains
-    x_np, d_np, rates = signed
-    m, in_size = x_np.shape
-    out_size = d_np.shape[1]
-    col_key, row_key, c2c_key, wn_key = stream_keys(seed)
-    n_words = (max_bl + 63) // 64
-    col_masks = np.empty((m, in_size, n_words), dtype=np.uint64)
-    row_masks = np.empty((m, out_size, n_words), dtype=np.uint64)
-    kernels.bit_masks(p_x, p_d, a, b, bl, col_key, row_key, col_masks, row_masks)
-    sign_d = kernels.signs(d_np, rates)
-    sign_x = kernels.signs(x_np, np.ones(m, dtype=np.float64))
+    m = t.x_np.shape[0]
+    out_size = t.d_np.shape[1]
+    _, _, c2c_key, wn_key = stream_keys(seed)
+    row_masks, col_masks, sign_d, sign_x = _masks_and_signs(kernels, t, seed, parallel=True)
     visits = _visits(row_masks, col_masks, kernels) + m * out_size
     pulses = inputs.pulses
     apply = pulses.apply_pulses if visits >= _SERIAL_WORK else pulses.apply_pulses_serial
@@ -278,13 +346,9 @@ def _run(
     """The numba update with the optional captured reads; declined = not done, unchanged.
 
     Two compiled calls for a small update (below :data:`_SERIAL_WORK` cross-points): the
-    scales (``BL``, ``A``, ``B`` with the formulas of
-    :func:`~analogtrain.kernels.update.pulses.update_scales`, compiled from the same
-    definition), then, after the call's seed is drawn from ``generator``, the generated
-    module's ``pulse_update`` (trains, directions and pulses, on the calling thread). No
-    seed is drawn when no sample pulses. Without a probability resolution (``res <= 0``, the
-    default) the probabilities ``|x| B``, ``|d| A`` are formed inside the train kernel;
-    with one they are discretised here first (spec 4.5.1).
+    scales (:func:`_train_inputs`), then, after the call's seed is drawn from ``generator``,
+    the generated module's ``pulse_update`` (trains, directions and pulses, on the calling
+    thread). No seed is drawn when no sample pulses.
     """
     unusable = _unusable(x, generator, up)
     if unusable is not None:
@@ -303,30 +367,12 @@ def _run(
         return dense_pulsed_update(inputs, x, d, lr, granularity, up, generator, reads)
     m, in_size = x.shape
     out_size = d.shape[1]
-    x_np = np.ascontiguousarray(x.detach().numpy())
-    d_np = np.ascontiguousarray(d.detach().numpy())
-    scalar_lr = not isinstance(lr, Tensor)
-    if scalar_lr:
-        rates = np.full(m, float(lr), dtype=np.float64)
-    else:
-        rates = np.ascontiguousarray(lr.detach().to(torch.float64).numpy())
-    bl, a, b = kernels.update_scales(
-        x_np, d_np, rates, scalar_lr, float(granularity), *scale_parameters(up)
-    )
-    max_bl = int(bl.max()) if m else 0
-    if max_bl == 0:  # no sample pulses: nothing drawn, nothing changed
+    t = _train_inputs(x, d, lr, granularity, up, generator, kernels)
+    if t is None:  # no sample pulses: nothing drawn, nothing changed
         if reads is not None:
             cols = torch.tensor(reads[1], dtype=torch.long)
             reads[2].copy_(array.weight.detach()[:, cols].T)
         return True
-    res = float(up.res)
-    if res > 0.0:
-        sto_round = bool(up.sto_round)
-        p_x = _probabilities(x, torch.from_numpy(b), res, sto_round, generator)  # [m, in]
-        p_d = _probabilities(d, torch.from_numpy(a), res, sto_round, generator)  # [m, out]
-        a = b = np.ones(m, dtype=np.float64)  # the probabilities are given as they are
-    else:
-        p_x, p_d = x_np, d_np
     seed = draw_seed(generator)
     if reads is None:
         after = cols = _NO_READS
@@ -339,15 +385,15 @@ def _run(
         inputs.pulses.pulse_update(
             inputs.w_p,
             inputs.w_a,
-            p_x,
-            p_d,
-            a,
-            b,
-            bl,
-            max_bl,
-            x_np,
-            d_np,
-            rates,
+            t.p_x,
+            t.p_d,
+            t.a,
+            t.b,
+            t.bl,
+            t.max_bl,
+            t.x_np,
+            t.d_np,
+            t.rates,
             seed,
             *inputs.model_args(),
             inputs.wn_sigma,
@@ -356,9 +402,7 @@ def _run(
             out,
         )
     else:
-        trains = (p_x, p_d, a, b, bl)
-        signed = (x_np, d_np, rates)
-        _large_update(inputs, kernels, trains, max_bl, signed, seed, (after, cols, out))
+        _large_update(inputs, kernels, t, seed, (after, cols, out))
     if reads is not None:
         reads[2].copy_(torch.from_numpy(out))
     return True

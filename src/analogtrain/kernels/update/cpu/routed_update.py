@@ -23,7 +23,7 @@ tile's generator (:mod:`.seeds`); the first array's c2c and write noise use the 
 streams 2 and 3, so a cell's first device is bit for bit the single-device
 :func:`~.fast_update.fast_pulsed_update` of the same generator state; every further array
 draws its own seed. Deterministic pulse types and probability resolutions are handled like
-the single-device path's :func:`~.fast_update._probabilities`; the dense pulse types are
+the single-device path's :func:`~.fast_update._train_inputs`; the dense pulse types are
 declined (their counts do not depend on a draw, the per-array update gives the same).
 """
 
@@ -40,7 +40,6 @@ from analogtrain.kernels.update.backend import Declined, get_backend
 from analogtrain.kernels.update.cpu import fast_update
 from analogtrain.kernels.update.cpu.seeds import SERIAL_WORK, draw_seed, stream_keys
 from analogtrain.kernels.update.pulses import STOCHASTIC_TYPES
-from analogtrain.kernels.update.scales import scale_parameters
 
 if TYPE_CHECKING:
     from analogtrain.configs.parameters import UpdateParameters
@@ -104,33 +103,14 @@ def draw_shared_trains(
     if declined is not None:
         return declined
     kernels = fast_update._kernels()
-    m, in_size = x.shape
-    out_size = d.shape[1]
-    x_np = np.ascontiguousarray(x.detach().numpy())
-    d_np = np.ascontiguousarray(d.detach().numpy())
-    rates = np.full(m, float(lr), dtype=np.float64)
-    bl, a, b = kernels.update_scales(
-        x_np, d_np, rates, True, float(granularity), *scale_parameters(up)
-    )
-    max_bl = int(bl.max()) if m else 0
-    if max_bl == 0:
+    t = fast_update._train_inputs(x, d, lr, granularity, up, generator, kernels)
+    if t is None:
         return None
-    p_x, p_d = x_np, d_np
-    if float(up.res) > 0.0:
-        res, sto = float(up.res), bool(up.sto_round)
-        p_x = fast_update._probabilities(x, torch.from_numpy(b), res, sto, generator)
-        p_d = fast_update._probabilities(d, torch.from_numpy(a), res, sto, generator)
-        a = b = np.ones(m, dtype=np.float64)
     seed = draw_seed(generator)
-    col_key, row_key, _, _ = stream_keys(seed)
-    n_words = (max_bl + 63) // 64
-    col_masks = np.empty((m, in_size, n_words), dtype=np.uint64)
-    row_masks = np.empty((m, out_size, n_words), dtype=np.uint64)
-    masks = kernels.bit_masks_serial if m * in_size * out_size < _SERIAL else kernels.bit_masks
-    masks(p_x, p_d, a, b, bl, col_key, row_key, col_masks, row_masks)
-    sign_d = kernels.signs(d_np, rates)
-    sign_x = kernels.signs(x_np, np.ones(m, dtype=np.float64))
-    return SharedTrains(row_masks, col_masks, sign_d, sign_x, seed)
+    m, in_size = x.shape
+    parallel = m * in_size * d.shape[1] >= _SERIAL
+    rows, cols, sign_d, sign_x = fast_update._masks_and_signs(kernels, t, seed, parallel)
+    return SharedTrains(rows, cols, sign_d, sign_x, seed)
 
 
 def _routed(trains: SharedTrains, route: str) -> tuple[np.ndarray, ...]:
