@@ -466,11 +466,8 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         returns the steps to write on ``C`` ``[n, t_out]`` (zero rows: no write)."""
         s = self._buffer_scale(lr)
         values, buffer = reads.values, self.buffer
-        if self._no_buffer:
-            h = reads.demodulated(values, s)
-        else:
-            h = self._cyclic(buffer, reads.first, values.shape[0]) + reads.demodulated(values, s)
-        n_steps, h = self._buffer_step(h)
+        h0 = 0.0 if self._no_buffer else self._cyclic(buffer, reads.first, values.shape[0])
+        n_steps, h = self._buffer_step(reads.added_to(h0, values, s))
         self._store_cyclic(buffer, reads.first, h)
         return n_steps
 

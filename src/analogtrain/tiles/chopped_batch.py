@@ -48,7 +48,7 @@ from torch import Tensor
 
 from analogtrain.kernels.io_threads import serial_torch_ops
 from analogtrain.kernels.update.backend import get_backend
-from analogtrain.tiles.transfer_rules import chopper_signs
+from analogtrain.tiles.transfer_rules import buffer_input, chopper_signs
 from analogtrain.tiles.transfer_schedule import firing_offsets
 
 __all__ = [
@@ -90,17 +90,18 @@ class Reads:
         """Number of reads."""
         return int(self.values.shape[0])
 
-    def demodulated(self, values: Tensor, scales: float | Sequence[float]) -> Tensor:
-        """``scales[r] c_in[r] c_out[r] * values[r]`` for each read ``r`` (``scales``: one
-        factor for all reads, or one per read)."""
+    def added_to(
+        self, h: Tensor | float, values: Tensor, scales: float | Sequence[float]
+    ) -> Tensor:
+        """The buffer ``h`` plus the demodulated reads: ``h + scales[r] c_in[r] c_out[r]
+        values[r]`` for each read ``r`` (:func:`~analogtrain.tiles.transfer_rules.buffer_input`;
+        ``scales``: one factor for all reads, or one per read; ``h = 0.0`` for no buffer)."""
         if isinstance(scales, (int, float)):
             factor: float | Tensor = float(scales)
         else:
             factor = torch.tensor(list(scales), dtype=values.dtype, device=values.device)
             factor = factor.unsqueeze(1)
-        if self.signs is None:
-            return values * factor
-        return (self.signs * factor) * values
+        return buffer_input(h, 1.0 if self.signs is None else self.signs, factor, values)
 
 
 class BatchedTransferTile(Protocol):

@@ -36,7 +36,12 @@ from analogtrain.configs.compounds import DynamicTransferCompound
 from analogtrain.tiles.chopped import ChoppedTransferCompoundTile
 from analogtrain.tiles.chopped_batch import Reads
 from analogtrain.tiles.factory import register_tile
-from analogtrain.tiles.transfer_rules import ChopperRule, buffer_step
+from analogtrain.tiles.transfer_rules import (
+    ChopperRule,
+    agad_reference,
+    buffer_step,
+    running_mean_step,
+)
 
 __all__ = ["DynamicTransferCompoundTile"]
 
@@ -119,12 +124,14 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
             scales = [s / min(count % n_phase + 1, 1.0 / g_a) for count in counters]
         switched = self._cyclic(self._switched_2d(), first, n)  # [n, 1]
         mean = self._cyclic(self.running_mean, first, n)
-        reference = torch.where(switched, mean, self._cyclic(self.past_mean, first, n))
+        reference = agad_reference(switched, mean, self._cyclic(self.past_mean, first, n))
         self._store_cyclic(self.past_mean, first, reference)
-        h = self._cyclic(self.buffer, first, n) + reads.demodulated(values - reference, scales)
+        h = reads.added_to(self._cyclic(self.buffer, first, n), values - reference, scales)
         n_steps, h = self._buffer_step(h)
         self._store_cyclic(self.buffer, first, h)
-        self._store_cyclic(self.running_mean, first, (1.0 - beta) * mean + beta * values)
+        self._store_cyclic(
+            self.running_mean, first, running_mean_step(mean, values, 1.0 - beta, beta)
+        )
         if counters[0] > n_phase:  # counters never decrease: every read writes
             return n_steps
         if counters[-1] <= n_phase:

@@ -6,7 +6,9 @@ chopped ones (per vector in :mod:`.chopped` / :mod:`.dynamic`, batched in
 
 - :func:`pulse_count_lr`: the rate of the SGD pulses on the fast device ``A``;
 - :func:`transfer_lr`: the rate of a transfer from device ``k`` to ``k'``;
-- :func:`buffer_step`: the digital buffer's threshold, write count and momentum;
+- :func:`buffer_step` / :func:`threshold_buffer`: the digital buffer's threshold, write count
+  and momentum; :func:`buffer_input`: a demodulated read added to the buffer;
+- :func:`agad_reference`, :func:`running_mean_step`: AGAD's reference and running mean;
 - :class:`ChopperRule` and :func:`out_chopper_flips`: when the choppers flip;
 - :func:`chopper_signs`: chopper bits as ``+-1`` signs.
 """
@@ -16,16 +18,24 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
 
+from analogtrain.devices.rule import abs as absolute
+from analogtrain.devices.rule import floor, maximum, minimum, where
+
 __all__ = [
     "ChopperRule",
+    "agad_reference",
+    "buffer_input",
     "buffer_step",
     "chopper_signs",
     "out_chopper_flips",
     "pulse_count_lr",
+    "running_mean_step",
+    "threshold_buffer",
     "transfer_lr",
 ]
 
@@ -72,20 +82,66 @@ def buffer_step(
     (0 where ``|h| < unit``) and the buffer after the step: unchanged where ``n == 0``;
     elsewhere ``momentum h`` (``forget_buffer``) or ``h - (1 - momentum) n unit``, then
     clamped to ``[-cap, cap]`` if ``cap > 0`` (AGAD's ``buffer_cap``). ``momentum`` is a
-    probability (the config rules reject other values).
+    probability (the config rules reject other values). Elementwise over tensors; the rule
+    itself is :func:`threshold_buffer`.
     """
+    return threshold_buffer(h, unit, max_steps, 1.0 - momentum, momentum, forget_buffer, cap)
+
+
+# The scalar rules below are written with the operations of the rule language
+# (analogtrain.devices.rule: ``where``, ``abs`` imported as ``absolute``, ``floor``,
+# ``minimum``, ``maximum``) and plain ``if`` only on constants of a tile, so that one
+# definition runs elementwise over tensors (the per-vector process and the reference) and,
+# compiled by numba on the numbers of one cross-point, in the batched process's loop over
+# reads (analogtrain.kernels.update.cpu.transfer_kernels). Every number that enters
+# arithmetic is an argument, so the compiled loop can hand them over in the tile's dtype and
+# compute what torch computes (a number times a float32 tensor is a float32 product);
+# literals only compare or select.
+
+
+def threshold_buffer(
+    h: Any,
+    unit: Any,
+    max_steps: Any,
+    keep: Any,
+    momentum: Any,
+    forget_buffer: bool,
+    cap: Any,
+) -> tuple[Any, Any]:
+    """The buffer threshold rule of :func:`buffer_step` (``keep = 1 - momentum``)."""
     q = h / unit if unit != 1.0 else h
-    crossed = q.abs() >= 1.0
-    n_steps = torch.where(crossed, torch.clamp(torch.trunc(q), -max_steps, max_steps), 0.0)
+    crossed = absolute(q) >= 1.0
+    whole = where(q < 0.0, -floor(-q), floor(q))  # trunc(q)
+    clamped = minimum(maximum(whole, -max_steps), max_steps)
+    n_steps = where(crossed, clamped, 0.0)
     if forget_buffer:
         if momentum == 0.0:  # the crossed entries restart from zero
-            return n_steps, torch.where(crossed, 0.0, h)
+            return n_steps, where(crossed, 0.0, h)
         kept = momentum * h
     else:
-        kept = h - (1.0 - momentum) * n_steps * unit
-        if cap > 0:
-            kept = kept.clamp(-cap, cap)
-    return n_steps, torch.where(crossed, kept, h)
+        kept = h - keep * clamped * unit  # only taken where crossed, i.e. clamped == n_steps
+        if cap > 0.0:
+            kept = minimum(maximum(kept, -cap), cap)
+    return n_steps, where(crossed, kept, h)
+
+
+def buffer_input(h: Any, sign: Any, scale: Any, value: Any) -> Any:
+    """The buffer before its threshold step: ``h + (sign scale) value``, the demodulated read
+    ``value`` (``sign = c_in c_out``, ``scale`` the factor to threshold units) added to the
+    buffer ``h`` (0 for ``no_buffer``)."""
+    return h + (sign * scale) * value
+
+
+def agad_reference(switched: Any, mean: Any, past: Any) -> Any:
+    """AGAD's reference ``P_ref`` at a read: the running mean ``P`` if the column switched
+    chopper phase at its previous read, else the reference kept from before."""
+    return where(switched, mean, past)
+
+
+def running_mean_step(mean: Any, value: Any, keep: Any, beta: Any) -> Any:
+    """AGAD's running mean after a read ``value``: ``(1 - beta) P + beta v``
+    (``keep = 1 - beta``)."""
+    return keep * mean + beta * value
 
 
 @dataclass(frozen=True)
@@ -124,8 +180,9 @@ def out_chopper_flips(
     each chopper flips with probability ``prob`` (no draw when ``prob <= 0``)."""
     if prob <= 0 or n_passes == 0:
         return torch.zeros((n_passes, size), dtype=torch.bool, device=device)
-    u = torch.rand((n_passes, size), generator=generator, device=generator.device,
-                   dtype=torch.float64)
+    u = torch.rand(
+        (n_passes, size), generator=generator, device=generator.device, dtype=torch.float64
+    )
     return (u < prob).to(device)
 
 
