@@ -77,10 +77,10 @@ def deterministic_config(name: str, read: IOParameters = PERFECT) -> UnitCellRPU
     return UnitCellRPUConfig(device=device, forward=PERFECT, backward=PERFECT, update=update)
 
 
-def make(cfg, out_size: int, in_size: int, seed: int = 0):
+def make(cfg, out_size: int, in_size: int, seed: int = 0, dtype: torch.dtype = torch.float32):
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        return create_tile(cfg, out_size, in_size)
+        return create_tile(cfg, out_size, in_size, dtype=dtype)
 
 
 def drive(tile, sizes: list[int], seed: int = 0, lr: float = 0.1) -> None:
@@ -88,7 +88,7 @@ def drive(tile, sizes: list[int], seed: int = 0, lr: float = 0.1) -> None:
     for m in sizes:
         x = torch.randn(m, tile.in_size, generator=gen)
         d = torch.randn(m, tile.out_size, generator=gen)
-        tile.update(x, d, lr)
+        tile.update(x.to(tile.dtype), d.to(tile.dtype), lr)
 
 
 def state(tile) -> dict[str, object]:
@@ -349,3 +349,45 @@ def test_noisy_reads_the_compiled_mvm_declines_run_one_by_one_with_a_warning(mon
     drive(reference, [10, 7])
     assert_same_state(state(batched), state(reference))
     assert batched.buffer.abs().sum() > 0
+
+
+#: rule options the compiled buffer loop must follow (set on deterministic_config's device)
+_READ_RULES = {
+    "c-ttv2-forget": ("c-ttv2", {"forget_buffer": True, "momentum": 0.4}),
+    "c-ttv2-forget-restart": ("c-ttv2", {"forget_buffer": True, "momentum": 0.0}),
+    "c-ttv2-no-buffer": ("c-ttv2", {"no_buffer": True}),
+    "c-ttv2-double": ("c-ttv2", {}),
+    "agad-cap": ("agad", {"forget_buffer": False, "momentum": 0.2, "buffer_cap": 0.5}),
+    "agad-plain-accumulation": ("agad", {"experimental_correct_accumulation": False}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_READ_RULES))
+def test_compiled_buffer_loop_equals_torch_rounds_bit_for_bit(case: str) -> None:
+    # the batched process with its compiled loop over all reads of a call
+    # (kernels/update/cpu/transfer_kernels.py) against the same process with the buffer
+    # rounds in torch, and against the per-vector process
+    name, options = _READ_RULES[case]
+    dtype = torch.float64 if case.endswith("double") else torch.float32
+    tiles = []
+    for _ in range(3):
+        cfg = deterministic_config(name)
+        for key, value in options.items():
+            setattr(cfg.device, key, value)
+        tiles.append(make(cfg, 3, 4, dtype=dtype))
+    compiled, rounds, per_vector = tiles
+    calls = []
+    decided = compiled.compiled_reads
+    compiled.compiled_reads = lambda *a: calls.append(1) or decided(*a)
+    rounds.compiled_reads = lambda *a: None  # the caller then runs the rounds in torch
+    per_vector.update_process = "per_vector"
+    sizes = [10, 7, 10, 1, 10, 10, 23]
+    for tile in tiles:
+        drive(tile, sizes)
+    assert calls, "the compiled loop did not run"
+    a = state(compiled)
+    assert_same_state(a, state(rounds))
+    assert_same_state(a, state(per_vector))
+    assert a["hidden_weights_1"].abs().sum() > 0  # the slow device was written
+    assert compiled.buffer.abs().sum() > 0
+    assert compiled.buffer.dtype == dtype

@@ -471,6 +471,77 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         self._store_cyclic(buffer, reads.first, h)
         return n_steps
 
+    def compiled_reads(self, reads: Reads, flips: Sequence[bool], lr: float) -> Tensor | None:
+        """The buffer steps of all ``reads`` of a call at once (columns cyclic from
+        ``reads.first``, any number of passes; ``flips``: the in-chopper flip after each),
+        compiled (:func:`~analogtrain.kernels.update.cpu.transfer_kernels.chopped_reads`):
+        the same as :meth:`transfer_round` over rounds of distinct columns followed by
+        :meth:`note_in_flips`, bit for bit. None on a non-CPU tile (the caller runs the
+        rounds in torch)."""
+        if self.device.type != "cpu":
+            return None
+        max_steps, momentum, forget = self._buffer_rule
+        return self._run_compiled_reads(
+            reads,
+            flips,
+            [self._buffer_scale(lr)] * reads.count,
+            (1.0, max_steps, momentum, 0.0),
+            forget,
+            self._no_buffer,
+            None,
+        )
+
+    def _run_compiled_reads(
+        self,
+        reads: Reads,
+        flips: Sequence[bool],
+        scales: Sequence[float],
+        rule: tuple[float, int, float, float],
+        forget: bool,
+        no_buffer: bool,
+        agad: tuple[float, Sequence[bool]] | None,
+    ) -> Tensor:
+        """Call the compiled loop; ``rule = (unit, max_steps, momentum, cap)``, ``agad =
+        (beta, writes)`` for AGAD (its means and ``switched`` flags are updated too)."""
+        import numpy as np
+
+        from analogtrain.kernels.update.cpu.transfer_kernels import chopped_reads, parameters
+
+        n = reads.count
+        np_dtype = np.float64 if self.dtype == torch.float64 else np.float32
+        values = reads.values.detach().contiguous()
+        if reads.signs is None:
+            signs = torch.ones_like(values)
+        else:
+            signs = reads.signs.expand(n, self.t_out).contiguous()
+        steps = torch.empty_like(values)
+        buffer = self.buffer.detach().numpy()
+        beta, writes = agad if agad is not None else (0.0, [True] * n)
+        params = parameters(np.dtype(np_dtype), *rule, beta)
+        if agad is not None:
+            means = (self.running_mean.detach().numpy(), self.past_mean.detach().numpy())
+            switched = self.switched.numpy()
+        else:
+            means, switched = (buffer, buffer), np.zeros(self.t_in, dtype=np.bool_)
+        chopped_reads(
+            buffer,
+            values.numpy(),
+            signs.numpy(),
+            np.array(scales, dtype=np_dtype),
+            reads.first,
+            params,
+            forget,
+            no_buffer,
+            agad is not None,
+            means[0],
+            means[1],
+            switched,
+            np.array(flips, dtype=np.bool_),
+            np.array(writes, dtype=np.bool_),
+            steps.numpy(),
+        )
+        return steps
+
     def write_slow(self, first: int, steps: Tensor) -> None:
         """``C[:, i_r] += step g(C) n_r`` for the reads ``r`` with a step, one pulsed update
         (``transfer_update``) in read order; read ``r`` is of column ``(first + r) % t_in``."""

@@ -142,6 +142,8 @@ class BatchedTransferTile(Protocol):
 
     def transfer_round(self, reads: Reads, lr: float) -> Tensor: ...
 
+    def compiled_reads(self, reads: Reads, flips: Sequence[bool], lr: float) -> Tensor | None: ...
+
     def write_slow(self, first: int, steps: Tensor) -> None: ...
 
 
@@ -318,6 +320,10 @@ def _batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) 
         signs = read_in.unsqueeze(1)
     else:
         signs = read_in.unsqueeze(1) * read_out
+    steps = tile.compiled_reads(Reads(start, values, signs, counters), in_flips, lr)
+    if steps is not None:
+        tile.write_slow(start, steps)
+        return
     steps = []
     r0 = 0
     while r0 < n_reads:  # rounds end at the last column: each is one slice of the buffers

@@ -140,6 +140,32 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
                              device=self.device)  # fmt: skip
         return torch.where(write.unsqueeze(1), n_steps, torch.zeros_like(n_steps))
 
+    def compiled_reads(self, reads: Reads, flips: Sequence[bool], lr: float) -> Tensor | None:
+        """The AGAD steps of all reads of a call at once, compiled (see the base class):
+        :meth:`transfer_round` and :meth:`note_in_flips` over the rounds, bit for bit."""
+        if self.device.type != "cpu":
+            return None
+        cfg = self.rpu_config.device
+        n_phase = self.phase_length
+        s = self._buffer_scale(lr)
+        counters = reads.counters
+        if cfg.experimental_correct_accumulation:
+            g_a = self.fast.granularity
+            scales = [s / min(count % n_phase + 1, 1.0 / g_a) for count in counters]
+        else:
+            scales = [s] * reads.count
+        beta = min(float(cfg.tail_weightening) / n_phase, 1.0)
+        bl, momentum, forget = self._buffer_rule
+        return self._run_compiled_reads(
+            reads,
+            flips,
+            scales,
+            (1.0, bl, momentum, self._buffer_cap),
+            forget,
+            False,
+            (beta, [count > n_phase for count in counters]),
+        )
+
     def _switched_2d(self) -> Tensor:
         """``switched`` as a one-line ``[out, in]``-shaped view (``[1, t_in]`` for columns)."""
         return self.switched.unsqueeze(0 if self.transfer_columns else 1)

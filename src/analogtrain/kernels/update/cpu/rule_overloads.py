@@ -1,6 +1,7 @@
 """numba overloads of the torch operations of :mod:`analogtrain.devices.rule`, so that numba
 compiles a plain function written with them (:func:`analogtrain.kernels.update.scales.
-sample_scales`) on scalars. Only the operations such functions use are overloaded.
+sample_scales`, the transfer rules of :mod:`analogtrain.tiles.transfer_rules`) on scalars.
+Only the operations such functions use are overloaded.
 
 Imports numba; imported by :mod:`.numba_kernels` before it compiles anything.
 """
@@ -44,3 +45,8 @@ def _sqrt(x):  # type: ignore[no-untyped-def]
 @overload(rule.floor)
 def _floor(x):  # type: ignore[no-untyped-def]
     return lambda x: np.floor(x)
+
+
+@overload(rule.abs)
+def _abs(x):  # type: ignore[no-untyped-def]
+    return lambda x: builtins.abs(x)

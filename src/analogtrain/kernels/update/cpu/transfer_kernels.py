@@ -1,0 +1,120 @@
+"""The buffer steps of all transfer reads of one update call of a chopped compound, compiled.
+
+The batched process of the chopped compounds (:mod:`analogtrain.tiles.chopped_batch`) has
+the reads of a call, ``R`` of them, in read order, each of one column (the columns run
+cyclically from ``start``). Read ``r`` of column ``c`` updates the digital buffer ``H[:, c]``
+and yields the write counts of ``C[:, c]``; consecutive reads of one column depend on each
+other through ``H``, so torch works through them in rounds of distinct columns, a few tensor
+operations per round (about 185 rounds for a LeNet-5 convolution at batch 8).
+:func:`chopped_reads` runs all reads in one compiled loop instead, cross-point by
+cross-point, through the scalar rules of :mod:`analogtrain.tiles.transfer_rules` (their one
+definition, compiled by numba through :mod:`.rule_overloads`):
+
+* :func:`~analogtrain.tiles.transfer_rules.buffer_input` adds the demodulated read;
+* :func:`~analogtrain.tiles.transfer_rules.threshold_buffer` thresholds it;
+* for AGAD, :func:`~analogtrain.tiles.transfer_rules.agad_reference` picks the reference the
+  read is compared with and :func:`~analogtrain.tiles.transfer_rules.running_mean_step`
+  advances the running mean; a column's ``switched`` flag becomes the chopper flip of its read
+  for the next one, and reads before the end of the warm-up write nothing.
+
+Every number that enters arithmetic arrives in the tile's dtype (``params``), so a float32
+tile computes in float32 as torch does, and the result equals the rounds bit for bit (held
+by ``tests/tiles/test_chopped_batch.py``, batched against the per-vector process).
+
+Imports numba; imported on the first batched call (backend ``"auto"``).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from analogtrain.kernels.update.cpu import rule_overloads  # noqa: F401  (registers overloads)
+from analogtrain.tiles.transfer_rules import (
+    agad_reference,
+    buffer_input,
+    running_mean_step,
+    threshold_buffer,
+)
+
+__all__ = ["PARAMETERS", "chopped_reads"]
+
+#: the order of the numbers in ``params`` (the tile's dtype)
+PARAMETERS = ("unit", "max_steps", "keep", "momentum", "cap", "keep_mean", "beta")
+
+_threshold = numba.njit(error_model="numpy")(threshold_buffer)
+_input = numba.njit(error_model="numpy")(buffer_input)
+_reference = numba.njit(error_model="numpy")(agad_reference)
+_mean_step = numba.njit(error_model="numpy")(running_mean_step)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def chopped_reads(  # type: ignore[no-untyped-def]
+    buffer,
+    values,
+    signs,
+    scales,
+    start,
+    params,
+    forget_buffer,
+    no_buffer,
+    agad,
+    running_mean,
+    past_mean,
+    switched,
+    flips,
+    writes,
+    steps,
+):
+    """The buffer steps of reads ``r = 0..R-1`` of columns ``(start + r) % t_in``, in order.
+
+    ``buffer``, ``running_mean``, ``past_mean``: ``[t_out, t_in]`` (updated in place; the two
+    means only for ``agad``); ``values``, ``signs``: the raw reads and their demodulation
+    signs ``[R, t_out]``; ``scales [R]``: the factor of each read to threshold units;
+    ``params``: the numbers of :data:`PARAMETERS`; ``switched [t_in]`` (bool, AGAD, in place),
+    ``flips [R]`` (bool): the input chopper flip right after each read; ``writes [R]``
+    (bool): whether the read writes (AGAD's warm-up); ``steps [R, t_out]``: out, the counts
+    to write on ``C``.
+    """
+    unit, max_steps, keep, momentum = params[0], params[1], params[2], params[3]
+    cap, keep_mean, beta = params[4], params[5], params[6]
+    zero = params[0] - params[0]  # 0 in the tile's dtype
+    n_reads, t_out = values.shape
+    t_in = buffer.shape[1]
+    for r in range(n_reads):
+        c = (start + r) % t_in
+        was_switched = switched[c] if agad else False
+        for j in range(t_out):
+            v = values[r, j]
+            if agad:
+                mean = running_mean[j, c]
+                reference = _reference(was_switched, mean, past_mean[j, c])
+                past_mean[j, c] = reference
+                read = v - reference
+            else:
+                read = v
+            h0 = zero if no_buffer else buffer[j, c]
+            h = _input(h0, signs[r, j], scales[r], read)
+            n_steps, kept = _threshold(h, unit, max_steps, keep, momentum, forget_buffer, cap)
+            buffer[j, c] = kept
+            if agad:
+                running_mean[j, c] = _mean_step(mean, v, keep_mean, beta)
+            steps[r, j] = n_steps if writes[r] else zero
+        if agad:
+            switched[c] = flips[r]
+
+
+def parameters(
+    dtype: np.dtype,
+    unit: float,
+    max_steps: int,
+    momentum: float,
+    cap: float,
+    beta: float = 0.0,
+) -> np.ndarray:
+    """The ``params`` array of :func:`chopped_reads` in ``dtype``: what torch computes with
+    when it multiplies a tensor of that dtype by these numbers (``keep = 1 - momentum`` and
+    ``keep_mean = 1 - beta`` formed in double first, as the torch rules do)."""
+    return np.array(
+        [unit, float(max_steps), 1.0 - momentum, momentum, cap, 1.0 - beta, beta], dtype=dtype
+    )
