@@ -146,6 +146,22 @@ def test_auto_scale_ema() -> None:
     assert auto_scale_ema(2.0, 4.0, 10, 0.99) == pytest.approx(2.0 + 0.001 * 2.0)
 
 
+def test_compiled_auto_scale_emas_equal_the_plain_loop_bit_for_bit() -> None:
+    pytest.importorskip("numba")
+    import numpy as np
+
+    from analogtrain.kernels.update.cpu.transfer_kernels import compiled_emas
+    from analogtrain.tiles.transfer_rules import auto_scale_emas
+
+    values = np.random.default_rng(0).exponential(size=500)
+    values[::7] = 0.0  # zeros are skipped
+    for running in (0.0, 0.3):
+        expected = auto_scale_emas(running, values, 48, 0.95)
+        got = compiled_emas(running, values, 48, 0.95)
+        assert np.array_equal(got, expected)
+        assert np.unique(got).size > 400  # the estimate moves with the values
+
+
 def test_constraints() -> None:
     with pytest.raises(ConfigError):
         chopped_tile(unit_cell_devices=[quiet(), quiet(), quiet()])

@@ -54,10 +54,11 @@ holds the accumulated gradient with its true sign whatever the chopper phase.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import chain, repeat
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -76,6 +77,8 @@ from analogtrain.tiles.io_states import TensorState, stateful_mvm
 from analogtrain.tiles.transfer import TransferCompoundTile
 from analogtrain.tiles.transfer_rules import (
     ChopperRule,
+    auto_scale_ema,
+    auto_scale_emas,
     buffer_step,
     out_chopper_flips,
     pulse_count_lr,
@@ -90,30 +93,15 @@ _READ_CHUNK = 256
 _FULL_CAPTURE = 1 << 22
 
 
-def auto_scale_emas(
-    running: float, values: Sequence[float], m: int, momentum: float
-) -> list[float]:
-    """Running estimate of the chopped compounds' ``auto_scale`` statistics (spec 3.7) after
-    each of ``values`` in turn.
-
-    The first positive value initialises it; zeros are skipped; otherwise
-    ``(1 - tau) running + tau value`` with ``tau = (1 - momentum) / m``.
-    """
-    tau = (1.0 - momentum) / m
-    keep = 1.0 - tau
-    out = [0.0] * len(values)
-    for k, value in enumerate(values):
-        if running <= 0.0:
-            running = value
-        elif value > 0.0:
-            running = keep * running + tau * value
-        out[k] = running
-    return out
-
-
-def auto_scale_ema(running: float, value: float, m: int, momentum: float) -> float:
-    """One step of :func:`auto_scale_emas`."""
-    return auto_scale_emas(running, [value], m, momentum)[0]
+def _emas() -> Callable[[float, np.ndarray, int, float], np.ndarray]:
+    """:func:`~analogtrain.tiles.transfer_rules.auto_scale_emas`, compiled where numba is
+    installed (the same float64 steps either way; it runs once per update call on the
+    statistics of every vector)."""
+    try:
+        from analogtrain.kernels.update.cpu.transfer_kernels import compiled_emas
+    except ImportError:  # no numba: the plain loop
+        return auto_scale_emas
+    return compiled_emas  # type: ignore[no-any-return]
 
 
 @register_tile(ChoppedTransferCompound)
@@ -307,23 +295,28 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         m = x.shape[0]
         fast_lr = float(cfg.fast_lr)
         scale_fast = bool(cfg.scale_fast_lr)
+        emas = _emas()
         if up.d_sparsity:
-            nonzero = (d != 0).to(torch.float64).mean(dim=1).tolist()
-            self.d_sparsity = auto_scale_emas(self.d_sparsity, nonzero, m, cfg.auto_momentum)[-1]
+            nonzero = (d != 0).to(torch.float64).mean(dim=1).cpu().numpy()
+            sparsity = emas(float(self.d_sparsity), nonzero, m, float(cfg.auto_momentum))
+            self.d_sparsity = float(sparsity[-1])
         if not (cfg.auto_scale and fast_lr > 0):
             self.count_lr = pulse_count_lr(fast_lr, lr, scale_fast)
             return [self.count_lr] * m
         base = fast_lr * float(up.desired_bl) * self.fast.granularity
         momentum = float(cfg.auto_momentum)
         # CPU statistics: per vector, the current one included
-        m_x = auto_scale_emas(float(self.m_x), x.abs().amax(dim=1).tolist(), m, momentum)
-        m_d = auto_scale_emas(float(self.m_d), d.abs().amax(dim=1).tolist(), m, momentum)
-        lrs = [base / (a * b) if a > 0 and b > 0 else base for a, b in zip(m_x, m_d)]
+        x_max = x.abs().amax(dim=1).to(torch.float64).cpu().numpy()
+        d_max = d.abs().amax(dim=1).to(torch.float64).cpu().numpy()
+        m_x = emas(float(self.m_x), x_max, m, momentum)
+        m_d = emas(float(self.m_d), d_max, m, momentum)
+        known = (m_x > 0) & (m_d > 0)
+        lrs = np.where(known, base / np.where(known, m_x * m_d, 1.0), base)
         if scale_fast:
-            lrs = [rate * lr for rate in lrs]
-        self.m_x, self.m_d = m_x[-1], m_d[-1]
-        self.count_lr = lrs[-1]
-        return lrs
+            lrs = lrs * lr
+        self.m_x, self.m_d = float(m_x[-1]), float(m_d[-1])
+        self.count_lr = float(lrs[-1])
+        return lrs.tolist()
 
     def chopper_rule(self) -> ChopperRule:
         """When the input choppers flip: regularly every ``max(ceil(1 / in_chop_prob), 2)``
@@ -336,7 +329,7 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
             return ChopperRule(None, p)
         return ChopperRule(ChopperRule.regular_period(p), 0.0)
 
-    def in_chopper_flips(self, counters: Sequence[int]) -> list[bool]:
+    def in_chopper_flips(self, counters: Sequence[int]) -> np.ndarray:
         """Whether the input chopper of the read column flips right after each read
         (``counters``: the pass counter at each read); random decisions drawn at once."""
         return self.chopper_rule().flips(counters, self._uniforms)

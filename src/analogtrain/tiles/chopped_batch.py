@@ -43,6 +43,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -130,7 +131,7 @@ class BatchedTransferTile(Protocol):
 
     def pulse_count_rates(self, x: Tensor, d: Tensor, lr: float) -> list[float]: ...
 
-    def in_chopper_flips(self, counters: Sequence[int]) -> list[bool]: ...
+    def in_chopper_flips(self, counters: Sequence[int]) -> np.ndarray: ...
 
     def note_in_flips(self, first: int, flips: Sequence[bool]) -> None: ...
 
@@ -219,7 +220,7 @@ def _in_side(
     """The chopped inputs ``x_eff``, the input sign of the read column at each read ``[R]``
     (None: all +1) and the input signs after the call (None: unchanged)."""
     bits = tile.in_chopper
-    flipped = [r for r, f in enumerate(flips) if f]
+    flipped = np.flatnonzero(flips).tolist()
     if not flipped:
         if not bool(bits.any()):
             return x, None, None
@@ -287,7 +288,8 @@ def _batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) 
                       tile.slice_index[0], t_in, m)  # fmt: skip
     n_reads, start = sched.n_reads, sched.start
     count0 = tile.transfer_counter
-    counters = [count0 + (start + r) // t_in for r in range(n_reads)]
+    positions = start + np.arange(n_reads)
+    counters = count0 + positions // t_in  # the pass counter at each read
     n_passes = (start + n_reads) // t_in  # passes completed in this call
 
     # 1. chopper flips of the whole call (drawn up front) and the signs of every vector
@@ -298,10 +300,11 @@ def _batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) 
 
     # 2. the fast update with the reads taken at the firing vectors
     lrs = tile.pulse_count_rates(x, d, lr)
-    rate: float | Tensor = lrs[0]
-    if any(v != rate for v in lrs):
-        rate = torch.tensor(lrs, dtype=torch.float64, device=tile.device)
-    cols = [(start + r) % t_in for r in range(n_reads)]
+    rates = np.asarray(lrs, dtype=np.float64)
+    rate: float | Tensor = float(rates[0])
+    if (rates != rate).any():
+        rate = torch.from_numpy(rates).to(tile.device)
+    cols = (positions % t_in).tolist()
     values = tile.fast_update_reads(x_eff, d_eff, rate, sched.after, cols)
     tile.update_count += m
     tile.slice_index[0] = (start + n_reads) % t_in

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -29,6 +30,8 @@ from analogtrain.devices.rule import floor, maximum, minimum, where
 __all__ = [
     "ChopperRule",
     "agad_reference",
+    "auto_scale_ema",
+    "auto_scale_emas",
     "buffer_input",
     "buffer_step",
     "chopper_signs",
@@ -144,6 +147,32 @@ def running_mean_step(mean: Any, value: Any, keep: Any, beta: Any) -> Any:
     return keep * mean + beta * value
 
 
+def auto_scale_emas(running: float, values: np.ndarray, m: int, momentum: float) -> np.ndarray:
+    """Running estimate of the chopped compounds' ``auto_scale`` statistics (spec 3.7) after
+    each of ``values`` (float64) in turn.
+
+    The first positive value initialises it; zeros are skipped; otherwise
+    ``(1 - tau) running + tau value`` with ``tau = (1 - momentum) / m``. A plain loop that numba
+    compiles as it is (:data:`analogtrain.kernels.update.cpu.transfer_kernels.compiled_emas`).
+    """
+    tau = (1.0 - momentum) / m
+    keep = 1.0 - tau
+    out = np.empty(values.shape[0])
+    for k in range(values.shape[0]):
+        value = values[k]
+        if running <= 0.0:
+            running = value
+        elif value > 0.0:
+            running = keep * running + tau * value
+        out[k] = running
+    return out
+
+
+def auto_scale_ema(running: float, value: float, m: int, momentum: float) -> float:
+    """One step of :func:`auto_scale_emas`."""
+    return float(auto_scale_emas(running, np.array([value], dtype=np.float64), m, momentum)[0])
+
+
 @dataclass(frozen=True)
 class ChopperRule:
     """When the input chopper of a read column flips, right after its read.
@@ -161,15 +190,17 @@ class ChopperRule:
         """``max(ceil(1 / prob), 2)``: passes per chopper phase for a flip rate ``prob > 0``."""
         return max(math.ceil(1.0 / prob), 2)
 
-    def flips(self, counters: Sequence[int], draw: Callable[[int], list[float]]) -> list[bool]:
-        """Whether the chopper flips after each read; ``counters`` are the complete passes
-        before each read and ``draw(n)`` gives ``n`` uniforms (called once, if needed)."""
+    def flips(self, counters: Sequence[int], draw: Callable[[int], Sequence[float]]) -> np.ndarray:
+        """Whether the chopper flips after each read (bool ``[len(counters)]``); ``counters``
+        are the complete passes before each read and ``draw(n)`` gives ``n`` uniforms (called
+        once, if needed)."""
+        passes = np.asarray(counters, dtype=np.int64)
         if self.period is None:
-            flips = [False] * len(counters)
+            flips = np.zeros(passes.shape[0], dtype=np.bool_)
         else:
-            flips = [count % self.period + 1 == self.period for count in counters]
-        if self.random_prob > 0 and counters:
-            flips = [f or u < self.random_prob for f, u in zip(flips, draw(len(counters)))]
+            flips = passes % self.period + 1 == self.period
+        if self.random_prob > 0 and passes.shape[0]:
+            flips = flips | (np.asarray(draw(passes.shape[0])) < self.random_prob)
         return flips
 
 

@@ -32,15 +32,19 @@ import numpy as np
 from analogtrain.kernels.update.cpu import rule_overloads  # noqa: F401  (registers overloads)
 from analogtrain.tiles.transfer_rules import (
     agad_reference,
+    auto_scale_emas,
     buffer_input,
     running_mean_step,
     threshold_buffer,
 )
 
-__all__ = ["PARAMETERS", "chopped_reads"]
+__all__ = ["PARAMETERS", "chopped_reads", "compiled_emas"]
 
 #: the order of the numbers in ``params`` (the tile's dtype)
 PARAMETERS = ("unit", "max_steps", "keep", "momentum", "cap", "keep_mean", "beta")
+
+#: :func:`~analogtrain.tiles.transfer_rules.auto_scale_emas` compiled (the same float64 steps)
+compiled_emas = numba.njit(cache=True, error_model="numpy")(auto_scale_emas)
 
 _threshold = numba.njit(error_model="numpy")(threshold_buffer)
 _input = numba.njit(error_model="numpy")(buffer_input)
