@@ -215,41 +215,48 @@ class _Schedule:
 
 
 def _in_side(
-    tile: BatchedTransferTile, x: Tensor, sched: _Schedule, flips: list[bool]
+    tile: BatchedTransferTile, x: Tensor, sched: _Schedule, flips: Sequence[bool]
 ) -> tuple[Tensor, Tensor | None, Tensor | None]:
     """The chopped inputs ``x_eff``, the input sign of the read column at each read ``[R]``
-    (None: all +1) and the input signs after the call (None: unchanged)."""
-    bits = tile.in_chopper
-    flipped = np.flatnonzero(flips).tolist()
-    if not flipped:
-        if not bool(bits.any()):
-            return x, None, None
-        signs = chopper_signs(bits, tile.dtype)
-        rows = -(-(sched.start + sched.n_reads) // sched.t_in)
-        per_read = signs.repeat(rows)[sched.start : sched.start + sched.n_reads]
-        return x * signs, per_read, None
-    signs = chopper_signs(bits, tile.dtype)
+    (None: all +1) and the input signs after the call (None: unchanged).
+
+    The signs are products of +-1 (exact in any dtype), formed in numpy on the CPU: a call has
+    at most a few thousand reads, and numpy's small operations cost a fraction of torch's."""
+    bits = tile.in_chopper.cpu().numpy()
+    flipped = np.flatnonzero(flips)
+    if flipped.size == 0 and not bits.any():
+        return x, None, None
+    signs = 1.0 - 2.0 * bits  # float64 +-1
     t_in, start, n_reads = sched.t_in, sched.start, sched.n_reads
+    rows = -(-(start + n_reads) // t_in)
+    if flipped.size == 0:
+        per_read = np.tile(signs, rows)[start : start + n_reads]
+        return x * _as_tensor(signs, tile), _as_tensor(per_read, tile), None
     # Read r sits in cell start + r of a grid of rows of t_in columns; the reads of one column
     # are one grid column, so its signs are a cumulative product down the grid.
-    rows = -(-(start + n_reads) // t_in)
-    factor = torch.ones(rows * t_in, dtype=tile.dtype, device=tile.device)
-    factor[torch.tensor([start + r for r in flipped], device=tile.device)] = -1.0
-    after_row = factor.view(rows, t_in).cumprod(0)
-    before_row = torch.cat([torch.ones_like(after_row[:1]), after_row[:-1]])
-    per_read = (before_row * signs).view(-1)[start : start + n_reads]
-    final = after_row[-1] * signs
-    if len(flipped) <= _FEW_FLIPS:
-        x_eff = x * signs
-        for r in flipped:  # the inputs after a flip see the column's other sign
+    factor = np.ones(rows * t_in)
+    factor[start + flipped] = -1.0
+    after_row = factor.reshape(rows, t_in).cumprod(axis=0)
+    before_row = np.concatenate([np.ones((1, t_in)), after_row[:-1]])
+    per_read = (before_row * signs).reshape(-1)[start : start + n_reads]
+    final = _as_tensor(after_row[-1] * signs, tile)
+    signs_t = _as_tensor(signs, tile)
+    if flipped.size <= _FEW_FLIPS:
+        x_eff = x * signs_t
+        for r in flipped.tolist():  # the inputs after a flip see the column's other sign
             b = sched.after[r] + 1
             if b < sched.m:
                 x_eff[b:, sched.col(r)].neg_()
-        return x_eff, per_read, final
+        return x_eff, _as_tensor(per_read, tile), final
     table = torch.zeros((n_reads, t_in), dtype=torch.bool, device=tile.device)
-    table[flipped, [(start + r) % t_in for r in flipped]] = True
-    states = chopper_states(signs, table)
-    return x * states[sched.phase(tile.device)], per_read, final
+    table[flipped.tolist(), ((start + flipped) % t_in).tolist()] = True
+    states = chopper_states(signs_t, table)
+    return x * states[sched.phase(tile.device)], _as_tensor(per_read, tile), final
+
+
+def _as_tensor(values: np.ndarray, tile: BatchedTransferTile) -> Tensor:
+    """A numpy array of signs as a tensor in the tile's dtype, on its device."""
+    return torch.from_numpy(values).to(device=tile.device, dtype=tile.dtype)
 
 
 def _out_side(
