@@ -46,10 +46,10 @@ PARAMETERS = ("unit", "max_steps", "keep", "momentum", "cap", "keep_mean", "beta
 #: :func:`~analogtrain.tiles.transfer_rules.auto_scale_emas` compiled (the same float64 steps)
 compiled_emas = numba.njit(cache=True, error_model="numpy")(auto_scale_emas)
 
-_threshold = numba.njit(error_model="numpy")(threshold_buffer)
-_input = numba.njit(error_model="numpy")(buffer_input)
-_reference = numba.njit(error_model="numpy")(agad_reference)
-_mean_step = numba.njit(error_model="numpy")(running_mean_step)
+_threshold = numba.njit(error_model="numpy", inline="always")(threshold_buffer)
+_input = numba.njit(error_model="numpy", inline="always")(buffer_input)
+_reference = numba.njit(error_model="numpy", inline="always")(agad_reference)
+_mean_step = numba.njit(error_model="numpy", inline="always")(running_mean_step)
 
 
 @numba.njit(cache=True, error_model="numpy")
