@@ -21,9 +21,11 @@ process can be arranged as (aihwkit's CUDA engine does the same):
    asymmetry), the update records all of ``A`` at each read instead (in segments that
    bound the memory) and the reads of a segment are one compiled MVM of ``e_{i_r}`` on the
    stack of those copies;
-3. the buffer / threshold / reference logic of all reads, vectorised over reads of distinct
-   columns (rounds of consecutive reads that end at the last column, in order, so that each
-   round works on one slice of the tile's buffers);
+3. the buffer / threshold / reference logic of all reads: on a CPU tile one compiled loop over
+   the reads in order (:meth:`compiled_reads`, through the scalar rules of
+   :mod:`.transfer_rules`); elsewhere in torch, vectorised over reads of distinct columns
+   (rounds of consecutive reads that end at the last column, in order, so that each round
+   works on one slice of the tile's buffers);
 4. one pulsed update of ``C`` with the one-hot rows ``e_{i_r}`` and ``-n_r`` of the reads
    that write, in read order.
 
