@@ -538,15 +538,23 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
     def write_slow(self, first: int, steps: Tensor) -> None:
         """``C[:, i_r] += step g(C) n_r`` for the reads ``r`` with a step, one pulsed update
         (``transfer_update``) in read order; read ``r`` is of column ``(first + r) % t_in``."""
-        chosen = steps.any(dim=1).nonzero().squeeze(1)
-        n_chosen = chosen.numel()
-        if n_chosen == 0:
-            return
-        cols = chosen + first
-        if first + steps.shape[0] > self.t_in:
-            cols = cols.remainder_(self.t_in)
-        if n_chosen < steps.shape[0]:
-            steps = steps.index_select(0, chosen)
+        if steps.device.type == "cpu":  # the selection in numpy: a fraction of torch's cost
+            counts = steps.numpy()
+            rows = np.flatnonzero(counts.any(axis=1))
+            if rows.size == 0:
+                return
+            cols: Tensor = torch.from_numpy((rows + first) % self.t_in)
+            if rows.size < counts.shape[0]:
+                steps = torch.from_numpy(counts[rows])
+        else:
+            chosen = steps.any(dim=1).nonzero().squeeze(1)
+            if chosen.numel() == 0:
+                return
+            cols = chosen + first
+            if first + steps.shape[0] > self.t_in:
+                cols = cols.remainder_(self.t_in)
+            if chosen.numel() < steps.shape[0]:
+                steps = steps.index_select(0, chosen)
         cfg = self.rpu_config.device
         g_c = self.slow.granularity
         self._write_slices(1, cols, steps, float(cfg.step) * g_c, cfg.transfer_update, g_c)
