@@ -391,3 +391,18 @@ def test_compiled_buffer_loop_equals_torch_rounds_bit_for_bit(case: str) -> None
     assert a["hidden_weights_1"].abs().sum() > 0  # the slow device was written
     assert compiled.buffer.abs().sum() > 0
     assert compiled.buffer.dtype == dtype
+
+
+def test_without_numba_the_buffer_rounds_run_in_torch_with_a_warning(monkeypatch) -> None:
+    from analogtrain.tiles import chopped
+
+    monkeypatch.setattr(chopped, "transfer_kernels", lambda: None)
+    monkeypatch.setattr(backend, "_warned", set())
+    batched = make(deterministic_config("agad"), 3, 4)
+    reference = make(deterministic_config("agad"), 3, 4)
+    reference.update_process = "per_vector"
+    sizes = [10, 7, 10]
+    with pytest.warns(backend.FastPathWarning, match="chopped transfer reads.*numba"):
+        drive(batched, sizes)
+    drive(reference, sizes)
+    assert_same_state(state(batched), state(reference))

@@ -53,9 +53,11 @@ holds the accumulated gradient with its true sign whatever the chopper phase.
 
 from __future__ import annotations
 
+import importlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from itertools import chain, repeat
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -64,6 +66,8 @@ from torch import Tensor
 
 from analogtrain.configs.compounds import ChoppedTransferCompound
 from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
+from analogtrain.kernels.compile_notice import watch_kernels
+from analogtrain.kernels.update.backend import Declined, report_decline
 from analogtrain.kernels.update.pulsed import pulsed_update_capture
 from analogtrain.tiles.chopped_batch import (
     UPDATE_PROCESSES,
@@ -93,15 +97,23 @@ _READ_CHUNK = 256
 _FULL_CAPTURE = 1 << 22
 
 
+def transfer_kernels() -> ModuleType | None:
+    """The compiled transfer loops (:mod:`analogtrain.kernels.update.cpu.transfer_kernels`),
+    watched for the compile notice, or None where numba is unusable (missing, or no writable
+    cache location)."""
+    try:
+        module = importlib.import_module("analogtrain.kernels.update.cpu.transfer_kernels")
+    except (ImportError, RuntimeError, OSError):
+        return None
+    return watch_kernels(module)
+
+
 def _emas() -> Callable[[float, np.ndarray, int, float], np.ndarray]:
     """:func:`~analogtrain.tiles.transfer_rules.auto_scale_emas`, compiled where numba is
-    installed (the same float64 steps either way; it runs once per update call on the
+    usable (the same float64 steps either way; it runs once per update call on the
     statistics of every vector)."""
-    try:
-        from analogtrain.kernels.update.cpu.transfer_kernels import compiled_emas
-    except ImportError:  # no numba: the plain loop
-        return auto_scale_emas
-    return compiled_emas  # type: ignore[no-any-return]
+    module = transfer_kernels()
+    return auto_scale_emas if module is None else module.compiled_emas  # type: ignore[no-any-return]
 
 
 @register_tile(ChoppedTransferCompound)
@@ -477,7 +489,7 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         return self._run_compiled_reads(
             reads,
             flips,
-            [self._buffer_scale(lr)] * reads.count,
+            np.full(reads.count, self._buffer_scale(lr)),
             (1.0, max_steps, momentum, 0.0),
             forget,
             self._no_buffer,
@@ -493,13 +505,14 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         forget: bool,
         no_buffer: bool,
         agad: tuple[float, Sequence[bool]] | None,
-    ) -> Tensor:
-        """Call the compiled loop; ``rule = (unit, max_steps, momentum, cap)``, ``agad =
-        (beta, writes)`` for AGAD (its means and ``switched`` flags are updated too)."""
-        import numpy as np
-
-        from analogtrain.kernels.update.cpu.transfer_kernels import chopped_reads, parameters
-
+    ) -> Tensor | None:
+        """Call the compiled loop (None: numba is unusable, said once); ``rule = (unit,
+        max_steps, momentum, cap)``, ``agad = (beta, writes)`` for AGAD (its means and
+        ``switched`` flags are updated too)."""
+        module = transfer_kernels()
+        if module is None:  # the rounds in torch, said once (backend "auto")
+            report_decline(Declined("numba cannot be imported"), "chopped transfer reads")
+            return None
         n = reads.count
         np_dtype = np.float64 if self.dtype == torch.float64 else np.float32
         values = reads.values.detach().contiguous()
@@ -509,14 +522,14 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
             signs = reads.signs.expand(n, self.t_out).contiguous()
         steps = torch.empty_like(values)
         buffer = self.buffer.detach().numpy()
-        beta, writes = agad if agad is not None else (0.0, [True] * n)
-        params = parameters(np.dtype(np_dtype), *rule, beta)
+        beta, writes = agad if agad is not None else (0.0, np.ones(n, dtype=np.bool_))
+        params = module.parameters(np.dtype(np_dtype), *rule, beta)
         if agad is not None:
             means = (self.running_mean.detach().numpy(), self.past_mean.detach().numpy())
             switched = self.switched.numpy()
         else:
             means, switched = (buffer, buffer), np.zeros(self.t_in, dtype=np.bool_)
-        chopped_reads(
+        module.chopped_reads(
             buffer,
             values.numpy(),
             signs.numpy(),

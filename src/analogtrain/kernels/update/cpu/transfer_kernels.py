@@ -21,7 +21,9 @@ Every number that enters arithmetic arrives in the tile's dtype (``params``), so
 tile computes in float32 as torch does, and the result equals the rounds bit for bit (held
 by ``tests/tiles/test_chopped_batch.py``, batched against the per-vector process).
 
-Imports numba; imported on the first batched call (backend ``"auto"``).
+Imports numba; imported on the first batched call (backend ``"auto"``) through
+:func:`analogtrain.tiles.chopped.transfer_kernels`, which watches its kernels for the one-time
+compile notice (:mod:`analogtrain.kernels.compile_notice`).
 """
 
 from __future__ import annotations
@@ -43,8 +45,15 @@ __all__ = ["PARAMETERS", "chopped_reads", "compiled_emas"]
 #: the order of the numbers in ``params`` (the tile's dtype)
 PARAMETERS = ("unit", "max_steps", "keep", "momentum", "cap", "keep_mean", "beta")
 
-#: :func:`~analogtrain.tiles.transfer_rules.auto_scale_emas` compiled (the same float64 steps)
-compiled_emas = numba.njit(cache=True, error_model="numpy")(auto_scale_emas)
+_emas = numba.njit(error_model="numpy", inline="always")(auto_scale_emas)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def compiled_emas(running, values, m, momentum):  # type: ignore[no-untyped-def]
+    """:func:`~analogtrain.tiles.transfer_rules.auto_scale_emas` compiled (the same float64
+    steps)."""
+    return _emas(running, values, m, momentum)
+
 
 _threshold = numba.njit(error_model="numpy", inline="always")(threshold_buffer)
 _input = numba.njit(error_model="numpy", inline="always")(buffer_input)
