@@ -270,7 +270,8 @@ class AnalogTileModule(nn.Module):
         """Keep ``(x [m, x_size], d [m, out])`` for the optimizer (called in backward); in
         CPU memory when ``runtime.offload_input`` / ``offload_gradient`` ask for it."""
         runtime = self.rpu_config.runtime
-        x, d = x.detach(), d.detach()
+        x = x.detach() if x.requires_grad else x
+        d = d.detach() if d.requires_grad else d
         analog_ctx.store(
             x.cpu() if runtime.offload_input else x, d.cpu() if runtime.offload_gradient else d
         )
