@@ -41,8 +41,13 @@ def saturated_outputs(y: Tensor, bound: float) -> Tensor | None:
     if y.device.type != "cpu" or y.requires_grad:
         return y.abs() >= bound
     values = y.numpy()
-    hit = np.abs(values) >= values.dtype.type(bound)
-    return torch.from_numpy(hit) if hit.any() else None
+    limit = values.dtype.type(bound)
+    if values.size == 0 or (_MAX(values, axis=None) < limit and _MIN(values, axis=None) > -limit):
+        return None  # two reductions, no temporary arrays: the common case
+    return torch.from_numpy(np.abs(values) >= limit)  # (NaN outputs also come here)
+
+
+_MAX, _MIN = np.maximum.reduce, np.minimum.reduce
 
 
 class AnalogFunction(torch.autograd.Function):

@@ -235,8 +235,8 @@ def _train_inputs(
     ``|x| B``, ``|d| A`` are formed inside the train kernel; with one they are discretised
     here first (spec 4.5.1), drawing from ``generator`` when ``sto_round``."""
     m = x.shape[0]
-    x_np = np.ascontiguousarray(x.detach().numpy())
-    d_np = np.ascontiguousarray(d.detach().numpy())
+    x_np = np.ascontiguousarray((x.detach() if x.requires_grad else x).numpy())
+    d_np = np.ascontiguousarray((d.detach() if d.requires_grad else d).numpy())
     scalar_lr = not isinstance(lr, Tensor)
     if scalar_lr:
         rates = np.empty(m, dtype=np.float64)
