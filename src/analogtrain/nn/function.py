@@ -56,8 +56,8 @@ class AnalogFunction(torch.autograd.Function):
     @staticmethod
     def forward(fctx: Any, analog_ctx: AnalogContext, x: Tensor) -> Tensor:  # noqa: D102
         module = analog_ctx.analog_module
-        lead = x.shape[:-1]
-        x_tile = module.tile_input(x.reshape(-1, x.shape[-1]))  # [m, x_size]
+        flat = x.dim() == 2  # a batch of vectors already: no views to make (torch ops)
+        x_tile = module.tile_input(x if flat else x.reshape(-1, x.shape[-1]))  # [m, x_size]
         with module.mvm_scope():
             y = module.tile.forward_mvm(x_tile)  # [m, out]
         bound = module.gradient_bound()
@@ -68,14 +68,14 @@ class AnalogFunction(torch.autograd.Function):
         fctx.analog_ctx = analog_ctx
         fctx.in_shape = x.shape
         fctx.save_for_backward(x_tile, mask)
-        return y.reshape(*lead, y.shape[-1])
+        return y if flat else y.reshape(*x.shape[:-1], y.shape[-1])
 
     @staticmethod
     def backward(fctx: Any, grad_out: Tensor) -> tuple[None, Tensor | None]:  # noqa: D102
         analog_ctx: AnalogContext = fctx.analog_ctx
         module = analog_ctx.analog_module
         x_tile, mask = fctx.saved_tensors
-        d = grad_out.reshape(-1, grad_out.shape[-1])  # [m, out]
+        d = grad_out if grad_out.dim() == 2 else grad_out.reshape(-1, grad_out.shape[-1])
         # The backward product runs (and may reject d) before the pair is stored: a
         # rejected backward leaves no pending update behind.
         grad_x = None
@@ -86,6 +86,8 @@ class AnalogFunction(torch.autograd.Function):
                 d_in = d_in.masked_fill(mask, 0.0)
             with module.mvm_scope():
                 grad_x = module.tile.backward_mvm(d_in)  # [m, x_size]
-            grad_x = module.tile_input_grad(grad_x).reshape(fctx.in_shape)  # [..., in]
+            grad_x = module.tile_input_grad(grad_x)
+            if grad_x.shape != fctx.in_shape:
+                grad_x = grad_x.reshape(fctx.in_shape)  # [..., in]
         module.store_pair(analog_ctx, x_tile, d)
         return None, grad_x
