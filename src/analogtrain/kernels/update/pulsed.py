@@ -247,11 +247,13 @@ def pulsed_update_of_checked(
         validate_update_inputs(x, d, weight, rate)  # raises what is wrong
     if x.shape[0] == 0:
         return
+    x = x.detach() if x.requires_grad else x
+    d = d.detach() if d.requires_grad else d
     if serial_opted_in():
         with serial_torch_ops():
-            _dispatch(array, x.detach(), d.detach(), float(rate), up, generator, None)
+            _dispatch(array, x, d, float(rate), up, generator, None)
     else:
-        _dispatch(array, x.detach(), d.detach(), float(rate), up, generator, None)
+        _dispatch(array, x, d, float(rate), up, generator, None)
 
 
 def _pulsed_update(
