@@ -87,10 +87,10 @@ def _compiled_scan(t: Tensor) -> bool | None:
     kernels = _kernels()
     if kernels is None:
         return None
-    flat = t.detach() if t.requires_grad else t
-    if flat.dim() != 2:
-        flat = flat.reshape(1, -1)  # a view (contiguous): the kernel scans 2-D arrays
-    return bool(kernels.all_finite(flat.numpy()))
+    values = (t.detach() if t.requires_grad else t).numpy()
+    if values.ndim != 2:  # a numpy view (contiguous), cheaper than a torch reshape
+        values = values.reshape(1, -1)  # the kernel scans 2-D arrays
+    return bool(kernels.all_finite(values))
 
 
 def all_finite(t: Tensor) -> bool:

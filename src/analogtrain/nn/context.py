@@ -94,8 +94,7 @@ class AnalogContext(torch.nn.Parameter):
         self._drop_if_zeroed()
         if self._marker is None:
             marker = torch.zeros_like(self.data)
-            with torch.no_grad():
-                self.grad = marker
+            self.grad = marker  # setting .grad is not recorded by autograd: no no_grad needed
             self._marker = (marker, marker._version)
         self.analog_input.append(x)
         self.analog_grad_output.append(d)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -30,32 +31,51 @@ from analogtrain.nn.context import AnalogContext
 __all__ = ["AnalogFunction"]
 
 
+def saturated_outputs(y: Tensor, bound: float) -> Tensor | None:
+    """The mask ``|y| >= bound`` of a tile output ``y [m, out]``, or None when no output
+    reaches the bound (the backward pass then has nothing to mask).
+
+    On the CPU it is taken on a numpy view of ``y`` (about a microsecond, against two torch
+    operations and a ``masked_fill`` in the backward pass), comparing in ``y``'s dtype as
+    torch compares a tensor with a Python number."""
+    if y.device.type != "cpu" or y.requires_grad:
+        return y.abs() >= bound
+    values = y.numpy()
+    limit = values.dtype.type(bound)
+    if values.size == 0 or (_MAX(values, axis=None) < limit and _MIN(values, axis=None) > -limit):
+        return None  # two reductions, no temporary arrays: the common case
+    return torch.from_numpy(np.abs(values) >= limit)  # (NaN outputs also come here)
+
+
+_MAX, _MIN = np.maximum.reduce, np.minimum.reduce
+
+
 class AnalogFunction(torch.autograd.Function):
     """``AnalogFunction.apply(analog_ctx, x)`` with ``x [..., in_size]`` -> ``[..., out]``."""
 
     @staticmethod
     def forward(fctx: Any, analog_ctx: AnalogContext, x: Tensor) -> Tensor:  # noqa: D102
         module = analog_ctx.analog_module
-        lead = x.shape[:-1]
-        x_tile = module.tile_input(x.reshape(-1, x.shape[-1]))  # [m, x_size]
+        flat = x.dim() == 2  # a batch of vectors already: no views to make (torch ops)
+        x_tile = module.tile_input(x if flat else x.reshape(-1, x.shape[-1]))  # [m, x_size]
         with module.mvm_scope():
             y = module.tile.forward_mvm(x_tile)  # [m, out]
         bound = module.gradient_bound()
-        mask = y.abs() >= bound if bound is not None else None
+        mask = saturated_outputs(y, bound) if bound is not None else None
         scales = module.mapping_scales
         if scales is not None:
             y = y * scales
         fctx.analog_ctx = analog_ctx
         fctx.in_shape = x.shape
         fctx.save_for_backward(x_tile, mask)
-        return y.reshape(*lead, y.shape[-1])
+        return y if flat else y.reshape(*x.shape[:-1], y.shape[-1])
 
     @staticmethod
     def backward(fctx: Any, grad_out: Tensor) -> tuple[None, Tensor | None]:  # noqa: D102
         analog_ctx: AnalogContext = fctx.analog_ctx
         module = analog_ctx.analog_module
         x_tile, mask = fctx.saved_tensors
-        d = grad_out.reshape(-1, grad_out.shape[-1])  # [m, out]
+        d = grad_out if grad_out.dim() == 2 else grad_out.reshape(-1, grad_out.shape[-1])
         # The backward product runs (and may reject d) before the pair is stored: a
         # rejected backward leaves no pending update behind.
         grad_x = None
@@ -66,6 +86,8 @@ class AnalogFunction(torch.autograd.Function):
                 d_in = d_in.masked_fill(mask, 0.0)
             with module.mvm_scope():
                 grad_x = module.tile.backward_mvm(d_in)  # [m, x_size]
-            grad_x = module.tile_input_grad(grad_x).reshape(fctx.in_shape)  # [..., in]
+            grad_x = module.tile_input_grad(grad_x)
+            if grad_x.shape != fctx.in_shape:
+                grad_x = grad_x.reshape(fctx.in_shape)  # [..., in]
         module.store_pair(analog_ctx, x_tile, d)
         return None, grad_x

@@ -225,19 +225,21 @@ class AnalogTileModule(nn.Module):
                 f"{describe_module(self)}: input has shape {tuple(x.shape)}; its last "
                 f"dimension must be {self.in_size}"
             )
-        if x.dtype != self.analog_ctx.dtype:
+        analog_ctx = self.analog_ctx
+        if x.dtype != analog_ctx.dtype:
             raise ArgumentError(
                 f"{describe_module(self)}: input dtype {x.dtype} does not match the tile "
-                f"dtype {self.analog_ctx.dtype}"
+                f"dtype {analog_ctx.dtype}"
             )
         check_not_in_ddp(self)
         check_finite_input(x, self)
         with values_checked():  # the tile and its kernels need not scan x again
-            y = AnalogFunction.apply(self.analog_ctx, x)
+            y = AnalogFunction.apply(analog_ctx, x)
         if self.out_scaling_alpha is not None:
             y = y * self.out_scaling_alpha
-        if self.bias is not None:
-            y = y + self.bias
+        bias = self.bias
+        if bias is not None:
+            y = y + bias
         return y
 
     # Hooks used by AnalogFunction -------------------------------------------
@@ -270,7 +272,8 @@ class AnalogTileModule(nn.Module):
         """Keep ``(x [m, x_size], d [m, out])`` for the optimizer (called in backward); in
         CPU memory when ``runtime.offload_input`` / ``offload_gradient`` ask for it."""
         runtime = self.rpu_config.runtime
-        x, d = x.detach(), d.detach()
+        x = x.detach() if x.requires_grad else x
+        d = d.detach() if d.requires_grad else d
         analog_ctx.store(
             x.cpu() if runtime.offload_input else x, d.cpu() if runtime.offload_gradient else d
         )
@@ -298,11 +301,12 @@ class AnalogTileModule(nn.Module):
         self._update_tile(x, d, rate)
 
     def _update_tile(self, x: Tensor, d: Tensor, rate: float) -> None:
-        lr_scale = self.mapping_lr_scale
-        if self.mapping_scales is None:
-            self.tile.update(x, d, rate * lr_scale)
+        scales = self.mapping_scales
+        if scales is None:  # no mapping scales: lr_scale is 1
+            self.tile.update(x, d, rate * 1.0)
             return
-        d = d / (self.mapping_scales * lr_scale)
+        lr_scale = self.mapping_lr_scale
+        d = d / (scales * lr_scale)
         with values_checked(False):  # the division may overflow: the tile scans d again
             self.tile.update(x, d, rate * lr_scale)
 

@@ -78,20 +78,24 @@ class AnalogOptimizerMixin:
 
     def _analog_step(self) -> None:
         contexts = self.analog_contexts()
-        for group, ctx in contexts:
-            if ctx.use_torch_update or not ctx.has_pairs():
-                continue
-            lr = float(group["lr"])
-            if lr == 0.0:
-                ctx.reset()
-                continue
-            x, d = ctx.take_pairs()
-            if group.get("maximize", False):
-                d = -d
-            module = ctx.analog_module
-            device = module.analog_ctx.device
-            with values_checked():  # check_step_inputs scanned every pending pair
-                module.update(x.to(device), d.to(device), lr)
+        with values_checked():  # check_step_inputs scanned every pending pair
+            for group, ctx in contexts:
+                if ctx.use_torch_update or not ctx.has_pairs():
+                    continue
+                lr = float(group["lr"])
+                if lr == 0.0:
+                    ctx.reset()
+                    continue
+                x, d = ctx.take_pairs()
+                if group.get("maximize", False):
+                    d = -d
+                module = ctx.analog_module
+                device = module.analog_ctx.device
+                if x.device != device:  # offloaded pairs (runtime.offload_*) go back
+                    x = x.to(device)
+                if d.device != device:
+                    d = d.to(device)
+                module.update(x, d, lr)
         for _, ctx in contexts:
             ctx.analog_module.post_update_step()
 

@@ -36,7 +36,7 @@ from analogtrain.configs import (
 )
 from analogtrain.configs.enums import PulseType
 from analogtrain.devices import create_device_array
-from analogtrain.kernels.update.pulsed import pulsed_update
+from analogtrain.kernels.update.pulsed import pulsed_update_of_checked
 from analogtrain.tiles.base import AnalogTileBase
 from analogtrain.tiles.io_states import TensorState, build_io_states, stateful_mvm
 
@@ -133,24 +133,23 @@ class AnalogTile(AnalogTileBase):
         w = self.array.weight
         if self.exact_mvm:
             return x.detach() @ w.t()
-        with torch.no_grad():  # the analog product is not differentiated (autograd: nn layer)
-            return stateful_mvm(w, x, self.rpu_config.forward, self.forward_io, self.generator)
+        args = (w, x, self.rpu_config.forward, self.forward_io, self.generator)
+        if torch.is_grad_enabled():  # the analog product is not differentiated (nn layer)
+            with torch.no_grad():
+                return stateful_mvm(*args)
+        return stateful_mvm(*args)  # autograd off already (inside the layer's function)
 
     def backward_mvm(self, d: Tensor) -> Tensor:
         d = self._check_error(d)
         w = self.array.weight
         if self.exact_mvm:
             return d.detach() @ w
-        with torch.no_grad():
-            return stateful_mvm(
-                w.t(),
-                d,
-                self.rpu_config.backward,
-                self.backward_io,
-                self.generator,
-                is_backward=True,
-                running_from=self.forward_io if self.shared_running_abs_max else None,
-            )
+        args = (w.t(), d, self.rpu_config.backward, self.backward_io, self.generator)
+        running = self.forward_io if self.shared_running_abs_max else None
+        if torch.is_grad_enabled():
+            with torch.no_grad():
+                return stateful_mvm(*args, is_backward=True, running_from=running)
+        return stateful_mvm(*args, is_backward=True, running_from=running)
 
     def update(self, x: Tensor, d: Tensor, lr: float | None = None) -> None:
         rate = self._check_update(x, d, lr)
@@ -159,8 +158,14 @@ class AnalogTile(AnalogTileBase):
         m = int(x.shape[0])
         if self.last_update_m_batch != m:  # nn.Module.__setattr__ costs microseconds
             self.last_update_m_batch = m
-        with torch.no_grad():
-            pulsed_update(self.array, x, d, rate, self.update_parameters, self.generator)
+        # _check_update checked x, d and the rate as pulsed_update would (shapes, dtypes,
+        # devices, finite values): the array takes them without a second validation
+        args = (self.array, x, d, rate, self.update_parameters, self.generator)
+        if torch.is_grad_enabled():
+            with torch.no_grad():
+                pulsed_update_of_checked(*args)
+        else:  # an optimizer step runs without autograd already: spare the context
+            pulsed_update_of_checked(*args)
 
     def get_forward_parameters(self) -> dict[str, Tensor]:
         """Copies of the systematic forward IO draws (spec 3.2 step 6), e.g.

@@ -112,15 +112,18 @@ class AnalogTileBase(nn.Module, abc.ABC):
         """Output size of the crossbar (equals ``out_size``)."""
         return self.out_size
 
+    # The anchor is read from ``_buffers`` (where ``register_buffer`` keeps it and ``.to()``
+    # replaces it) rather than through ``nn.Module.__getattr__``: the tile's checks and its
+    # generator read it at every call, and the attribute fallback costs a microsecond or so.
     @property
     def device(self) -> torch.device:
         """The device of the tile's tensors."""
-        return self._anchor.device
+        return self._buffers["_anchor"].device
 
     @property
     def dtype(self) -> torch.dtype:
         """The floating-point dtype of the tile's tensors."""
-        return self._anchor.dtype
+        return self._buffers["_anchor"].dtype
 
     # ------------------------------------------------------------------ randomness
     @property
@@ -185,7 +188,7 @@ class AnalogTileBase(nn.Module, abc.ABC):
     def _check_batch(self, t: Tensor, width: int, what: str) -> Tensor:
         """``t`` if it is a finite ``[m, width]`` tensor of the tile's dtype and device."""
         context = f"tile out_size={self.out_size}, in_size={self.in_size}"
-        return check_batch(t, width, what, like=self._anchor, context=context)
+        return check_batch(t, width, what, like=self._buffers["_anchor"], context=context)
 
     def _check_input(self, x: Tensor) -> Tensor:
         return self._check_batch(x, self.in_size, "input x")
@@ -378,6 +381,8 @@ def _config_from_state(saved: Any) -> Any:
 
 def _check_lr(lr: float) -> float:
     """``lr`` as a float (a real number or a one-element tensor), finite and >= 0."""
+    if type(lr) is float and 0.0 <= lr < math.inf:  # the optimizers' case, decided at once
+        return lr
     if isinstance(lr, Tensor) and lr.numel() == 1 and not lr.dtype.is_complex:
         lr = lr.item()
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real):

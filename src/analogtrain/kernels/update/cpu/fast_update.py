@@ -137,6 +137,7 @@ class _Inputs:
 #: the weight dtypes the kernels take (numba compiles one specialisation per dtype, on use)
 _DTYPES = (torch.float32, torch.float64)
 _NUMPY_DTYPES = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64)}
+_MAX = np.maximum.reduce  # ``a.max()`` without its Python wrapper
 
 
 def _usable_weight(t: Tensor) -> bool:
@@ -200,7 +201,7 @@ def _probabilities(
     return np.ascontiguousarray(p.numpy())
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through a slow path
 class _Trains:
     """What the train kernels take for one call: the inputs as numpy (``x_np [m, in]``,
     ``d_np [m, out]``), the signed per-sample ``rates`` (float64), the probabilities (``p_x``,
@@ -234,17 +235,18 @@ def _train_inputs(
     ``|x| B``, ``|d| A`` are formed inside the train kernel; with one they are discretised
     here first (spec 4.5.1), drawing from ``generator`` when ``sto_round``."""
     m = x.shape[0]
-    x_np = np.ascontiguousarray(x.detach().numpy())
-    d_np = np.ascontiguousarray(d.detach().numpy())
+    x_np = np.ascontiguousarray((x.detach() if x.requires_grad else x).numpy())
+    d_np = np.ascontiguousarray((d.detach() if d.requires_grad else d).numpy())
     scalar_lr = not isinstance(lr, Tensor)
     if scalar_lr:
-        rates = np.full(m, float(lr), dtype=np.float64)
+        rates = np.empty(m, dtype=np.float64)
+        rates.fill(float(lr))  # np.full's Python wrapper costs more than the fill
     else:
         rates = np.ascontiguousarray(lr.detach().to(torch.float64).numpy())
     bl, a, b = kernels.update_scales(
         x_np, d_np, rates, scalar_lr, float(granularity), *scale_parameters(up)
     )
-    max_bl = int(bl.max()) if m else 0
+    max_bl = int(_MAX(bl)) if m else 0
     if max_bl == 0:
         return None
     res = float(up.res)
