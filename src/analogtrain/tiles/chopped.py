@@ -101,11 +101,16 @@ def transfer_kernels() -> ModuleType | None:
     """The compiled transfer loops (:mod:`analogtrain.kernels.update.cpu.transfer_kernels`),
     watched for the compile notice, or None where numba is unusable (missing, or no writable
     cache location)."""
-    try:
-        module = importlib.import_module("analogtrain.kernels.update.cpu.transfer_kernels")
-    except (ImportError, RuntimeError, OSError):
-        return None
-    return watch_kernels(module)
+    if not _kernel_module:
+        try:
+            module = importlib.import_module("analogtrain.kernels.update.cpu.transfer_kernels")
+        except (ImportError, RuntimeError, OSError):
+            return None
+        _kernel_module.append(watch_kernels(module))
+    return _kernel_module[0]
+
+
+_kernel_module: list[ModuleType] = []  # the watched module, once imported
 
 
 def _emas() -> Callable[[float, np.ndarray, int, float], np.ndarray]:
