@@ -144,12 +144,13 @@ def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_gra
     path to skip ~40 small torch operations per call."""
     m, n_in = x.shape
     n_out = d.shape[1]
-    bl = np.zeros(m, np.int64)
-    a = np.zeros(m, np.float64)
-    b = np.zeros(m, np.float64)
+    bl = np.empty(m, np.int64)
+    a = np.empty(m, np.float64)
+    b = np.empty(m, np.float64)
     for s in range(m):
         rate = abs(lr[s])
         if rate == 0.0:
+            bl[s], a[s], b[s] = 0, 0.0, 0.0
             continue
         x_max = 0.0
         for j in range(n_in):
@@ -200,19 +201,21 @@ def bit_masks_serial(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # typ
     m, n_in = x.shape
     n_out = d.shape[1]
     for s in range(m):
-        for j in range(n_in):
-            p = np.float64(abs(x[s, j])) * b[s]
-            _train_bits(p, n_in, bl[s], key_x, col_masks, s, j)
-        for i in range(n_out):
-            p = np.float64(abs(d[s, i])) * a[s]
-            _train_bits(p, n_out, bl[s], key_d, row_masks, s, i)
+        for line in range(n_in + n_out):  # one call site: the train code is compiled once
+            if line < n_in:
+                j, n, key, masks = line, n_in, key_x, col_masks
+                p = np.float64(abs(x[s, j])) * b[s]
+            else:
+                j, n, key, masks = line - n_in, n_out, key_d, row_masks
+                p = np.float64(abs(d[s, j])) * a[s]
+            _train_bits(p, n, bl[s], key, masks, s, j)
 
 
 @numba.njit(cache=True, error_model="numpy")
 def signs(v, lr):  # type: ignore[no-untyped-def]
     """``sign(v)`` as int8 ``[m, n]``, negated in the samples whose rate ``lr[s]`` is negative."""
     m, n = v.shape
-    out = np.zeros((m, n), np.int8)
+    out = np.empty((m, n), np.int8)  # every entry is written
     for s in range(m):
         flip = lr[s] < 0.0
         for j in range(n):
@@ -257,7 +260,7 @@ def sparse_columns(col_masks):  # type: ignore[no-untyped-def]
     """
     m, in_size, n_words = col_masks.shape
     cols = np.empty((m, in_size), np.int64)
-    n = np.full(m, -1, np.int64)
+    n = np.empty(m, np.int64)
     for s in range(m):
         k = 0
         for j in range(in_size):
@@ -266,8 +269,7 @@ def sparse_columns(col_masks):  # type: ignore[no-untyped-def]
                     cols[s, k] = j
                     k += 1
                     break
-        if 4 * k < in_size:
-            n[s] = k
+        n[s] = k if 4 * k < in_size else -1
     return cols, n
 
 
@@ -277,22 +279,28 @@ def active_samples(row_masks):  # type: ignore[no-untyped-def]
     row ``i``'s are ``samples[start[i]:start[i + 1]]``. Serial, two passes in memory order
     (samples outer), instead of a strided scan of every sample per row."""
     m, out_size, n_words = row_masks.shape
-    fires = np.zeros((m, out_size), np.bool_)
-    start = np.zeros(out_size + 1, np.int64)
+    # plain np.empty and the dtypes of the other kernels' scratch arrays: every distinct
+    # allocation (dtype, rank) or np.zeros/np.full is one more function for numba to compile
+    fires = np.empty((m, out_size), np.int8)
+    start = np.empty(out_size + 1, np.int64)
+    for i in range(out_size + 1):
+        start[i] = 0
     for s in range(m):
         for i in range(out_size):
+            fires[s, i] = 0
             for q in range(n_words):
                 if row_masks[s, i, q] != 0:
-                    fires[s, i] = True
+                    fires[s, i] = 1
                     start[i + 1] += 1
                     break
+    fill = np.empty(out_size, np.int64)
     for i in range(out_size):
         start[i + 1] += start[i]
-    fill = start[:-1].copy()
+        fill[i] = start[i]
     samples = np.empty(start[out_size], np.int64)
     for s in range(m):
         for i in range(out_size):
-            if fires[s, i]:
+            if fires[s, i] != 0:
                 samples[fill[i]] = s
                 fill[i] += 1
     return start, samples

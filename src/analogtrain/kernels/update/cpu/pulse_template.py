@@ -126,11 +126,11 @@ def _apply_pulses(  # type: ignore[no-untyped-def]
         if n_active == 0 and n_reads == 0:
             continue
         g_row = np.empty(in_size, np.float64)
-        touched = np.zeros(in_size, np.bool_)
-        last = np.zeros(in_size, np.int64)
+        last = np.empty(in_size, np.int64)  # the last pulsed sample; -1: not pulsed
         hits = np.empty(in_size, np.int64)
         counts = np.empty(in_size, np.int64)
         for j in range(in_size):
+            last[j] = -1
             g_row[j] = w_p[i, j]
             if has_ref:
                 g_row[j] += ref[i, j]
@@ -139,7 +139,7 @@ def _apply_pulses(  # type: ignore[no-untyped-def]
             s = active[a] if a < n_active else m  # the next firing sample (m: the end)
             while r < n_reads and read_after[r] < s:
                 j = read_col[r]
-                if touched[j]:
+                if last[j] >= 0:
                     v = g_row[j]
                     if has_ref:
                         v -= ref[i, j]
@@ -155,16 +155,8 @@ def _apply_pulses(  # type: ignore[no-untyped-def]
             if s == m:
                 break
             n_hit = 0
-            if n_sparse[s] >= 0:  # few firing columns
-                for k in range(n_sparse[s]):
-                    j = sparse_cols[s, k]
-                    c = np.uint64(0)
-                    for q in range(n_words):
-                        c += popcount(row_masks[s, i, q] & col_masks[s, j, q])
-                    hits[n_hit] = j
-                    counts[n_hit] = c
-                    n_hit += c != 0
-            elif n_words == 1:
+            sparse = n_sparse[s] >= 0  # few firing columns: visit only those
+            if n_words == 1 and not sparse:
                 row = row_masks[s, i, 0]
                 for j in range(in_size):  # branch-free compaction
                     c = popcount(row & col_masks[s, j, 0])
@@ -172,7 +164,8 @@ def _apply_pulses(  # type: ignore[no-untyped-def]
                     counts[n_hit] = c
                     n_hit += c != 0
             else:
-                for j in range(in_size):
+                for k in range(n_sparse[s] if sparse else in_size):
+                    j = sparse_cols[s, k] if sparse else k
                     c = np.uint64(0)
                     for q in range(n_words):
                         c += popcount(row_masks[s, i, q] & col_masks[s, j, q])
@@ -182,7 +175,6 @@ def _apply_pulses(  # type: ignore[no-untyped-def]
             sign_row = sign_d[s, i]
             for h in range(n_hit):
                 j = hits[h]
-                touched[j] = True
                 last[j] = s
                 down = sign_row * sign_x[s, j] > 0
                 key = pulse_stream(c2c_key, np.uint64((s * out_size + i) * in_size + j))
@@ -201,7 +193,7 @@ def _apply_pulses(  # type: ignore[no-untyped-def]
                     b_max[i, j],
                 )
         for j in range(in_size):
-            if not touched[j]:
+            if last[j] < 0:
                 continue
             v = g_row[j]
             if has_ref:
@@ -262,7 +254,10 @@ def pulse_update(  # type: ignore[no-untyped-def]
     row_masks = np.empty((m, out_size, n_words), np.uint64)
     bit_masks_serial(p_x, p_d, a, b, bl, col_key, row_key, col_masks, row_masks)
     sign_d = signs(d, rates)
-    sign_x = signs(x, np.ones(m, np.float64))
+    ones = np.empty(m, np.float64)  # np.empty: one allocation kernel less than np.ones
+    for s in range(m):
+        ones[s] = 1.0
+    sign_x = signs(x, ones)
     apply_pulses_serial(
         w_p,
         w_a,
