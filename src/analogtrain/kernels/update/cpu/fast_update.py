@@ -30,9 +30,10 @@ source of reproducibility and results do not depend on the thread count.
 Per call: the array's kernel inputs come from a cache
 (:func:`~analogtrain.kernels.update.rule_inputs.cached_inputs`, rebuilt when the array's
 tensors or values change); a small update (below :data:`_SERIAL_WORK` cross-points) is two
-compiled calls, the scales and the generated module's ``pulse_update`` (trains and pulses on
-the calling thread); larger ones take the parallel kernels. Serial and parallel variants are
-separate compiled functions, so numba's thread count is never changed.
+compiled calls, the scales and the generated module's ``pulse_update`` (its serial
+``apply_pulses`` given the call's seed: trains and pulses on the calling thread); larger ones
+take the parallel kernels. Serial and parallel variants are separate compiled functions, so
+numba's thread count is never changed.
 
 Declines (returns a falsy :class:`~analogtrain.kernels.update.backend.Declined` naming the reason,
 with nothing changed, not even the generator) for the exact pulse types (``NONE``,
@@ -218,6 +219,32 @@ class _Trains:
     bl: np.ndarray
     max_bl: int
 
+    def kernel_args(self, seed: int) -> tuple[Any, ...]:
+        """The train arguments of the pulse kernels (``p_x`` .. ``seed``): ``seed >= 0``
+        makes the kernel draw the trains itself, ``-1`` means they are given."""
+        return (
+            self.p_x,
+            self.p_d,
+            self.a,
+            self.b,
+            self.bl,
+            self.max_bl,
+            self.x_np,
+            self.d_np,
+            self.rates,
+            seed,
+        )
+
+
+#: the given trains and directions of a kernel call that makes its own (``seed >= 0``)
+_KERNEL_MAKES_TRAINS = (
+    np.empty((0, 0, 1), dtype=np.uint64),
+    np.empty((0, 0, 1), dtype=np.uint64),
+    np.empty((0, 0), dtype=np.int8),
+    np.empty((0, 0), dtype=np.int8),
+)
+_NO_KEY = np.uint64(0)  # the c2c and write-noise keys of such a call come from its seed
+
 
 def _train_inputs(
     x: Tensor,
@@ -302,6 +329,7 @@ def _large_update(
         col_masks,
         sign_d,
         sign_x,
+        *t.kernel_args(-1),  # the trains are given
         *inputs.model_args(),
         c2c_key,
         inputs.wn_sigma,
@@ -349,8 +377,8 @@ def _run(
 
     Two compiled calls for a small update (below :data:`_SERIAL_WORK` cross-points): the
     scales (:func:`_train_inputs`), then, after the call's seed is drawn from ``generator``,
-    the generated module's ``pulse_update`` (trains, directions and pulses, on the calling
-    thread). No seed is drawn when no sample pulses.
+    the generated module's ``pulse_update`` (``apply_pulses_serial`` given that seed: trains,
+    directions and pulses, on the calling thread). No seed is drawn when no sample pulses.
     """
     unusable = _unusable(x, generator, up)
     if unusable is not None:
@@ -383,22 +411,16 @@ def _run(
         after = np.asarray(reads[0], dtype=np.int64)
         cols = np.asarray(reads[1], dtype=np.int64)
         out = np.empty((len(after), out_size), dtype=inputs.w_p.dtype)
-    if m * in_size * out_size < _SERIAL_WORK:
+    if m * in_size * out_size < _SERIAL_WORK:  # the kernel makes the trains of ``seed``
         inputs.pulses.pulse_update(
             inputs.w_p,
             inputs.w_a,
-            t.p_x,
-            t.p_d,
-            t.a,
-            t.b,
-            t.bl,
-            t.max_bl,
-            t.x_np,
-            t.d_np,
-            t.rates,
-            seed,
+            *_KERNEL_MAKES_TRAINS,
+            *t.kernel_args(seed),
             *inputs.model_args(),
+            _NO_KEY,
             inputs.wn_sigma,
+            _NO_KEY,
             after,
             cols,
             out,

@@ -83,6 +83,16 @@ def _apply_pulses(  # type: ignore[no-untyped-def]
     col_masks,
     sign_d,
     sign_x,
+    p_x,
+    p_d,
+    a,
+    b,
+    bl,
+    max_bl,
+    x,
+    d,
+    rates,
+    seed,
     b_max,
     b_min,
     cells,
@@ -113,7 +123,32 @@ def _apply_pulses(  # type: ignore[no-untyped-def]
     Each row merges its firing samples with the read points in batch order. The write noise of
     a pulsed cross-point is keyed by ``(last pulsed sample, row, column)``: a read and the
     final apparent weight see the same draw when no later pulse hits the cross-point.
+
+    With ``seed >= 0`` (the call's one draw from the torch generator; a small update in one
+    call) the kernel first makes the trains and directions itself, in place of the given
+    ``row_masks .. sign_x``: the trains of the probabilities ``|p_x| b`` and ``|p_d| a``
+    (``bit_masks``; ``bl [m]`` the train lengths, ``max_bl`` their maximum > 0), the
+    directions from ``x``, ``d`` and the signed ``rates [m]``, and the four stream keys of the
+    call (``stream_key(seed, 0..3)``: column trains, row trains, then ``c2c_key`` and
+    ``wn_key``). With ``seed < 0`` those train arguments are not read. One kernel rather than
+    a small-update kernel calling this one: numba re-optimises and re-emits the machine code
+    of every compiled callee in its caller, which doubled the first-run compile of the
+    largest kernel.
     """
+    if seed >= 0:
+        key = np.uint64(seed)
+        c2c_key = stream_key(key, np.uint64(2))
+        wn_key = stream_key(key, np.uint64(3))
+        n_words = (max_bl + 63) // 64
+        col_masks = np.empty((x.shape[0], x.shape[1], n_words), np.uint64)
+        row_masks = np.empty((d.shape[0], d.shape[1], n_words), np.uint64)
+        col_key, row_key = stream_key(key, np.uint64(0)), stream_key(key, np.uint64(1))
+        bit_masks_serial(p_x, p_d, a, b, bl, col_key, row_key, col_masks, row_masks)
+        sign_d = signs(d, rates)
+        ones = np.empty(x.shape[0], np.float64)  # np.empty: one allocation kernel less
+        for s in range(x.shape[0]):
+            ones[s] = 1.0
+        sign_x = signs(x, ones)
     out_size, in_size = w_p.shape
     m = sign_d.shape[0]
     n_words = row_masks.shape[2]
@@ -207,76 +242,5 @@ def _apply_pulses(  # type: ignore[no-untyped-def]
 
 
 apply_pulses_serial, apply_pulses = serial_and_parallel(_apply_pulses)
-
-
-@numba.njit(cache=True, error_model="numpy")
-def pulse_update(  # type: ignore[no-untyped-def]
-    w_p,
-    w_a,
-    p_x,
-    p_d,
-    a,
-    b,
-    bl,
-    max_bl,
-    x,
-    d,
-    rates,
-    seed,
-    b_max,
-    b_min,
-    cells,
-    tables,
-    scalars,
-    sigma,
-    ref,
-    has_ref,
-    wn_sigma,
-    read_after,
-    read_col,
-    captured,
-):
-    """A whole small update in one call, on the calling thread: the pulse trains of the
-    probabilities ``|p_x| b`` and ``|p_d| a`` (``bit_masks``; ``bl [m]`` the train lengths,
-    ``max_bl`` their maximum > 0), the directions from ``x``, ``d`` and the signed ``rates
-    [m]``, and :func:`apply_pulses` (the other arguments as there). ``seed`` (int64 >= 0, the
-    call's one draw from the torch generator) gives the keys of the four streams of the call:
-    column trains, row trains, c2c and write noise (``stream_key(seed, 0..3)``)."""
-    key = np.uint64(seed)
-    col_key = stream_key(key, np.uint64(0))
-    row_key = stream_key(key, np.uint64(1))
-    c2c_key = stream_key(key, np.uint64(2))
-    wn_key = stream_key(key, np.uint64(3))
-    m, in_size = x.shape
-    out_size = d.shape[1]
-    n_words = (max_bl + 63) // 64
-    col_masks = np.empty((m, in_size, n_words), np.uint64)
-    row_masks = np.empty((m, out_size, n_words), np.uint64)
-    bit_masks_serial(p_x, p_d, a, b, bl, col_key, row_key, col_masks, row_masks)
-    sign_d = signs(d, rates)
-    ones = np.empty(m, np.float64)  # np.empty: one allocation kernel less than np.ones
-    for s in range(m):
-        ones[s] = 1.0
-    sign_x = signs(x, ones)
-    apply_pulses_serial(
-        w_p,
-        w_a,
-        row_masks,
-        col_masks,
-        sign_d,
-        sign_x,
-        b_max,
-        b_min,
-        cells,
-        tables,
-        scalars,
-        sigma,
-        ref,
-        has_ref,
-        c2c_key,
-        wn_sigma,
-        wn_key,
-        read_after,
-        read_col,
-        captured,
-    )
+#: a whole small update in one call: the serial kernel given the call's seed (``seed >= 0``)
+pulse_update = apply_pulses_serial

@@ -55,13 +55,15 @@ _SERIAL = SERIAL_WORK  # module attribute: tests lower it to force the parallel 
 class SharedTrains:
     """The pulse trains of one update call: ``row_masks [m, out, w]``, ``col_masks [m, in, w]``
     (uint64 bits), the directions ``sign_d [m, out]`` (lr sign folded in) and ``sign_x [m, in]``
-    (int8), and the seed whose streams 2, 3 the first array's noise uses."""
+    (int8), the seed whose streams 2, 3 the first array's noise uses, and the train arguments
+    of the pulse kernel that say the trains are given (``_Trains.kernel_args(-1)``)."""
 
     row_masks: np.ndarray
     col_masks: np.ndarray
     sign_d: np.ndarray
     sign_x: np.ndarray
     seed: int
+    train_args: tuple[Any, ...]
 
 
 def _unusable(
@@ -110,7 +112,7 @@ def draw_shared_trains(
     m, in_size = x.shape
     parallel = m * in_size * d.shape[1] >= _SERIAL
     rows, cols, sign_d, sign_x = fast_update._masks_and_signs(kernels, t, seed, parallel)
-    return SharedTrains(rows, cols, sign_d, sign_x, seed)
+    return SharedTrains(rows, cols, sign_d, sign_x, seed, t.kernel_args(-1))
 
 
 def _routed(trains: SharedTrains, route: str) -> tuple[np.ndarray, ...]:
@@ -153,6 +155,7 @@ def apply_shared_trains(array: Any, trains: SharedTrains, route: str, seed: int 
         cols,
         sign_d,
         sign_x,
+        *trains.train_args,
         *inputs.model_args(),
         c2c_key,
         inputs.wn_sigma,
