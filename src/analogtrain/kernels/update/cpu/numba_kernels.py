@@ -201,14 +201,12 @@ def bit_masks_serial(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # typ
     m, n_in = x.shape
     n_out = d.shape[1]
     for s in range(m):
-        for line in range(n_in + n_out):  # one call site: the train code is compiled once
-            if line < n_in:
-                j, n, key, masks = line, n_in, key_x, col_masks
-                p = np.float64(abs(x[s, j])) * b[s]
-            else:
-                j, n, key, masks = line - n_in, n_out, key_d, row_masks
-                p = np.float64(abs(d[s, j])) * a[s]
-            _train_bits(p, n, bl[s], key, masks, s, j)
+        for j in range(n_in):
+            p = np.float64(abs(x[s, j])) * b[s]
+            _train_bits(p, n_in, bl[s], key_x, col_masks, s, j)
+        for i in range(n_out):
+            p = np.float64(abs(d[s, i])) * a[s]
+            _train_bits(p, n_out, bl[s], key_d, row_masks, s, i)
 
 
 @numba.njit(cache=True, error_model="numpy")
