@@ -135,3 +135,12 @@ def test_compare_refuses_to_overwrite_a_run_unless_told(tmp_path, capsys):
     assert (tmp_path / "cmp" / "results.json").read_text() == first
     _compare(tmp_path, "--seeds", "1", "--no-tune", "--overwrite")
     assert (tmp_path / "cmp" / "results.json").read_text() != first
+
+
+def test_compare_reports_torch_start_up_apart_from_the_kernel_warm_up(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    args = ["--epochs", "1", "--limit", "40", "--batch-size", "8", "--no-tune", "--seeds", "1"]
+    assert main(["compare", "--algorithms", "sgd", *args, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    # torch's one-time optimizer start-up is reported first, on a line of its own
+    assert err.index("torch start-up (its first optimizer):") < err.index("kernel warm-up")
