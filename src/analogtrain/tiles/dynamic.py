@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -109,35 +110,46 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
         bl, momentum, forget = self._buffer_rule
         return buffer_step(h, 1.0, bl, momentum, forget, cap=self._buffer_cap)
 
+    def _mean_weight(self) -> float:
+        """``beta = min(tail_weightening / N, 1)``: the running mean's weight of a new read."""
+        return min(float(self.rpu_config.device.tail_weightening) / self.phase_length, 1.0)
+
+    def _read_scales(self, counters: Sequence[int], lr: float) -> float | np.ndarray:
+        """The factor of each read to threshold units: ``s``, or with
+        ``experimental_correct_accumulation`` ``s / min(count % N + 1, 1 / g_A)`` per read."""
+        s = self._buffer_scale(lr)
+        if not self.rpu_config.device.experimental_correct_accumulation:
+            return s
+        passes = np.asarray(counters, dtype=np.int64) % self.phase_length + 1
+        return s / np.minimum(passes, 1.0 / self.fast.granularity)
+
+    def _writes(self, counters: Sequence[int]) -> np.ndarray:
+        """Whether each read writes ``C``: after the warm-up of ``N + 1`` passes."""
+        return np.asarray(counters, dtype=np.int64) > self.phase_length
+
     def transfer_round(self, reads: Reads, lr: float) -> Tensor:
         """The AGAD step of reads of distinct columns (see the module docstring): the
         reference taken at a chopper switch, the buffer step on ``v - P_ref``, the running
         mean, and no writes during the warm-up of ``N + 1`` passes."""
-        cfg = self.rpu_config.device
         first, n, values, counters = reads.first, reads.count, reads.values, reads.counters
-        n_phase = self.phase_length
-        beta = min(float(cfg.tail_weightening) / n_phase, 1.0)
-        s = self._buffer_scale(lr)
-        scales: float | list[float] = s
-        if cfg.experimental_correct_accumulation:
-            g_a = self.fast.granularity
-            scales = [s / min(count % n_phase + 1, 1.0 / g_a) for count in counters]
+        beta = self._mean_weight()
         switched = self._cyclic(self._switched_2d(), first, n)  # [n, 1]
         mean = self._cyclic(self.running_mean, first, n)
         reference = agad_reference(switched, mean, self._cyclic(self.past_mean, first, n))
         self._store_cyclic(self.past_mean, first, reference)
+        scales = self._read_scales(counters, lr)
         h = reads.added_to(self._cyclic(self.buffer, first, n), values - reference, scales)
         n_steps, h = self._buffer_step(h)
         self._store_cyclic(self.buffer, first, h)
         self._store_cyclic(
             self.running_mean, first, running_mean_step(mean, values, 1.0 - beta, beta)
         )
-        if counters[0] > n_phase:  # counters never decrease: every read writes
+        writes = self._writes(counters)
+        if writes.all():
             return n_steps
-        if counters[-1] <= n_phase:
+        if not writes.any():
             return torch.zeros_like(n_steps)
-        write = torch.tensor([count > n_phase for count in counters], dtype=torch.bool,
-                             device=self.device)  # fmt: skip
+        write = torch.from_numpy(writes).to(self.device)
         return torch.where(write.unsqueeze(1), n_steps, torch.zeros_like(n_steps))
 
     def compiled_reads(self, reads: Reads, flips: Sequence[bool], lr: float) -> Tensor | None:
@@ -145,16 +157,7 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
         :meth:`transfer_round` and :meth:`note_in_flips` over the rounds, bit for bit."""
         if self.device.type != "cpu":
             return None
-        cfg = self.rpu_config.device
-        n_phase = self.phase_length
-        s = self._buffer_scale(lr)
-        counters = reads.counters
-        if cfg.experimental_correct_accumulation:
-            g_a = self.fast.granularity
-            scales = [s / min(count % n_phase + 1, 1.0 / g_a) for count in counters]
-        else:
-            scales = [s] * reads.count
-        beta = min(float(cfg.tail_weightening) / n_phase, 1.0)
+        scales = np.broadcast_to(self._read_scales(reads.counters, lr), (reads.count,))
         bl, momentum, forget = self._buffer_rule
         return self._run_compiled_reads(
             reads,
@@ -163,7 +166,7 @@ class DynamicTransferCompoundTile(ChoppedTransferCompoundTile):
             (1.0, bl, momentum, self._buffer_cap),
             forget,
             False,
-            (beta, [count > n_phase for count in counters]),
+            (self._mean_weight(), self._writes(reads.counters)),
         )
 
     def _switched_2d(self) -> Tensor:
