@@ -133,11 +133,10 @@ class AnalogTile(AnalogTileBase):
         w = self.array.weight
         if self.exact_mvm:
             return x.detach() @ w.t()
-        args = (w, x, self.rpu_config.forward, self.forward_io, self.generator)
-        if torch.is_grad_enabled():  # the analog product is not differentiated (nn layer)
-            with torch.no_grad():
-                return stateful_mvm(*args)
-        return stateful_mvm(*args)  # autograd off already (inside the layer's function)
+        # the analog product is not differentiated (autograd: the nn layer's function)
+        return _without_grad(
+            stateful_mvm, w, x, self.rpu_config.forward, self.forward_io, self.generator
+        )
 
     def backward_mvm(self, d: Tensor) -> Tensor:
         d = self._check_error(d)
@@ -146,10 +145,7 @@ class AnalogTile(AnalogTileBase):
             return d.detach() @ w
         args = (w.t(), d, self.rpu_config.backward, self.backward_io, self.generator)
         running = self.forward_io if self.shared_running_abs_max else None
-        if torch.is_grad_enabled():
-            with torch.no_grad():
-                return stateful_mvm(*args, is_backward=True, running_from=running)
-        return stateful_mvm(*args, is_backward=True, running_from=running)
+        return _without_grad(stateful_mvm, *args, is_backward=True, running_from=running)
 
     def update(self, x: Tensor, d: Tensor, lr: float | None = None) -> None:
         rate = self._check_update(x, d, lr)
@@ -160,12 +156,10 @@ class AnalogTile(AnalogTileBase):
             self.last_update_m_batch = m
         # _check_update checked x, d and the rate as pulsed_update would (shapes, dtypes,
         # devices, finite values): the array takes them without a second validation
-        args = (self.array, x, d, rate, self.update_parameters, self.generator)
-        if torch.is_grad_enabled():
-            with torch.no_grad():
-                pulsed_update_of_checked(*args)
-        else:  # an optimizer step runs without autograd already: spare the context
-            pulsed_update_of_checked(*args)
+        _without_grad(
+            pulsed_update_of_checked,
+            self.array, x, d, rate, self.update_parameters, self.generator,
+        )  # fmt: skip
 
     def get_forward_parameters(self) -> dict[str, Tensor]:
         """Copies of the systematic forward IO draws (spec 3.2 step 6), e.g.
@@ -225,3 +219,13 @@ class AnalogTile(AnalogTileBase):
     def drift_weights(self, delta_t: float) -> None:
         with torch.no_grad():
             self.array.drift_weights(float(delta_t), self.generator)
+
+
+def _without_grad(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` with autograd off: under ``torch.no_grad()`` only when it is
+    on (inside a layer's autograd function and an optimizer step it is off already, and the
+    context manager costs microseconds per call)."""
+    if torch.is_grad_enabled():
+        with torch.no_grad():
+            return fn(*args, **kwargs)
+    return fn(*args, **kwargs)
