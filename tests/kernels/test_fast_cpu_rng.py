@@ -68,46 +68,77 @@ def _mix64_python(z: int) -> int:
     return z ^ (z >> 31)
 
 
+def _slot_integers(key: int, counter: int, n_lanes: int) -> list[int]:
+    """The 32-bit integers ``K_l`` of the lanes of one train word, recomputed in Python: bit
+    ``31 - v`` of ``K_l`` is bit ``l`` of ``mix64(key + (counter + v + 1) GAMMA)``."""
+    gamma, mask = 0x9E3779B97F4A7C15, (1 << 64) - 1
+    words = [_mix64_python((key + (counter + v + 1) * gamma) & mask) for v in range(32)]
+    return [sum(((words[v] >> lane) & 1) << (31 - v) for v in range(32)) for lane in range(n_lanes)]
+
+
 def test_train_bits_follow_the_float_comparison_definition() -> None:
-    # Slot 2t of a line fires when p > hi32(h_t) / 2^32, slot 2t + 1 when p > lo32(h_t) / 2^32,
-    # h_t = mix64(key + (base + t + 1) GAMMA): recomputed here in Python floats and integers,
-    # for lengths across word boundaries (odd, 64, 65, 127), and probabilities placed exactly
-    # on, and half a grid step above, a drawn uniform (where an integer threshold off by one
-    # either way would show).
+    # Slot k of line j fires when p > K / 2^32, K the slot's 32-bit integer. Lines of up to
+    # SHORT_TRAIN (8) slots, in pairs, take K from the halves of one random word per slot
+    # (line 2u the high half, 2u + 1 the low one). Longer ones spread K's bits over random
+    # words (one word per bit, most significant first): lines of up to 32 slots share their
+    # words in pairs (line 2u in the low lanes, 2u + 1 in the high ones); longer lines use one
+    # word per bit and train word. Recomputed here in Python
+    # floats and integers from the full 32 words, for lengths across word boundaries (odd,
+    # 32, 33, 64, 65, 127), odd line counts (an unpaired last line), and probabilities placed
+    # exactly on, and half a grid step above, a slot's K (where an integer threshold off by
+    # one either way, or a lazily stopped comparison, would show).
     from analogtrain.kernels.update.cpu import numba_kernels as k
 
-    gamma, mask = 0x9E3779B97F4A7C15, (1 << 64) - 1
-    lengths = np.array([1, 31, 64, 65, 127, 0], dtype=np.int64)
-    m, n_in, n_out = lengths.size, 5, 3
+    lengths = np.array([1, 31, 32, 33, 64, 65, 127, 0, 8, 9], dtype=np.int64)
+    m, n_in, n_out = lengths.size, 5, 4
     n_words = 2
     key_x, key_d = 0x1234_5678_9ABC_DEF0, 0x0FED_CBA9_8765_4321
+    gamma, mask = 0x9E3779B97F4A7C15, (1 << 64) - 1
 
-    def first_word(s: int, j: int) -> int:  # h_0 of column j in sample s
-        base = (s * n_in + j) * ((n_words * 64 + 1) // 2)
-        return _mix64_python((key_x + (base + 1) * gamma) & mask)
+    def integers(key: int, n: int, s: int, j: int, q: int) -> list[int]:
+        """The K of word q's slots of line j in sample s (lanes as the line stores them)."""
+        length = int(lengths[s])
+        if length <= k.SHORT_TRAIN:
+            first = j - j % 2
+            words = [
+                _mix64_python((key + ((s * n + first) * n_words * 32 + u + 1) * gamma) & mask)
+                for u in range(length)
+            ]
+            return [w & 0xFFFFFFFF if j % 2 else w >> 32 for w in words]
+        if length <= 32:
+            first = j - j % 2
+            ks = _slot_integers(key, (s * n + first) * n_words * 32, 64)
+            return ks[32:] if j % 2 else ks
+        return _slot_integers(key, ((s * n + j) * n_words + q) * 32, 64)
 
     gen = np.random.default_rng(7)
     x = gen.random((m, n_in))
-    x[1, 0] = (first_word(1, 0) >> 32) * 2.0**-32  # a tie on slot 0: must not fire
-    x[1, 1] = ((first_word(1, 1) >> 32) + 0.5) * 2.0**-32  # just above: must fire
-    x[2, 2] = (first_word(2, 2) & 0xFFFFFFFF) * 2.0**-32  # a tie on slot 1
-    x[2, 3] = ((first_word(2, 3) & 0xFFFFFFFF) + 0.5) * 2.0**-32
-    x[3, 3] = 1.0  # always fires
+    x[1, 0] = integers(key_x, n_in, 1, 0, 0)[0] * 2.0**-32  # a tie on slot 0: must not fire
+    x[1, 1] = (integers(key_x, n_in, 1, 1, 0)[0] + 0.5) * 2.0**-32  # just above: must fire
+    x[3, 2] = integers(key_x, n_in, 3, 2, 0)[5] * 2.0**-32  # a tie in a long line
+    x[3, 3] = (integers(key_x, n_in, 3, 3, 0)[40] + 0.5) * 2.0**-32
+    x[2, 4] = 1.0  # always fires (the unpaired last line)
+    x[8, 2] = integers(key_x, n_in, 8, 2, 0)[7] * 2.0**-32  # short trains: a tie, high half
+    x[8, 3] = (integers(key_x, n_in, 8, 3, 0)[7] + 0.5) * 2.0**-32  # just above, low half
+    x[0, 1] = integers(key_x, n_in, 0, 1, 0)[0] * 2.0**-32
+    x[4, 0] = 0.0  # never fires
     d = gen.random((m, n_out)) * 0.7
+    d[6, 1] = integers(key_d, n_out, 6, 1, 1)[3] * 2.0**-32  # a tie in a second word
     ones = np.ones(m)
     cols = np.empty((m, n_in, n_words), np.uint64)
     rows = np.empty((m, n_out, n_words), np.uint64)
-    k.bit_masks_serial(x, d, ones, ones, lengths, np.uint64(key_x), np.uint64(key_d), cols, rows)
-    for probs, key, masks, n in ((x, key_x, cols, n_in), (d, key_d, rows, n_out)):
-        for s in range(m):
-            for j in range(n):
-                p = float(probs[s, j])
-                base = (s * n + j) * ((n_words * 64 + 1) // 2)
-                expected = 0
-                for slot in range(int(lengths[s])):
-                    h = _mix64_python((key + (base + slot // 2 + 1) * gamma) & mask)
-                    half = h >> 32 if slot % 2 == 0 else h & 0xFFFFFFFF
-                    if p > half * 2.0**-32:
-                        expected |= 1 << slot
-                got = int(masks[s, j, 0]) | (int(masks[s, j, 1]) << 64)
-                assert got == expected, (s, j)
+    for masks_fn in (k.bit_masks_serial, k.bit_masks):
+        cols.fill(np.uint64(0xDEAD))  # stale values must be overwritten
+        rows.fill(np.uint64(0xDEAD))
+        masks_fn(x, d, ones, ones, lengths, np.uint64(key_x), np.uint64(key_d), cols, rows)
+        for probs, key, masks, n in ((x, key_x, cols, n_in), (d, key_d, rows, n_out)):
+            for s in range(m):
+                for j in range(n):
+                    p = float(probs[s, j])
+                    expected = 0
+                    for slot in range(int(lengths[s])):
+                        q, lane = divmod(slot, 64)
+                        if p > integers(key, n, s, j, q)[lane] * 2.0**-32:
+                            expected |= 1 << slot
+                    got = int(masks[s, j, 0]) | (int(masks[s, j, 1]) << 64)
+                    assert got == expected, (masks_fn, s, j)

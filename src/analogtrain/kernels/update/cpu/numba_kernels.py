@@ -57,7 +57,12 @@ __all__ = [
 
 _ONE = np.uint64(1)
 _S32 = np.uint64(32)
+_TWO32 = np.uint64(1 << 32)
 _LOW32 = np.uint64(0xFFFFFFFF)
+_ALL64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_ZERO = np.uint64(0)
+#: levels compared between two checks for undecided slots (divides TRAIN_LEVELS)
+_LEVEL_BLOCK = 4
 
 
 def serial_and_parallel(fn: FunctionType) -> tuple[Any, Any]:
@@ -92,43 +97,140 @@ def popcount(typingctx, value):  # type: ignore[no-untyped-def]
     return types.uint64(types.uint64), codegen
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _train_bits(p, n, length, key, masks, s, j):  # type: ignore[no-untyped-def]
-    """Slots ``k < length`` of line ``j`` (of ``n``) in sample ``s``: bit set when ``p > U``.
+#: random words one train word may take at most: one per bit of the 32-bit thresholds
+TRAIN_LEVELS = 32
+#: levels compared between two checks for undecided slots (divides TRAIN_LEVELS)
+_LEVEL_BLOCK = 4
 
-    Slot pair ``(2t, 2t + 1)`` takes the two 32-bit halves ``u = k / 2^32`` of word ``t`` of
-    the line's stream (:func:`.rng.split_uniforms`). ``p > k / 2^32`` is tested as the
-    integer comparison ``k < ceil(p 2^32)`` (exact: ``p 2^32`` is exact in float64 and ``k``
-    an integer), and each 64-bit word is assembled in a register without branches: the
-    same bits as the float comparison, at a fraction of the cost.
-    """
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _threshold(p):  # type: ignore[no-untyped-def]
+    """``T`` with ``p > K / 2^32`` exactly when ``K < T``, for every 32-bit integer ``K``:
+    ``ceil(p 2^32)`` (exact: ``p 2^32`` is exact in float64), 0 for ``p <= 0`` or NaN (NaN
+    fires nowhere, as NaN > U is false) and ``2^32`` for ``p >= 1``."""
+    if not p > 0.0:
+        return _ZERO
+    if p >= 1.0:
+        return _TWO32
+    return np.uint64(math.ceil(p * 4294967296.0))
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _fire_word(t0, t1, lanes0, lanes1, key, counter):  # type: ignore[no-untyped-def]
+    """One 64-bit word of train slots: slot ``l`` in ``lanes0`` fires when its uniform 32-bit
+    integer ``K_l < t0``, a slot in ``lanes1`` (disjoint) when ``K_l < t1``.
+
+    The slots are compared together, most significant bit first ("bit-sliced"): random word
+    ``v`` (``stream_key(key, counter + v)``) holds bit ``31 - v`` of every slot's ``K``. A
+    slot whose bit differs from its threshold's is decided (it fires when its bit is 0 and
+    the threshold's 1); the undecided slots go on to the next bit, and the word is done when
+    none is left (slots tied after 32 bits have ``K = T`` and do not fire). Every ``K`` is
+    thus a uniform 32-bit integer independent of the other slots', drawn lazily: a slot fires
+    with probability ``T / 2^32`` exactly, and a word takes about ``log2(slots) + 1.3``
+    random words instead of one per two slots. Thresholds ``0`` and ``2^32`` are decided
+    without drawing."""
+    word = _ZERO
+    undecided = _ZERO
+    if t0 >= _TWO32:
+        word |= lanes0
+    elif t0 > _ZERO:
+        undecided |= lanes0
+    if t1 >= _TWO32:
+        word |= lanes1
+    elif t1 > _ZERO:
+        undecided |= lanes1
+    level = 0
+    while undecided != _ZERO and level < TRAIN_LEVELS:
+        for _ in range(_LEVEL_BLOCK):  # branch-free; levels past the last decision change nothing
+            v = stream_key(key, counter + np.uint64(level))
+            shift = np.uint64(31 - level)
+            t = ((_ZERO - ((t0 >> shift) & _ONE)) & lanes0) | (
+                (_ZERO - ((t1 >> shift) & _ONE)) & lanes1
+            )  # each slot's threshold bit, spread over its lane
+            word |= undecided & ~v & t
+            undecided &= ~(v ^ t)
+            level += 1
+    return word
+
+
+#: trains of at most this many slots take one random word per two slots (:func:`_short_train`)
+SHORT_TRAIN = 8
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _short_pair(p0, p1, pair, length, key, counter, masks, s, j):  # type: ignore[no-untyped-def]
+    """Word 0 of the trains of lines ``j`` and (``pair``) ``j + 1``, ``length <=
+    SHORT_TRAIN`` slots: slot ``u`` of line ``j`` takes the high 32 bits ``K`` of
+    ``stream_key(key, counter + u)``, that of line ``j + 1`` the low 32 bits, and fires when
+    ``K < p 2^32`` (a float64 comparison, exact: ``p 2^32`` is exact and ``K`` an integer
+    below 2^53; NaN never fires, ``p >= 1`` always)."""
+    w0 = _ZERO
+    w1 = _ZERO
+    q0 = p0 * 4294967296.0
+    q1 = p1 * 4294967296.0
+    for u in range(length):
+        h = stream_key(key, counter + np.uint64(u))
+        w0 |= np.uint64(np.float64(np.int64(h >> _S32)) < q0) << np.uint64(u)
+        w1 |= np.uint64(np.float64(np.int64(h & _LOW32)) < q1) << np.uint64(u)
+    masks[s, j, 0] = w0
+    if pair:
+        masks[s, j + 1, 0] = w1
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _train_lines(probs, scale, n, length, key, masks, s, j):  # type: ignore[no-untyped-def]
+    """The trains of lines ``j`` and ``j + 1`` (where ``j + 1 < n``) of sample ``s``: slot
+    ``k < length`` of line ``j`` fires when ``P > U``, ``P = |probs[s, j]| scale`` (a float64
+    product), ``U`` its uniform (see :func:`_fire_word`); slot ``k`` is bit ``k % 64`` of word
+    ``k // 64`` of ``masks[s, j]``.
+
+    Word ``q`` of line ``j`` draws from counters ``c(j, q) = ((s n + j) n_words + q) 32``
+    on. Trains of at most :data:`SHORT_TRAIN` slots of two lines share one random word per
+    slot (:func:`_short_pair`, counters ``c(j, 0)`` on); other trains of ``length <= 32``
+    share one random word per level: line ``j`` in the low 32 lanes, line ``j + 1`` in the
+    high ones, counters ``c(j, 0)`` on."""
     n_words = masks.shape[2]
-    if not p > 0.0 or length <= 0:  # NaN fires nowhere, as NaN > U is false
+    pair = j + 1 < n
+    base = np.uint64((s * n + j) * n_words * TRAIN_LEVELS)
+    if length <= 0:
         for q in range(n_words):
-            masks[s, j, q] = np.uint64(0)
+            masks[s, j, q] = _ZERO
+            if pair:
+                masks[s, j + 1, q] = _ZERO
         return
-    if p >= 1.0:  # P > U for every U in [0, 1)
+    if length <= SHORT_TRAIN:  # one random word per two slots is cheaper here
+        p1 = np.float64(abs(probs[s, j + 1])) * scale if pair else 0.0
+        _short_pair(np.float64(abs(probs[s, j])) * scale, p1, pair, length, key, base, masks, s, j)
+        for q in range(1, n_words):
+            masks[s, j, q] = _ZERO
+            if pair:
+                masks[s, j + 1, q] = _ZERO
+        return
+    t0 = _threshold(np.float64(abs(probs[s, j])) * scale)
+    t1 = _threshold(np.float64(abs(probs[s, j + 1])) * scale) if pair else _ZERO
+    if length <= 32:
+        lanes = _ALL64 >> np.uint64(64 - length)
+        w = _fire_word(t0, t1, lanes, lanes << _S32 if pair else _ZERO, key, base)
+        masks[s, j, 0] = w & lanes
+        if pair:
+            masks[s, j + 1, 0] = w >> _S32
+        for q in range(1, n_words):
+            masks[s, j, q] = _ZERO
+            if pair:
+                masks[s, j + 1, q] = _ZERO
+        return
+    for line in range(2 if pair else 1):
+        t = t1 if line else t0
+        counter = base + np.uint64(line * n_words * TRAIN_LEVELS)
         for q in range(n_words):
-            masks[s, j, q] = np.uint64(0)
-        for k in range(length):
-            masks[s, j, k >> 6] |= _ONE << np.uint64(k & 63)
-        return
-    threshold = np.uint64(math.ceil(p * 4294967296.0))  # 1 <= threshold <= 2^32
-    base = np.uint64((s * n + j) * ((n_words * 64 + 1) // 2))
-    for q in range(n_words):
-        first = q * 64
-        n_bits = min(64, length - first)  # >= 1 for q < ceil(length / 64); else none
-        word = np.uint64(0)
-        pair0 = np.uint64(first // 2)
-        for t in range(n_bits // 2):  # whole pairs
-            h = stream_key(key, base + pair0 + np.uint64(t))
-            fire_hi = np.uint64((h >> _S32) < threshold)
-            fire_lo = np.uint64((h & _LOW32) < threshold)
-            word |= (fire_hi | (fire_lo << _ONE)) << np.uint64(2 * t)
-        if n_bits > 0 and n_bits % 2 == 1:  # an odd length: the last pair's first half
-            h = stream_key(key, base + pair0 + np.uint64(n_bits // 2))
-            word |= np.uint64((h >> _S32) < threshold) << np.uint64(n_bits - 1)
-        masks[s, j, q] = word
+            n_bits = min(64, length - q * 64)
+            if n_bits <= 0:
+                masks[s, j + line, q] = _ZERO
+                continue
+            lanes = _ALL64 >> np.uint64(64 - n_bits)
+            masks[s, j + line, q] = _fire_word(
+                t, _ZERO, lanes, _ZERO, key, counter + np.uint64(q * TRAIN_LEVELS)
+            )
 
 
 _sample_scales = numba.njit(error_model="numpy")(sample_scales)
@@ -172,23 +274,23 @@ def _bit_masks(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # type: ign
 
     ``bl [m]`` (int64) is each sample's train length, ``key_x``/``key_d`` (uint64) the stream
     keys. Slot ``k`` of line ``j`` in sample ``s`` is bit ``k % 64`` of word ``k // 64``; it is
-    set when ``P > U`` with ``U`` the counter-based uniform of ``(s, j, k)``.
+    set when ``P > U`` with ``U`` the counter-based uniform of ``(s, j, k)`` (:func:`_fire_word`;
+    lines of up to 32 slots are drawn in pairs).
     """
     m, n_in = x.shape
     n_out = d.shape[1]
-    n_lines = n_in + n_out
-    # one flat parallel loop, samples outer and lines inner: each thread walks a contiguous
-    # stretch of the (sample, line) grid, so the values and masks it touches are contiguous
-    # in memory (the trains do not depend on the visiting order)
-    for index in numba.prange(m * n_lines):
-        s = index // n_lines
-        line = index - s * n_lines
-        if line < n_in:
-            p = np.float64(abs(x[s, line])) * b[s]
-            _train_bits(p, n_in, bl[s], key_x, col_masks, s, line)
+    pairs_in = (n_in + 1) // 2
+    n_units = pairs_in + (n_out + 1) // 2
+    # one flat parallel loop over (sample, pair of lines), samples outer: each thread walks a
+    # contiguous stretch of the grid, so the values and masks it touches are contiguous in
+    # memory (the trains do not depend on the visiting order)
+    for index in numba.prange(m * n_units):
+        s = index // n_units
+        unit = index - s * n_units
+        if unit < pairs_in:
+            _train_lines(x, b[s], n_in, bl[s], key_x, col_masks, s, 2 * unit)
         else:
-            p = np.float64(abs(d[s, line - n_in])) * a[s]
-            _train_bits(p, n_out, bl[s], key_d, row_masks, s, line - n_in)
+            _train_lines(d, a[s], n_out, bl[s], key_d, row_masks, s, 2 * (unit - pairs_in))
 
 
 bit_masks = numba.njit(cache=True, parallel=True, error_model="numpy")(_bit_masks)
@@ -201,12 +303,10 @@ def bit_masks_serial(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # typ
     m, n_in = x.shape
     n_out = d.shape[1]
     for s in range(m):
-        for j in range(n_in):
-            p = np.float64(abs(x[s, j])) * b[s]
-            _train_bits(p, n_in, bl[s], key_x, col_masks, s, j)
-        for i in range(n_out):
-            p = np.float64(abs(d[s, i])) * a[s]
-            _train_bits(p, n_out, bl[s], key_d, row_masks, s, i)
+        for j in range(0, n_in, 2):
+            _train_lines(x, b[s], n_in, bl[s], key_x, col_masks, s, j)
+        for i in range(0, n_out, 2):
+            _train_lines(d, a[s], n_out, bl[s], key_d, row_masks, s, i)
 
 
 @numba.njit(cache=True, error_model="numpy")

@@ -9,7 +9,7 @@ which threads visit the cross-points.
 The mixing function is the SplitMix64 output function (G. L. Steele, D. Lea, C. H. Flood,
 "Fast splittable pseudorandom number generators", OOPSLA 2014): a key is advanced along a
 Weyl sequence with the odd constant ``GAMMA = 0x9E3779B97F4A7C15`` and then finalised by two
-xor-shift-multiply rounds. One 64-bit output yields two independent 32-bit uniforms.
+xor-shift-multiply rounds.
 
 Normal samples use the ziggurat method (G. Marsaglia, W. W. Tsang, "The ziggurat method
 for generating random variables", J. Stat. Softw. 5(8), 2000): the density is covered by
@@ -36,7 +36,6 @@ __all__ = [
     "mix64",
     "pulse_stream",
     "stream_key",
-    "split_uniforms",
     "standard_normal",
     "ziggurat_tables",
 ]
@@ -47,10 +46,7 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
-_S32 = np.uint64(32)
-_LOW32 = np.uint64(0xFFFFFFFF)
 _ONE_BIT = np.uint64(1)
-_TWO_M32 = 1.0 / 4294967296.0
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -79,12 +75,6 @@ def pulse_stream(key: np.uint64, index: np.uint64) -> np.uint64:
     costs one mixing (no separate mixing of the visit's key). Distinct for ``index < 2**40``
     and ``t < 2**24 - 1`` pulses of one visit."""
     return key + index * _PULSE_STRIDE
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def split_uniforms(h: np.uint64) -> tuple[float, float]:
-    """Two uniforms in ``[0, 1)`` from the high and low 32 bits of ``h``."""
-    return float(h >> _S32) * _TWO_M32, float(h & _LOW32) * _TWO_M32
 
 
 def ziggurat_tables(n_layers: int = 128) -> tuple[np.ndarray, np.ndarray, float]:
