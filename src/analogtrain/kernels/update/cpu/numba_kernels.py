@@ -61,8 +61,6 @@ _TWO32 = np.uint64(1 << 32)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _ALL64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _ZERO = np.uint64(0)
-#: levels compared between two checks for undecided slots (divides TRAIN_LEVELS)
-_LEVEL_BLOCK = 4
 
 
 def serial_and_parallel(fn: FunctionType) -> tuple[Any, Any]:
@@ -99,8 +97,6 @@ def popcount(typingctx, value):  # type: ignore[no-untyped-def]
 
 #: random words one train word may take at most: one per bit of the 32-bit thresholds
 TRAIN_LEVELS = 32
-#: levels compared between two checks for undecided slots (divides TRAIN_LEVELS)
-_LEVEL_BLOCK = 4
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -141,15 +137,14 @@ def _fire_word(t0, t1, lanes0, lanes1, key, counter):  # type: ignore[no-untyped
         undecided |= lanes1
     level = 0
     while undecided != _ZERO and level < TRAIN_LEVELS:
-        for _ in range(_LEVEL_BLOCK):  # branch-free; levels past the last decision change nothing
-            v = stream_key(key, counter + np.uint64(level))
-            shift = np.uint64(31 - level)
-            t = ((_ZERO - ((t0 >> shift) & _ONE)) & lanes0) | (
-                (_ZERO - ((t1 >> shift) & _ONE)) & lanes1
-            )  # each slot's threshold bit, spread over its lane
-            word |= undecided & ~v & t
-            undecided &= ~(v ^ t)
-            level += 1
+        v = stream_key(key, counter + np.uint64(level))
+        shift = np.uint64(31 - level)
+        t = ((_ZERO - ((t0 >> shift) & _ONE)) & lanes0) | (
+            (_ZERO - ((t1 >> shift) & _ONE)) & lanes1
+        )  # each slot's threshold bit, spread over its lane
+        word |= undecided & ~v & t
+        undecided &= ~(v ^ t)
+        level += 1
     return word
 
 
@@ -208,29 +203,32 @@ def _train_lines(probs, scale, n, length, key, masks, s, j):  # type: ignore[no-
         return
     t0 = _threshold(np.float64(abs(probs[s, j])) * scale)
     t1 = _threshold(np.float64(abs(probs[s, j + 1])) * scale) if pair else _ZERO
-    if length <= 32:
-        lanes = _ALL64 >> np.uint64(64 - length)
-        w = _fire_word(t0, t1, lanes, lanes << _S32 if pair else _ZERO, key, base)
-        masks[s, j, 0] = w & lanes
-        if pair:
-            masks[s, j + 1, 0] = w >> _S32
-        for q in range(1, n_words):
-            masks[s, j, q] = _ZERO
-            if pair:
-                masks[s, j + 1, q] = _ZERO
-        return
-    for line in range(2 if pair else 1):
-        t = t1 if line else t0
-        counter = base + np.uint64(line * n_words * TRAIN_LEVELS)
-        for q in range(n_words):
+    shared = length <= 32  # one word for both lines; else one per line and train word
+    lanes = _ALL64 >> np.uint64(64 - length) if shared else _ALL64
+    for item in range(1 if shared else (2 if pair else 1) * n_words):
+        line = item // n_words
+        q = item - line * n_words
+        if shared:  # one call site of the (inlined) word function: less to compile
+            lanes0, lanes1, ta, tb, counter = lanes, lanes << _S32 if pair else _ZERO, t0, t1, base
+        else:
             n_bits = min(64, length - q * 64)
             if n_bits <= 0:
                 masks[s, j + line, q] = _ZERO
                 continue
-            lanes = _ALL64 >> np.uint64(64 - n_bits)
-            masks[s, j + line, q] = _fire_word(
-                t, _ZERO, lanes, _ZERO, key, counter + np.uint64(q * TRAIN_LEVELS)
-            )
+            lanes0, lanes1 = _ALL64 >> np.uint64(64 - n_bits), _ZERO
+            ta, tb = (t1 if line else t0), _ZERO
+            counter = base + np.uint64(item * TRAIN_LEVELS)
+        w = _fire_word(ta, tb, lanes0, lanes1, key, counter)
+        if not shared:
+            masks[s, j + line, q] = w
+            continue
+        masks[s, j, 0] = w & lanes
+        if pair:
+            masks[s, j + 1, 0] = w >> _S32
+        for r in range(1, n_words):
+            masks[s, j, r] = _ZERO
+            if pair:
+                masks[s, j + 1, r] = _ZERO
 
 
 _sample_scales = numba.njit(error_model="numpy")(sample_scales)
@@ -265,6 +263,23 @@ def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_gra
         )
         bl[s] = int(length)
     return bl, a, b
+
+
+def _called_copy(fn: Any, suffix: str) -> Any:
+    """``fn`` (an inline-always numba function) compiled once more as an ordinary, called
+    function named ``<name><suffix>`` (numba's disk cache keys on the qualified name): the
+    serial kernel calls it rather than inlining it, which keeps the pulse kernels that embed
+    that kernel smaller to compile."""
+    py = fn.py_func
+    copy = FunctionType(
+        py.__code__, py.__globals__, py.__name__ + suffix, py.__defaults__, py.__closure__
+    )
+    copy.__qualname__ = py.__qualname__ + suffix
+    copy.__module__ = py.__module__
+    return numba.njit(cache=True, error_model="numpy")(copy)
+
+
+_train_lines_called = _called_copy(_train_lines, "_called")
 
 
 def _bit_masks(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # type: ignore[no-untyped-def]
@@ -304,9 +319,9 @@ def bit_masks_serial(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # typ
     n_out = d.shape[1]
     for s in range(m):
         for j in range(0, n_in, 2):
-            _train_lines(x, b[s], n_in, bl[s], key_x, col_masks, s, j)
+            _train_lines_called(x, b[s], n_in, bl[s], key_x, col_masks, s, j)
         for i in range(0, n_out, 2):
-            _train_lines(d, a[s], n_out, bl[s], key_d, row_masks, s, i)
+            _train_lines_called(d, a[s], n_out, bl[s], key_d, row_masks, s, i)
 
 
 @numba.njit(cache=True, error_model="numpy")
