@@ -63,22 +63,29 @@ _ALL64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _ZERO = np.uint64(0)
 
 
+def _renamed_copy(fn: FunctionType, suffix: str) -> FunctionType:
+    """A copy of the plain function ``fn`` named ``<name><suffix>``, to compile with other
+    options: numba's on-disk cache is keyed by the function's qualified name, not by its
+    compile options."""
+    copy = FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__ + suffix, fn.__defaults__, fn.__closure__
+    )
+    copy.__qualname__ = fn.__qualname__ + suffix
+    copy.__doc__ = fn.__doc__
+    copy.__module__ = fn.__module__
+    return copy
+
+
 def serial_and_parallel(fn: FunctionType) -> tuple[Any, Any]:
     """``(serial, parallel)``: the plain function ``fn`` compiled without and with
     ``parallel=True`` (its ``numba.prange`` loops run on the calling thread in the first).
 
     Small calls take the serial kernel, so they never wake numba's worker threads (tens of
     microseconds idle, up to a scheduler tick on a busy machine) and no thread count is
-    changed. The serial one compiles a copy of ``fn`` named ``<name>_serial``: numba's
-    on-disk cache is keyed by the function's qualified name, not by its compile options.
+    changed. The serial one compiles a copy of ``fn`` named ``<name>_serial``
+    (:func:`_renamed_copy`).
     """
-    copy = FunctionType(
-        fn.__code__, fn.__globals__, fn.__name__ + "_serial", fn.__defaults__, fn.__closure__
-    )
-    copy.__qualname__ = fn.__qualname__ + "_serial"
-    copy.__doc__ = fn.__doc__
-    copy.__module__ = fn.__module__
-    serial = numba.njit(cache=True, error_model="numpy")(copy)
+    serial = numba.njit(cache=True, error_model="numpy")(_renamed_copy(fn, "_serial"))
     parallel = numba.njit(cache=True, parallel=True, error_model="numpy")(fn)
     return serial, parallel
 
@@ -148,7 +155,8 @@ def _fire_word(t0, t1, lanes0, lanes1, key, counter):  # type: ignore[no-untyped
     return word
 
 
-#: trains of at most this many slots take one random word per two slots (:func:`_short_train`)
+#: trains of at most this many slots take one random word per slot of two lines
+#: (:func:`_short_pair`)
 SHORT_TRAIN = 8
 
 
@@ -265,21 +273,11 @@ def update_scales(x, d, lr, scalar_lr, g, desired_bl, fixed_bl, um, ublm, um_gra
     return bl, a, b
 
 
-def _called_copy(fn: Any, suffix: str) -> Any:
-    """``fn`` (an inline-always numba function) compiled once more as an ordinary, called
-    function named ``<name><suffix>`` (numba's disk cache keys on the qualified name): the
-    serial kernel calls it rather than inlining it, which keeps the pulse kernels that embed
-    that kernel smaller to compile."""
-    py = fn.py_func
-    copy = FunctionType(
-        py.__code__, py.__globals__, py.__name__ + suffix, py.__defaults__, py.__closure__
-    )
-    copy.__qualname__ = py.__qualname__ + suffix
-    copy.__module__ = py.__module__
-    return numba.njit(cache=True, error_model="numpy")(copy)
-
-
-_train_lines_called = _called_copy(_train_lines, "_called")
+#: :func:`_train_lines` as an ordinary, called function: the serial kernel calls it rather
+#: than inlining it, which keeps the pulse kernels that embed that kernel quicker to compile
+_train_lines_called = numba.njit(cache=True, error_model="numpy")(
+    _renamed_copy(_train_lines.py_func, "_called")
+)
 
 
 def _bit_masks(x, d, a, b, bl, key_x, key_d, col_masks, row_masks):  # type: ignore[no-untyped-def]
