@@ -202,10 +202,11 @@ def test_stochastic_pulse_type_and_empty_batches() -> None:
     _assert_unchanged(before, _state(array, gen))  # no pulse train: not even a seed drawn
 
 
-def test_pair_visits_counts_firing_rows_times_firing_columns() -> None:
+@pytest.mark.parametrize("words", [1, 2, 3])
+def test_pair_visits_counts_firing_rows_times_firing_columns(words: int) -> None:
     kernels = fast_cpu._kernels()
-    gen = np.random.default_rng(0)
-    m, out_size, in_size, words = 5, 7, 9, 2
+    gen = np.random.default_rng(words)
+    m, out_size, in_size = 5, 7, 9
     rows = gen.integers(0, 2**63, (m, out_size, words), dtype=np.uint64)
     cols = gen.integers(0, 2**63, (m, in_size, words), dtype=np.uint64)
     rows[rows % 3 == 0] = 0  # many silent words, some silent lines
@@ -217,3 +218,53 @@ def test_pair_visits_counts_firing_rows_times_firing_columns() -> None:
     )
     assert expected > 0
     assert kernels.pair_visits(rows, cols) == expected
+
+
+def _random_trains(gen: np.random.Generator, shape: tuple[int, ...], silent: float) -> np.ndarray:
+    words = gen.integers(1, 2**63, shape, dtype=np.uint64)
+    words[gen.random(shape) < silent] = 0
+    return words
+
+
+@pytest.mark.parametrize("words", [1, 2])
+@pytest.mark.parametrize("silent", [0.5, 0.97])
+def test_sparse_columns_lists_the_firing_columns_where_under_a_quarter_fire(
+    words: int, silent: float
+) -> None:
+    kernels = fast_cpu._kernels()
+    gen = np.random.default_rng(words)
+    m, in_size = 40, 64
+    cols = _random_trains(gen, (m, in_size, words), silent)
+    cols[3] = 0  # a sample without firing columns
+    cols[5] = 0
+    cols[5, 1::4, -1] = 1  # exactly a quarter fires: scanned as dense
+    cols[6] = 0
+    cols[6, 1:60:4, 0] = 1  # one column fewer: listed
+    listed, n = kernels.sparse_columns(cols)
+    assert n[5] == -1 and n[6] == 15
+    sparse_seen = dense_seen = False
+    for s in range(m):
+        firing = np.flatnonzero((cols[s] != 0).any(axis=1))
+        if 4 * firing.size < in_size:
+            sparse_seen = True
+            assert n[s] == firing.size
+            np.testing.assert_array_equal(listed[s, : n[s]], firing)
+        else:
+            dense_seen = True
+            assert n[s] == -1
+    assert sparse_seen and (dense_seen or silent > 0.9)
+
+
+@pytest.mark.parametrize("words", [1, 2])
+def test_active_samples_lists_each_rows_firing_samples_in_batch_order(words: int) -> None:
+    kernels = fast_cpu._kernels()
+    gen = np.random.default_rng(10 + words)
+    m, out_size = 50, 13
+    rows = _random_trains(gen, (m, out_size, words), 0.8)
+    rows[:, 4] = 0  # a row that never fires
+    rows[7] = 0  # a sample in which no row fires
+    start, samples = kernels.active_samples(rows)
+    assert start[0] == 0 and samples.shape == (start[out_size],)
+    for i in range(out_size):
+        expected = np.flatnonzero((rows[:, i] != 0).any(axis=1))
+        np.testing.assert_array_equal(samples[start[i] : start[i + 1]], expected)
