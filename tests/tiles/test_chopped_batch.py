@@ -137,12 +137,18 @@ def test_batched_equals_per_vector_bit_for_bit(name: str) -> None:
         assert a["in_chopper"].any() or a["out_chopper"].any()
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "torch-table"])
 @pytest.mark.parametrize("name", ["c-ttv2", "agad"])
-def test_batched_with_many_flips_per_call_equals_per_vector_bit_for_bit(name: str) -> None:
+def test_batched_with_many_flips_per_call_equals_per_vector_bit_for_bit(
+    name: str, compiled: bool, monkeypatch
+) -> None:
     # calls of 40 and 33 rows on 4 columns: about 20 input-chopper flips per call, beyond
-    # the flip-by-flip correction (chopped_batch._FEW_FLIPS), so the table of chopper states
-    # chops the inputs
+    # the flip-by-flip correction (chopped_batch._FEW_FLIPS), so the compiled pass (or,
+    # without it, the table of chopper states) chops the inputs
     from analogtrain.tiles import chopped_batch
+
+    if not compiled:
+        monkeypatch.setattr(chopped_batch, "_inputs_kernel", lambda: None)
 
     sizes = [40, 33, 40]
     batched = make(deterministic_config(name), 3, 4)

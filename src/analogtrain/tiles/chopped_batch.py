@@ -41,7 +41,7 @@ flips, slow write) has one definition for both processes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,7 +52,7 @@ from torch import Tensor
 from analogtrain.kernels.io_threads import serial_torch_ops
 from analogtrain.kernels.update.backend import get_backend
 from analogtrain.tiles.transfer_rules import buffer_input, chopper_signs
-from analogtrain.tiles.transfer_schedule import firing_offsets
+from analogtrain.tiles.transfer_schedule import firing_offsets_array
 
 __all__ = [
     "UPDATE_PROCESSES",
@@ -192,10 +192,11 @@ def chopper_states(initial: Tensor, flips: Tensor) -> Tensor:
 
 @dataclass
 class _Schedule:
-    """The reads of one call: after which vector each happens (``after``), the first column
-    ``start`` (read ``r`` reads column ``(start + r) % t_in``) and the call's size ``m``."""
+    """The reads of one call: after which vector each happens (``after``, int64, increasing),
+    the first column ``start`` (read ``r`` reads column ``(start + r) % t_in``) and the call's
+    size ``m``."""
 
-    after: list[int]
+    after: np.ndarray
     start: int
     t_in: int
     m: int
@@ -211,7 +212,7 @@ class _Schedule:
     def phase(self, device: torch.device) -> Tensor:
         """For each vector, the number of reads before it ``[m]`` (long)."""
         if self._phase is None:
-            after = torch.tensor(self.after, dtype=torch.long, device=device)
+            after = torch.from_numpy(self.after).to(device)
             self._phase = torch.searchsorted(after, torch.arange(self.m, device=device))
         return self._phase
 
@@ -243,10 +244,22 @@ def _in_side(
     per_read = (before_row * signs).reshape(-1)[start : start + n_reads]
     final = _as_tensor(after_row[-1] * signs, tile)
     signs_t = _as_tensor(signs, tile)
+    kernel = _inputs_kernel() if tile.device.type == "cpu" else None
+    if kernel is not None and flipped.size > _FEW_FLIPS:  # one compiled pass over the vectors
+        x_np = np.ascontiguousarray(x.detach().numpy())
+        x_eff = torch.empty_like(x, memory_format=torch.contiguous_format)
+        kernel(
+            x_np,
+            signs.astype(x_np.dtype),
+            sched.after[flipped],
+            (start + flipped) % t_in,
+            x_eff.numpy(),
+        )
+        return x_eff, _as_tensor(per_read, tile), final
     if flipped.size <= _FEW_FLIPS:
         x_eff = x * signs_t
         for r in flipped.tolist():  # the inputs after a flip see the column's other sign
-            b = sched.after[r] + 1
+            b = int(sched.after[r]) + 1
             if b < sched.m:
                 x_eff[b:, sched.col(r)].neg_()
         return x_eff, _as_tensor(per_read, tile), final
@@ -254,6 +267,17 @@ def _in_side(
     table[flipped.tolist(), ((start + flipped) % t_in).tolist()] = True
     states = chopper_states(signs_t, table)
     return x * states[sched.phase(tile.device)], _as_tensor(per_read, tile), final
+
+
+def _inputs_kernel() -> Callable[..., None] | None:
+    """The compiled chopping of the inputs
+    (:func:`~analogtrain.kernels.update.cpu.transfer_kernels.chopped_inputs`), or None where
+    numba is unusable: the inputs are then chopped through a table of sign states in torch,
+    with the same result (the compiled buffer loop says that numba is missing)."""
+    from analogtrain.tiles.chopped import transfer_kernels  # chopped imports this module
+
+    module = transfer_kernels()
+    return None if module is None else module.chopped_inputs  # type: ignore[no-any-return]
 
 
 def _as_tensor(values: np.ndarray, tile: BatchedTransferTile) -> Tensor:
@@ -293,7 +317,7 @@ def batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) -
 def _batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) -> None:
     m = x.shape[0]
     t_in = tile.t_in
-    sched = _Schedule(firing_offsets(tile.update_count, m, tile.read_period(m)),
+    sched = _Schedule(firing_offsets_array(tile.update_count, m, tile.read_period(m)),
                       tile.slice_index[0], t_in, m)  # fmt: skip
     n_reads, start = sched.n_reads, sched.start
     count0 = tile.transfer_counter
@@ -313,7 +337,7 @@ def _batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) 
     rate: float | Tensor = float(rates[0])
     if (rates != rate).any():
         rate = torch.from_numpy(rates).to(tile.device)
-    cols = (positions % t_in).tolist()
+    cols = positions % t_in
     values = tile.fast_update_reads(x_eff, d_eff, rate, sched.after, cols)
     tile.update_count += m
     tile.slice_index[0] = (start + n_reads) % t_in

@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -212,7 +213,9 @@ class CompoundTile(AnalogTileBase):
     def _one_hot(self, indices: Sequence[int] | Tensor, size: int) -> Tensor:
         """Rows ``e_i`` of the identity for each index (a sequence or a long tensor on the
         tile's device), ``[len(indices), size]``."""
-        if not isinstance(indices, Tensor):
+        if isinstance(indices, np.ndarray):
+            indices = torch.from_numpy(indices.astype(np.int64, copy=False)).to(self.device)
+        elif not isinstance(indices, Tensor):
             indices = torch.tensor(list(indices), dtype=torch.long, device=self.device)
         eye = torch.zeros(indices.shape[0], size, device=self.device, dtype=self.dtype)
         return eye.scatter_(1, indices.unsqueeze(1), 1.0)

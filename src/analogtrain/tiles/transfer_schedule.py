@@ -17,12 +17,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from analogtrain.errors import ConfigError
 
 __all__ = [
     "auto_transfer_period",
     "cycle_indices",
     "firing_offsets",
+    "firing_offsets_array",
     "resolve_gamma_vec",
     "resolve_transfer_every_vec",
     "resolve_transfer_lr_vec",
@@ -133,5 +136,16 @@ def firing_offsets(count_before: int, m: int, period: int) -> list[int]:
     """
     if period <= 0:
         return []
-    first = (-count_before - 1) % period  # smallest b with (count_before + b + 1) % period == 0
-    return list(range(first, m, period))
+    return list(range(_first_firing(count_before, period), m, period))
+
+
+def firing_offsets_array(count_before: int, m: int, period: int) -> np.ndarray:
+    """:func:`firing_offsets` as an int64 array (a call can have thousands of reads)."""
+    if period <= 0:
+        return np.empty(0, dtype=np.int64)
+    return np.arange(_first_firing(count_before, period), m, period, dtype=np.int64)
+
+
+def _first_firing(count_before: int, period: int) -> int:
+    """The smallest ``b >= 0`` with ``(count_before + b + 1) % period == 0``."""
+    return (-count_before - 1) % period

@@ -15,10 +15,10 @@ of coincidences to several arrays use :func:`iter_coincidences` directly.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -376,8 +376,8 @@ def _pulsed_update_capture(
 ) -> Tensor:
     validate_update_inputs(x, d, array.weight, lr)
     _check_granularity(granularity)
-    after = list(map(int, read_after))
-    cols = list(map(int, read_columns))
+    after = _read_indices(read_after)
+    cols = _read_indices(read_columns)
     m = x.shape[0]
     out_size, in_size = array.weight.shape
     if len(after) != len(cols):
@@ -385,11 +385,13 @@ def _pulsed_update_capture(
             f"read_after and read_columns must have the same length; got {len(after)} "
             f"and {len(cols)}"
         )
-    # non-decreasing from >= 0 to < m: all in [0, m) (C-level loops: reads can be thousands)
-    if after and (after[0] < 0 or after[-1] >= m or any(map(operator.gt, after, after[1:]))):
-        raise ArgumentError(f"read_after must be non-decreasing in [0, {m}); got {after}")
-    if cols and (min(cols) < 0 or max(cols) >= in_size):
-        raise ArgumentError(f"read_columns must lie in [0, {in_size}); got {cols}")
+    # non-decreasing from >= 0 to < m: all in [0, m) (array operations: reads can be thousands)
+    if len(after) and (after[0] < 0 or after[-1] >= m or bool((after[1:] < after[:-1]).any())):
+        raise ArgumentError(
+            f"read_after must be non-decreasing in [0, {m}); got {after.tolist()}"
+        )
+    if len(cols) and (cols.min() < 0 or cols.max() >= in_size):
+        raise ArgumentError(f"read_columns must lie in [0, {in_size}); got {cols.tolist()}")
     captured = torch.empty((len(after), out_size), dtype=array.weight.dtype, device=x.device)
     if m == 0:
         return captured
@@ -409,10 +411,22 @@ def _pulsed_update_capture(
             else:
                 done = Declined(f"the fast update of {type(array).__name__} captures no reads")
             report_decline(done, "pulsed_update_capture")
-            _capture_by_sample(array, x, d, lr, g, up, generator, after, cols, captured)
+            _capture_by_sample(
+                array, x, d, lr, g, up, generator, after.tolist(), cols.tolist(), captured
+            )
             return captured
-        _capture_by_segment(array, x, d, lr, up, generator, granularity, after, cols, captured)
+        _capture_by_segment(
+            array, x, d, lr, up, generator, granularity, after.tolist(), cols.tolist(), captured
+        )
     return captured
+
+
+def _read_indices(values: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Read positions or columns as an int64 array: an integer array as it is, any other
+    sequence entry by entry through ``int``."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        return values.astype(np.int64, copy=False).reshape(-1)
+    return np.array(list(map(int, values)), dtype=np.int64)
 
 
 def _capture_by_sample(

@@ -371,7 +371,7 @@ def _run(
     granularity: float,
     up: UpdateParameters,
     generator: torch.Generator,
-    reads: tuple[list[int], list[int], Tensor] | None,
+    reads: tuple[np.ndarray, np.ndarray, Tensor] | None,
 ) -> bool | Declined:
     """The numba update with the optional captured reads; declined = not done, unchanged.
 
@@ -400,7 +400,7 @@ def _run(
     t = _train_inputs(x, d, lr, granularity, up, generator, kernels)
     if t is None:  # no sample pulses: nothing drawn, nothing changed
         if reads is not None:
-            cols = torch.tensor(reads[1], dtype=torch.long)
+            cols = torch.from_numpy(reads[1])
             reads[2].copy_(array.weight.detach()[:, cols].T)
         return True
     seed = draw_seed(generator)
@@ -458,12 +458,13 @@ def fast_pulsed_update_capture(
     granularity: float,
     up: UpdateParameters,
     generator: torch.Generator,
-    read_after: list[int],
-    read_columns: list[int],
+    read_after: np.ndarray,
+    read_columns: np.ndarray,
     captured: Tensor,
 ) -> bool | Declined:
     """:func:`fast_pulsed_update` that also fills ``captured [R, out]`` with the apparent
-    weight column ``read_columns[r]`` right after sample ``read_after[r]`` (non-decreasing).
+    weight column ``read_columns[r]`` right after sample ``read_after[r]`` (int64 arrays,
+    ``read_after`` non-decreasing).
 
     The fast path of :func:`analogtrain.kernels.update.pulsed.pulsed_update_capture` (same
     arguments, already validated); falsy = not done, nothing changed. Every row walks its

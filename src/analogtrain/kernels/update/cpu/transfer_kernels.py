@@ -40,7 +40,7 @@ from analogtrain.tiles.transfer_rules import (
     threshold_buffer,
 )
 
-__all__ = ["PARAMETERS", "chopped_reads", "compiled_emas"]
+__all__ = ["PARAMETERS", "chopped_inputs", "chopped_reads", "compiled_emas"]
 
 #: the order of the numbers in ``params`` (the tile's dtype)
 PARAMETERS = ("unit", "max_steps", "keep", "momentum", "cap", "keep_mean", "beta")
@@ -115,6 +115,27 @@ def chopped_reads(  # type: ignore[no-untyped-def]
             steps[r, j] = n_steps if writes[r] else zero
         if agad:
             switched[c] = flips[r]
+
+
+
+@numba.njit(cache=True, error_model="numpy")
+def chopped_inputs(x, signs, flip_after, flip_columns, out):  # type: ignore[no-untyped-def]
+    """``out [m, n]`` = the inputs ``x [m, n]`` times the input chopper sign each vector sees:
+    ``signs [n]`` (+-1, the tile's dtype) before the call, and flip ``k`` turns the sign of
+    column ``flip_columns[k]`` for the vectors after vector ``flip_after[k]`` (non-decreasing:
+    the vector its read follows). Products with +-1 are exact, so this equals the torch
+    formation (a table of sign states gathered per vector) bit for bit, in one pass."""
+    m, n = x.shape
+    current = signs.copy()
+    k = 0
+    n_flips = flip_after.shape[0]
+    for b in range(m):
+        for j in range(n):
+            out[b, j] = x[b, j] * current[j]
+        while k < n_flips and flip_after[k] <= b:
+            c = flip_columns[k]
+            current[c] = -current[c]
+            k += 1
 
 
 def parameters(

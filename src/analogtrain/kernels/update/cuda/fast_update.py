@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -235,7 +236,7 @@ def _run_launches(
     granularity: float,
     up: UpdateParameters,
     generator: torch.Generator,
-    reads: tuple[list[int], list[int], Tensor] | None,
+    reads: tuple[np.ndarray, np.ndarray, Tensor] | None,
     *,
     allow_cpu: bool = False,
 ) -> bool | Declined:
@@ -291,7 +292,7 @@ def _run(
     granularity: float,
     up: UpdateParameters,
     generator: torch.Generator,
-    reads: tuple[list[int], list[int], Tensor] | None,
+    reads: tuple[np.ndarray, np.ndarray, Tensor] | None,
     *,
     allow_cpu: bool = False,
 ) -> bool | Declined:
@@ -333,8 +334,8 @@ def fast_cuda_pulsed_update_capture(
     granularity: float,
     up: UpdateParameters,
     generator: torch.Generator,
-    read_after: list[int],
-    read_columns: list[int],
+    read_after: np.ndarray,
+    read_columns: np.ndarray,
     captured: Tensor,
 ) -> bool | Declined:
     """:func:`fast_cuda_pulsed_update` that also fills ``captured [R, out]`` with the apparent
