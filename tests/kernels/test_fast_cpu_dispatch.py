@@ -137,6 +137,7 @@ def test_same_seed_same_result_and_generator_advanced_consistently() -> None:
 
 def test_result_does_not_depend_on_the_thread_count(monkeypatch) -> None:
     monkeypatch.setattr(fast_cpu, "_SERIAL_WORK", 0)  # small calls would run serially
+    monkeypatch.setattr(fast_cpu, "_SERIAL_VISITS", 0)
     x, d = _batch()
     counts = torch.randint(0, 5, (12, 20), generator=torch.Generator().manual_seed(0))
     down = counts % 2 == 0
@@ -158,18 +159,28 @@ def test_result_does_not_depend_on_the_thread_count(monkeypatch) -> None:
     assert not torch.equal(results[0][0], _array().weight)  # something happened
 
 
-@pytest.mark.parametrize("serial_work", [1 << 40, 0], ids=["serial", "parallel"])
+@pytest.mark.parametrize(
+    ("serial_work", "serial_visits", "expected"),
+    [
+        (1 << 40, 1 << 40, ["pulse_update", "apply_counts_serial"]),
+        (0, 0, ["apply_pulses", "apply_counts"]),
+        (0, 1 << 40, ["apply_pulses_serial", "apply_counts"]),
+    ],
+    ids=["serial", "parallel", "large-few-visits"],
+)
 def test_updates_pick_a_kernel_variant_and_never_set_numba_threads(
-    serial_work: int, monkeypatch
+    serial_work: int, serial_visits: int, expected: list[str], monkeypatch
 ) -> None:
     """Small calls run the generated module's serial ``pulse_update`` (one call for trains
-    and pulses), large ones the parallel kernels; numba's thread count is never touched."""
+    and pulses), large ones the parallel kernels, except the pulses of a large call with few
+    visits; numba's thread count is never touched."""
 
     def forbidden(*args):
         raise AssertionError("numba.set_num_threads was called")
 
     monkeypatch.setattr(numba, "set_num_threads", forbidden)
     monkeypatch.setattr(fast_cpu, "_SERIAL_WORK", serial_work)
+    monkeypatch.setattr(fast_cpu, "_SERIAL_VISITS", serial_visits)
     array = _array()
     pulses = fast_cpu._inputs(array).pulses
     ran = []
@@ -184,10 +195,7 @@ def test_updates_pick_a_kernel_variant_and_never_set_numba_threads(
     assert fast_pulsed_update(array, x, d, 0.05, array.granularity, UpdateParameters(), gen)
     counts = torch.randint(0, 5, (12, 20), generator=torch.Generator().manual_seed(0))
     assert fast_cpu.fast_apply_pulse_counts(array, counts, counts % 2 == 0, gen)
-    if serial_work:
-        assert ran == ["pulse_update", "apply_counts_serial"]
-    else:
-        assert ran == ["apply_pulses", "apply_counts"]
+    assert ran == expected
 
 
 def test_stochastic_pulse_type_and_empty_batches() -> None:

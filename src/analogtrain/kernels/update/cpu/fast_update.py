@@ -65,7 +65,12 @@ from analogtrain.kernels.update.backend import (
     report_decline,
 )
 from analogtrain.kernels.update.cpu.dense_update import dense_pulsed_update
-from analogtrain.kernels.update.cpu.seeds import SERIAL_WORK, draw_seed, stream_keys
+from analogtrain.kernels.update.cpu.seeds import (
+    SERIAL_VISITS,
+    SERIAL_WORK,
+    draw_seed,
+    stream_keys,
+)
 from analogtrain.kernels.update.pulses import DENSE_TYPES, STOCHASTIC_TYPES
 from analogtrain.kernels.update.rule_codegen import generated_kernels
 from analogtrain.kernels.update.rule_inputs import cached_inputs, rule_tensors
@@ -82,7 +87,8 @@ __all__ = [
     "register_fast_cpu_updates",
 ]
 
-_SERIAL_WORK = SERIAL_WORK  # module attribute: tests lower it to force a variant
+_SERIAL_WORK = SERIAL_WORK  # module attributes: tests lower them to force a variant
+_SERIAL_VISITS = SERIAL_VISITS
 
 
 def numba_available() -> bool:
@@ -314,14 +320,15 @@ def _large_update(
     reads: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> None:
     """A large update (at least :data:`_SERIAL_WORK` cross-points) in a few calls: the pulse
-    trains in parallel, then the pulses on the kernel that fits the visits they make."""
+    trains in parallel, then the pulses on the kernel that fits the visits they make (parallel
+    from :data:`_SERIAL_VISITS` on)."""
     m = t.x_np.shape[0]
     out_size = t.d_np.shape[1]
     _, _, c2c_key, wn_key = stream_keys(seed)
     row_masks, col_masks, sign_d, sign_x = _masks_and_signs(kernels, t, seed, parallel=True)
     visits = _visits(row_masks, col_masks, kernels) + m * out_size
     pulses = inputs.pulses
-    apply = pulses.apply_pulses if visits >= _SERIAL_WORK else pulses.apply_pulses_serial
+    apply = pulses.apply_pulses if visits >= _SERIAL_VISITS else pulses.apply_pulses_serial
     apply(
         inputs.w_p,
         inputs.w_a,
@@ -345,7 +352,7 @@ def _visits(row_masks: np.ndarray, col_masks: np.ndarray, kernels: ModuleType) -
     sample)."""
     m, out_size, _ = row_masks.shape
     in_size = col_masks.shape[1]
-    if m * out_size * in_size < _SERIAL_WORK or m * out_size >= _SERIAL_WORK:
+    if m * out_size * in_size < _SERIAL_VISITS or m * out_size >= _SERIAL_VISITS:
         return m * out_size * in_size
     return int(kernels.pair_visits(row_masks, col_masks))
 
