@@ -142,3 +142,28 @@ def test_train_bits_follow_the_float_comparison_definition() -> None:
                             expected |= 1 << slot
                     got = int(masks[s, j, 0]) | (int(masks[s, j, 1]) << 64)
                     assert got == expected, (masks_fn, s, j)
+
+
+@pytest.mark.parametrize("m", [1, 3, 16, 17, 40])
+def test_parallel_trains_equal_serial_ones_for_any_sample_blocking(m: int) -> None:
+    # the parallel kernel shares out blocks of samples (TRAIN_BLOCKS of them), split into
+    # blocks of lines when the samples are fewer; the serial kernel draws every line of every
+    # sample in one call, as the oracle test above checks: each partition must give its trains
+    from analogtrain.kernels.update.cpu import numba_kernels as k
+
+    gen = np.random.default_rng(m)
+    n_in, n_out = 37, 6  # odd: an unpaired last column
+    x = gen.random((m, n_in))
+    d = gen.random((m, n_out))
+    a, b = gen.random(m), gen.random(m)
+    bl = gen.integers(0, 70, m).astype(np.int64)  # empty, short, bit-sliced, two-word trains
+    words = (int(bl.max()) + 63) // 64 or 1
+    masks = []
+    for kernel in (k.bit_masks, k.bit_masks_serial):
+        cols = np.full((m, n_in, words), 7, dtype=np.uint64)  # garbage a missed line would keep
+        rows = np.full((m, n_out, words), 7, dtype=np.uint64)
+        kernel(x, d, a, b, bl, np.uint64(11), np.uint64(12), cols, rows)
+        masks.append((cols, rows))
+    np.testing.assert_array_equal(masks[0][0], masks[1][0])
+    np.testing.assert_array_equal(masks[0][1], masks[1][1])
+    assert masks[1][0].any() and not (masks[1][0] == 7).all()

@@ -243,9 +243,9 @@ def _in_side(
     before_row = np.concatenate([np.ones((1, t_in)), after_row[:-1]])
     per_read = (before_row * signs).reshape(-1)[start : start + n_reads]
     final = _as_tensor(after_row[-1] * signs, tile)
-    signs_t = _as_tensor(signs, tile)
-    kernel = _inputs_kernel() if tile.device.type == "cpu" else None
-    if kernel is not None and flipped.size > _FEW_FLIPS:  # one compiled pass over the vectors
+    many = flipped.size > _FEW_FLIPS
+    kernel = _inputs_kernel() if many and tile.device.type == "cpu" else None
+    if kernel is not None:  # one compiled pass over the vectors
         x_np = np.ascontiguousarray(x.detach().numpy())
         x_eff = torch.empty_like(x, memory_format=torch.contiguous_format)
         kernel(
@@ -256,7 +256,8 @@ def _in_side(
             x_eff.numpy(),
         )
         return x_eff, _as_tensor(per_read, tile), final
-    if flipped.size <= _FEW_FLIPS:
+    signs_t = _as_tensor(signs, tile)
+    if not many:
         x_eff = x * signs_t
         for r in flipped.tolist():  # the inputs after a flip see the column's other sign
             b = int(sched.after[r]) + 1

@@ -134,18 +134,12 @@ def firing_offsets(count_before: int, m: int, period: int) -> list[int]:
     The count after vector ``b`` of the call is ``count_before + b + 1``; a transfer fires
     when it is a positive multiple of ``period`` (``period <= 0``: never).
     """
-    if period <= 0:
-        return []
-    return list(range(_first_firing(count_before, period), m, period))
+    return firing_offsets_array(count_before, m, period).tolist()  # type: ignore[no-any-return]
 
 
 def firing_offsets_array(count_before: int, m: int, period: int) -> np.ndarray:
     """:func:`firing_offsets` as an int64 array (a call can have thousands of reads)."""
     if period <= 0:
         return np.empty(0, dtype=np.int64)
-    return np.arange(_first_firing(count_before, period), m, period, dtype=np.int64)
-
-
-def _first_firing(count_before: int, period: int) -> int:
-    """The smallest ``b >= 0`` with ``(count_before + b + 1) % period == 0``."""
-    return (-count_before - 1) % period
+    first = (-count_before - 1) % period  # smallest b with (count_before + b + 1) % period == 0
+    return np.arange(first, m, period, dtype=np.int64)

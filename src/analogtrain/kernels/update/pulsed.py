@@ -422,10 +422,10 @@ def _pulsed_update_capture(
 
 
 def _read_indices(values: Sequence[int] | np.ndarray) -> np.ndarray:
-    """Read positions or columns as an int64 array: an integer array as it is, any other
+    """Read positions or columns as an int64 array: a 1-D integer array as it is, any other
     sequence entry by entry through ``int``."""
-    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
-        return values.astype(np.int64, copy=False).reshape(-1)
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iu":
+        return values.astype(np.int64, copy=False)
     return np.array(list(map(int, values)), dtype=np.int64)
 
 
