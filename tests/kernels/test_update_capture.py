@@ -173,6 +173,9 @@ def test_bad_rates_and_read_points_are_rejected() -> None:
         pulsed_update(array, x, d, torch.ones(2, dtype=torch.float64), FULL, gen)
     with pytest.raises(ArgumentError, match="finite"):
         pulsed_update(array, x, d, torch.tensor([0.1, float("nan"), 0.1]), FULL, gen)
+    inf_rate = torch.tensor([0.1, 0.1, float("-inf")], dtype=torch.float64)
+    with pytest.raises(ArgumentError, match="finite"):
+        pulsed_update_capture(array, x, d, inf_rate, FULL, gen, [0], [0])
     with pytest.raises(ArgumentError, match="non-decreasing"):
         pulsed_update_capture(array, x, d, 0.1, FULL, gen, [2, 1], [0, 0])
     with pytest.raises(ArgumentError, match="read_columns"):

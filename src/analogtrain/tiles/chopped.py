@@ -121,6 +121,16 @@ def _emas() -> Callable[[float, np.ndarray, int, float], np.ndarray]:
     return auto_scale_emas if module is None else module.compiled_emas  # type: ignore[no-any-return]
 
 
+def _row_abs_max(t: Tensor) -> np.ndarray:
+    """``max_j |t[i, j]|`` of each row as float64 (exact: a maximum of magnitudes), taken in
+    numpy for a CPU tensor (a fraction of torch's cost at these sizes)."""
+    if t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64):
+        values = t.detach().numpy()
+        if values.shape[1]:
+            return np.maximum.reduce(np.abs(values), axis=1).astype(np.float64)
+    return t.abs().amax(dim=1).to(torch.float64).cpu().numpy()
+
+
 @register_tile(ChoppedTransferCompound)
 class ChoppedTransferCompoundTile(TransferCompoundTile):
     """Tile of a :class:`~analogtrain.configs.ChoppedTransferCompound` (TTv2 / c-TTv2).
@@ -175,6 +185,7 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         self._no_buffer = bool(cfg.no_buffer)
         self._buffer_rule = self._buffer_rule_values()
         self._eye_cache: Tensor | None = None
+        self._chopper_rule: ChopperRule | None = None  # chopper_rule(), on first use
 
     def _buffer_rule_values(self) -> tuple[int, float, bool]:
         """``(max_steps, momentum, forget_buffer)`` of :func:`buffer_step` for this tile."""
@@ -323,8 +334,7 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         base = fast_lr * float(up.desired_bl) * self.fast.granularity
         momentum = float(cfg.auto_momentum)
         # CPU statistics: per vector, the current one included
-        x_max = x.abs().amax(dim=1).to(torch.float64).cpu().numpy()
-        d_max = d.abs().amax(dim=1).to(torch.float64).cpu().numpy()
+        x_max, d_max = _row_abs_max(x), _row_abs_max(d)
         m_x = emas(float(self.m_x), x_max, m, momentum)
         m_d = emas(float(self.m_d), d_max, m, momentum)
         known = (m_x > 0) & (m_d > 0)
@@ -349,7 +359,10 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
     def in_chopper_flips(self, counters: Sequence[int]) -> np.ndarray:
         """Whether the input chopper of the read column flips right after each read
         (``counters``: the pass counter at each read); random decisions drawn at once."""
-        return self.chopper_rule().flips(counters, self._uniforms)
+        rule = self.__dict__.get("_chopper_rule")
+        if rule is None:  # the config is frozen in a built tile: one rule for its life
+            rule = self._chopper_rule = self.chopper_rule()
+        return rule.flips(counters, self._uniforms)
 
     def note_in_flips(self, first: int, flips: Sequence[bool]) -> None:
         """Hook after the in-chopper decisions of reads of the distinct columns ``first,
@@ -581,10 +594,11 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
     def _buffer_step(self, h: Tensor) -> tuple[Tensor, Tensor]:
         return buffer_step(h, 1.0, *self._buffer_rule)
 
-    def _uniforms(self, n: int) -> list[float]:
-        """``n`` U[0, 1) draws from the runtime generator (the stream of ``n`` single draws)."""
+    def _uniforms(self, n: int) -> np.ndarray:
+        """``n`` U[0, 1) draws from the runtime generator (the stream of ``n`` single draws),
+        float64."""
         gen = self.generator
-        return torch.rand(n, generator=gen, device=gen.device, dtype=torch.float64).tolist()
+        return torch.rand(n, generator=gen, device=gen.device, dtype=torch.float64).cpu().numpy()
 
     def _threshold_unit(self) -> float:
         """``bg``: the buffer threshold in weight units (spec 3.7); constant for a tile."""

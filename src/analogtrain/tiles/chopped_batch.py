@@ -69,7 +69,8 @@ __all__ = [
 UPDATE_PROCESSES = ("auto", "batched", "per_vector")
 
 #: input-chopper flips per call up to which the chopped inputs are corrected flip by flip
-#: (one in-place sign change each) instead of through the table of every chopper state
+#: (one in-place sign change each) instead of through the table of every chopper state, where
+#: the compiled pass does not chop them (a CUDA tile, or no numba)
 _FEW_FLIPS = 8
 
 
@@ -224,16 +225,23 @@ def _in_side(
     (None: all +1) and the input signs after the call (None: unchanged).
 
     The signs are products of +-1 (exact in any dtype), formed in numpy on the CPU: a call has
-    at most a few thousand reads, and numpy's small operations cost a fraction of torch's."""
-    bits = tile.in_chopper.cpu().numpy()
+    at most a few thousand reads, and numpy's small operations cost a fraction of torch's.
+    On a CPU tile the chopped inputs are formed in numpy too (one product with the signs),
+    or, when a chopper flips during the call, in one compiled pass."""
+    bits = _numpy_bits(tile.in_chopper)
     flipped = np.flatnonzero(flips)
     if flipped.size == 0 and not bits.any():
         return x, None, None
     signs = 1.0 - 2.0 * bits  # float64 +-1
     t_in, start, n_reads = sched.t_in, sched.start, sched.n_reads
     rows = -(-(start + n_reads) // t_in)
+    on_cpu = tile.device.type == "cpu" and tile.dtype in _NP_DTYPES
     if flipped.size == 0:
         per_read = np.tile(signs, rows)[start : start + n_reads]
+        if on_cpu:  # x * +-1 is exact: the same values as torch's product
+            x_np = x.detach().numpy()
+            x_eff = torch.from_numpy(x_np * signs.astype(x_np.dtype))
+            return x_eff, _as_tensor(per_read, tile), None
         return x * _as_tensor(signs, tile), _as_tensor(per_read, tile), None
     # Read r sits in cell start + r of a grid of rows of t_in columns; the reads of one column
     # are one grid column, so its signs are a cumulative product down the grid.
@@ -243,8 +251,7 @@ def _in_side(
     before_row = np.concatenate([np.ones((1, t_in)), after_row[:-1]])
     per_read = (before_row * signs).reshape(-1)[start : start + n_reads]
     final = _as_tensor(after_row[-1] * signs, tile)
-    many = flipped.size > _FEW_FLIPS
-    kernel = _inputs_kernel() if many and tile.device.type == "cpu" else None
+    kernel = _inputs_kernel() if on_cpu else None
     if kernel is not None:  # one compiled pass over the vectors
         x_np = np.ascontiguousarray(x.detach().numpy())
         x_eff = torch.empty_like(x, memory_format=torch.contiguous_format)
@@ -257,7 +264,7 @@ def _in_side(
         )
         return x_eff, _as_tensor(per_read, tile), final
     signs_t = _as_tensor(signs, tile)
-    if not many:
+    if flipped.size <= _FEW_FLIPS:
         x_eff = x * signs_t
         for r in flipped.tolist():  # the inputs after a flip see the column's other sign
             b = int(sched.after[r]) + 1
@@ -268,6 +275,11 @@ def _in_side(
     table[flipped.tolist(), ((start + flipped) % t_in).tolist()] = True
     states = chopper_states(signs_t, table)
     return x * states[sched.phase(tile.device)], _as_tensor(per_read, tile), final
+
+
+def _numpy_bits(bits: Tensor) -> np.ndarray:
+    """Chopper bits as a numpy bool array (a view on the CPU)."""
+    return bits.numpy() if bits.device.type == "cpu" else bits.cpu().numpy()
 
 
 def _inputs_kernel() -> Callable[..., None] | None:
@@ -283,7 +295,13 @@ def _inputs_kernel() -> Callable[..., None] | None:
 
 def _as_tensor(values: np.ndarray, tile: BatchedTransferTile) -> Tensor:
     """A numpy array of signs as a tensor in the tile's dtype, on its device."""
+    np_dtype = _NP_DTYPES.get(tile.dtype)
+    if np_dtype is not None and tile.device.type == "cpu":  # the same cast, in fewer steps
+        return torch.from_numpy(values.astype(np_dtype, copy=False))
     return torch.from_numpy(values).to(device=tile.device, dtype=tile.dtype)
+
+
+_NP_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 
 
 def _out_side(
@@ -300,8 +318,14 @@ def _out_side(
         table[list(ends)] = flips
         states = chopper_states(signs, table)
         return d * states[sched.phase(tile.device)], states[:-1], states[-1]
-    if not bool(bits.any()):
+    bits_np = _numpy_bits(bits)
+    if not bits_np.any():
         return d, None, None
+    if tile.device.type == "cpu" and tile.dtype in _NP_DTYPES:  # exact products with +-1
+        d_np = d.detach().numpy()
+        signs_np = 1.0 - 2.0 * bits_np.astype(d_np.dtype)
+        signs = torch.from_numpy(signs_np)
+        return torch.from_numpy(d_np * signs_np), signs.unsqueeze(0).expand(sched.n_reads, -1), None
     signs = chopper_signs(bits, tile.dtype)
     return d * signs, signs.unsqueeze(0).expand(sched.n_reads, -1), None
 

@@ -71,10 +71,18 @@ def validate_update_inputs(x: Tensor, d: Tensor, weight: Tensor, lr: float | Ten
             raise ArgumentError(
                 f"a per-sample learning rate must have shape [{x.shape[0]}]; got {tuple(lr.shape)}"
             )
-        if lr.is_complex() or not bool(torch.isfinite(lr).all()):
+        if lr.is_complex() or not _finite_rates(lr):
             raise ArgumentError("per-sample learning rates must be finite real numbers")
     elif not math.isfinite(lr):
         raise ArgumentError(f"learning rate must be finite; got {lr!r}")
+
+
+def _finite_rates(lr: Tensor) -> bool:
+    """Whether every per-sample rate is finite (numpy's test on a CPU float tensor: a few
+    microseconds less than torch's on these short vectors)."""
+    if lr.device.type == "cpu" and lr.dtype in (torch.float32, torch.float64):
+        return bool(np.isfinite(lr.detach().numpy()).all())
+    return bool(torch.isfinite(lr).all())
 
 
 def _plain_batch(t: object, width: int, like: Tensor) -> bool:
@@ -186,7 +194,11 @@ def _check_granularity(granularity: float | None) -> None:
 
 
 def _all_zero(lr: float | Tensor) -> bool:
-    return bool((lr == 0).all()) if isinstance(lr, Tensor) else lr == 0
+    if not isinstance(lr, Tensor):
+        return lr == 0
+    if lr.device.type == "cpu" and lr.dtype in (torch.float32, torch.float64):
+        return not lr.detach().numpy().any()  # numpy's test: cheaper on a short vector
+    return bool((lr == 0).all())
 
 
 def pulsed_update(
@@ -278,6 +290,9 @@ def _normalise_rates(x: Tensor, d: Tensor, lr: float | Tensor) -> tuple[Tensor, 
     if not isinstance(lr, Tensor):
         return x, d, float(lr)
     lr = lr.detach().to(device=x.device, dtype=torch.float64)
+    if lr.device.type == "cpu":  # numpy's test of a short vector: cheaper than torch's
+        if not (lr.numpy() < 0).any():
+            return x, d, lr
     negative = lr < 0
     if bool(negative.any()):
         d = torch.where(negative.unsqueeze(1), -d, d)
