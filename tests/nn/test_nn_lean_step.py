@@ -84,14 +84,26 @@ def test_pulsed_update_of_checked_refuses_another_dtype_as_pulsed_update_does() 
     assert torch.equal(tile.generator.get_state(), state)
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled-scan", "numpy"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_saturated_outputs_equal_torch_comparison_at_the_bound(dtype: torch.dtype) -> None:
-    """The numpy mask equals ``y.abs() >= bound`` for values a few ulps around the bound
-    (where the bound's rounding to ``dtype`` decides), and is None when nothing saturates."""
+def test_saturated_outputs_equal_torch_comparison_at_the_bound(
+    dtype: torch.dtype, compiled: bool
+) -> None:
+    """The mask equals ``y.abs() >= bound`` for values a few ulps around the bound (where
+    the bound's rounding to ``dtype`` decides), and is None when nothing saturates; the same
+    with the compiled scan (backend "auto") and with numpy's reductions ("reference")."""
     bound = 0.999 * 12.0
     ulp = torch.finfo(dtype).eps * 12.0
     near = torch.tensor([bound + k * ulp for k in range(-4, 5)], dtype=dtype)
-    y = torch.cat([near, -near, torch.linspace(-20.0, 20.0, 41, dtype=dtype)]).reshape(-1, 1)
-    mask = saturated_outputs(y, bound)
-    assert mask is not None and torch.equal(mask, y.abs() >= bound)
-    assert saturated_outputs(y.clamp(-11.0, 11.0), bound) is None
+    with use_backend("auto" if compiled else "reference"):
+        y = torch.cat([near, -near, torch.linspace(-20.0, 20.0, 42, dtype=dtype)]).reshape(-1, 3)
+        mask = saturated_outputs(y, bound)
+        assert mask is not None and torch.equal(mask, y.abs() >= bound)
+        assert saturated_outputs(y.clamp(-11.0, 11.0), bound) is None
+        for value in torch.cat([near, -near]).tolist():  # one output near the bound
+            y = torch.zeros(4, 5, dtype=dtype)
+            y[2, 3] = value
+            expected = y.abs() >= bound
+            mask = saturated_outputs(y, bound)
+            assert (mask is None) == (not bool(expected.any())), value
+            assert mask is None or torch.equal(mask, expected)

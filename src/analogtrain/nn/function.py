@@ -20,12 +20,15 @@ performs in ``step()``. No weight changes here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from analogtrain.kernels.mvm.fast_plan import numba_kernels
+from analogtrain.kernels.update.backend import get_backend
 from analogtrain.nn.context import AnalogContext
 
 __all__ = ["AnalogFunction"]
@@ -35,19 +38,38 @@ def saturated_outputs(y: Tensor, bound: float) -> Tensor | None:
     """The mask ``|y| >= bound`` of a tile output ``y [m, out]``, or None when no output
     reaches the bound (the backward pass then has nothing to mask).
 
-    On the CPU it is taken on a numpy view of ``y`` (about a microsecond, against two torch
-    operations and a ``masked_fill`` in the backward pass), comparing in ``y``'s dtype as
-    torch compares a tensor with a Python number."""
+    On the CPU it is taken on a numpy view of ``y`` (one compiled scan, or two numpy
+    reductions without numba, against two torch operations and a ``masked_fill`` in the
+    backward pass), comparing in ``y``'s dtype as torch compares a tensor with a Python
+    number."""
     if y.device.type != "cpu" or y.requires_grad:
         return y.abs() >= bound
     values = y.numpy()
     limit = values.dtype.type(bound)
-    if values.size == 0 or (_MAX(values, axis=None) < limit and _MIN(values, axis=None) > -limit):
+    if values.size == 0:
+        return None
+    scan = _compiled_scan(values)
+    if scan is not None:  # one compiled pass (the NaN test too)
+        if not scan(values, limit):
+            return None
+    elif _MAX(values, axis=None) < limit and _MIN(values, axis=None) > -limit:
         return None  # two reductions, no temporary arrays: the common case
     return torch.from_numpy(np.abs(values) >= limit)  # (NaN outputs also come here)
 
 
 _MAX, _MIN = np.maximum.reduce, np.minimum.reduce
+
+
+def _compiled_scan(values: np.ndarray) -> Callable[[np.ndarray, Any], bool] | None:
+    """The compiled ``any |y| >= bound`` test of the MVM kernels for a 2-D float32/float64
+    array, or None (no numba, the ``"reference"`` backend, other arrays: numpy decides)."""
+    if values.ndim != 2 or values.dtype not in _SCANNED or get_backend() == "reference":
+        return None
+    kernels = numba_kernels()
+    return None if kernels is None else kernels.any_at_least  # type: ignore[no-any-return]
+
+
+_SCANNED = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class AnalogFunction(torch.autograd.Function):

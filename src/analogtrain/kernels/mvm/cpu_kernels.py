@@ -84,6 +84,17 @@ def all_finite(a):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
+def any_at_least(a, limit):  # type: ignore[no-untyped-def]
+    """Whether some entry of the 2-D array ``a`` has ``|a_ij| >= limit`` or is NaN."""
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            v = a[i, j]
+            if not abs(v) < limit:
+                return True
+    return False
+
+
+@numba.njit(cache=True)
 def row_abs_max(x, out):  # type: ignore[no-untyped-def]
     """``out[i] = max_j |x_ij|``; False (``out`` undefined) if an entry is not finite."""
     for i in range(x.shape[0]):
