@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -160,6 +161,42 @@ def test_compiled_auto_scale_emas_equal_the_plain_loop_bit_for_bit() -> None:
         got = compiled_emas(running, values, 48, 0.95)
         assert np.array_equal(got, expected)
         assert np.unique(got).size > 400  # the estimate moves with the values
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("scale", [True, False])
+def test_compiled_auto_scale_rates_equal_the_numpy_steps_bit_for_bit(
+    scale: bool, dtype: torch.dtype, monkeypatch
+) -> None:
+    """``pulse_count_rates`` in one compiled call (CPU tiles) gives the rates, ``m_x``, ``m_d``
+    and ``count_lr`` of the numpy formation exactly, over calls whose first rows are zero
+    (estimates still zero: the plain rate) and rows of every magnitude."""
+    pytest.importorskip("numba")
+    from analogtrain.tiles import chopped
+
+    fields = dict(fast_lr=0.1, auto_scale=True, scale_fast_lr=scale, auto_momentum=0.9)
+    compiled, plain = chopped_tile(**fields), chopped_tile(**fields)
+    gen = torch.Generator().manual_seed(5)
+    for m in (7, 1, 12):
+        x = torch.randn(m, IN, generator=gen, dtype=torch.float64).mul_(10.0 ** -m).to(dtype)
+        d = torch.randn(m, OUT, generator=gen, dtype=torch.float64).to(dtype)
+        if m == 7:
+            x[:2] = 0.0  # m_x stays 0 for two vectors
+            d[3] = 0.0  # a zero row is skipped by the estimate
+        got = compiled.pulse_count_rates(x, d, 0.3)
+        with monkeypatch.context() as patch:
+            patch.setattr(chopped, "_rates_kernel", lambda x, d: None)
+            expected = plain.pulse_count_rates(x, d, 0.3)
+        assert got.dtype == np.float64 and np.array_equal(got, expected)
+        assert (compiled.m_x, compiled.m_d, compiled.count_lr) == (
+            plain.m_x,
+            plain.m_d,
+            plain.count_lr,
+        )
+        if m == 7:  # before m_x is known: fast_lr desired_bl g(A) (times the SGD rate)
+            plain_rate = 0.1 * compiled.rpu_config.update.desired_bl * compiled.fast.granularity
+            assert got[0] == pytest.approx(plain_rate * (0.3 if scale else 1.0), rel=1e-12)
+    assert np.unique(got).size == 12  # every vector moved the estimates
 
 
 def test_constraints() -> None:

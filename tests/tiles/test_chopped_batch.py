@@ -120,7 +120,7 @@ def test_batched_equals_per_vector_bit_for_bit(name: str, compiled: bool, monkey
     from analogtrain.tiles import chopped_batch
 
     if not compiled:
-        monkeypatch.setattr(chopped_batch, "_inputs_kernel", lambda: None)
+        monkeypatch.setattr(chopped_batch, "_call_kernel", lambda: None)
     batched, reference = (
         make(deterministic_config(name), 3, 4),
         make(deterministic_config(name), 3, 4),
@@ -155,7 +155,7 @@ def test_batched_with_many_flips_per_call_equals_per_vector_bit_for_bit(
     from analogtrain.tiles import chopped_batch
 
     if not compiled:
-        monkeypatch.setattr(chopped_batch, "_inputs_kernel", lambda: None)
+        monkeypatch.setattr(chopped_batch, "_call_kernel", lambda: None)
 
     sizes = [40, 33, 40]
     batched = make(deterministic_config(name), 3, 4)

@@ -121,6 +121,19 @@ def _emas() -> Callable[[float, np.ndarray, int, float], np.ndarray]:
     return auto_scale_emas if module is None else module.compiled_emas  # type: ignore[no-any-return]
 
 
+def _rates_kernel(x: Tensor, d: Tensor) -> Callable[..., tuple[float, float]] | None:
+    """The compiled ``auto_scale`` rates (:func:`~analogtrain.kernels.update.cpu.
+    transfer_kernels.auto_scale_rates`) for CPU float32/float64 ``x`` and ``d``, or None
+    (other tensors, no numba: the same steps in numpy)."""
+    if x.device.type != "cpu" or d.device.type != "cpu" or x.dtype not in _NP_FLOATS:
+        return None
+    module = transfer_kernels()
+    return None if module is None else module.auto_scale_rates  # type: ignore[no-any-return]
+
+
+_NP_FLOATS = (torch.float32, torch.float64)
+
+
 def _row_abs_max(t: Tensor) -> np.ndarray:
     """``max_j |t[i, j]|`` of each row as float64 (exact: a maximum of magnitudes), taken in
     numpy for a CPU tensor (a fraction of torch's cost at these sizes)."""
@@ -269,7 +282,7 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         return [self.read_period(m), 0]  # the slow device never transfers (two devices only)
 
     def _pulse_count_lrs(self, x: Tensor, d: Tensor, lr: float) -> list[float]:
-        return self.pulse_count_rates(x, d, lr)
+        return self.pulse_count_rates(x, d, lr).tolist()
 
     def _chopper_scales(self) -> tuple[Tensor, Tensor]:
         """Sign vectors for the x side ``[in]`` and the d side ``[out]`` of the fast update."""
@@ -315,25 +328,38 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
             return auto_transfer_period(every, self.fast.n_states, self.t_in)
         return transfer_period(every, m, bool(cfg.units_in_mbatch))
 
-    def pulse_count_rates(self, x: Tensor, d: Tensor, lr: float) -> list[float]:
-        """The fast update's pulse-count rate of each vector; advances the ``auto_scale`` and
-        ``d_sparsity`` statistics over the call and sets ``count_lr`` (spec 3.7)."""
+    def pulse_count_rates(self, x: Tensor, d: Tensor, lr: float) -> np.ndarray:
+        """The fast update's pulse-count rate of each vector (float64 ``[m]``); advances the
+        ``auto_scale`` and ``d_sparsity`` statistics over the call and sets ``count_lr``
+        (spec 3.7)."""
         cfg = self.rpu_config.device
         up = self.rpu_config.update
         m = x.shape[0]
         fast_lr = float(cfg.fast_lr)
         scale_fast = bool(cfg.scale_fast_lr)
-        emas = _emas()
         if up.d_sparsity:
             nonzero = (d != 0).to(torch.float64).mean(dim=1).cpu().numpy()
-            sparsity = emas(float(self.d_sparsity), nonzero, m, float(cfg.auto_momentum))
+            sparsity = _emas()(float(self.d_sparsity), nonzero, m, float(cfg.auto_momentum))
             self.d_sparsity = float(sparsity[-1])
         if not (cfg.auto_scale and fast_lr > 0):
             self.count_lr = pulse_count_lr(fast_lr, lr, scale_fast)
-            return [self.count_lr] * m
+            return np.full(m, self.count_lr)
         base = fast_lr * float(up.desired_bl) * self.fast.granularity
         momentum = float(cfg.auto_momentum)
+        compiled = _rates_kernel(x, d)
+        if compiled is not None:  # one compiled call: the same float64 steps as below
+            lrs = np.empty(m)
+            factor = float(lr) if scale_fast else 1.0  # (a product with 1.0 is exact)
+            m_x, m_d = compiled(
+                np.ascontiguousarray(x.detach().numpy()),
+                np.ascontiguousarray(d.detach().numpy()),
+                float(self.m_x), float(self.m_d), momentum, base, factor, lrs,
+            )  # fmt: skip
+            self.m_x, self.m_d = float(m_x), float(m_d)
+            self.count_lr = float(lrs[-1])
+            return lrs
         # CPU statistics: per vector, the current one included
+        emas = _emas()
         x_max, d_max = _row_abs_max(x), _row_abs_max(d)
         m_x = emas(float(self.m_x), x_max, m, momentum)
         m_d = emas(float(self.m_d), d_max, m, momentum)
@@ -343,7 +369,7 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
             lrs = lrs * lr
         self.m_x, self.m_d = float(m_x[-1]), float(m_d[-1])
         self.count_lr = float(lrs[-1])
-        return lrs.tolist()
+        return lrs
 
     def chopper_rule(self) -> ChopperRule:
         """When the input choppers flip: regularly every ``max(ceil(1 / in_chop_prob), 2)``

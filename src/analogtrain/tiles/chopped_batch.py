@@ -132,7 +132,7 @@ class BatchedTransferTile(Protocol):
 
     def read_period(self, m: int) -> int: ...
 
-    def pulse_count_rates(self, x: Tensor, d: Tensor, lr: float) -> list[float]: ...
+    def pulse_count_rates(self, x: Tensor, d: Tensor, lr: float) -> np.ndarray: ...
 
     def in_chopper_flips(self, counters: Sequence[int]) -> np.ndarray: ...
 
@@ -224,24 +224,29 @@ def _in_side(
     """The chopped inputs ``x_eff``, the input sign of the read column at each read ``[R]``
     (None: all +1) and the input signs after the call (None: unchanged).
 
-    The signs are products of +-1 (exact in any dtype), formed in numpy on the CPU: a call has
-    at most a few thousand reads, and numpy's small operations cost a fraction of torch's.
-    On a CPU tile the chopped inputs are formed in numpy too (one product with the signs),
-    or, when a chopper flips during the call, in one compiled pass."""
+    On a CPU tile all three come from one compiled pass over the vectors and the reads
+    (:func:`~analogtrain.kernels.update.cpu.transfer_kernels.chopped_call`). Elsewhere the
+    signs are products of +-1 (exact in any dtype) formed in numpy, and the inputs are
+    chopped in torch: flip by flip for a few flips, else through a table of sign states."""
     bits = _numpy_bits(tile.in_chopper)
-    flipped = np.flatnonzero(flips)
-    if flipped.size == 0 and not bits.any():
+    flips = np.asarray(flips, dtype=np.bool_)
+    any_flip = bool(flips.any())
+    if not any_flip and not bits.any():
         return x, None, None
     signs = 1.0 - 2.0 * bits  # float64 +-1
     t_in, start, n_reads = sched.t_in, sched.start, sched.n_reads
+    kernel = _call_kernel() if tile.device.type == "cpu" and tile.dtype in _NP_DTYPES else None
+    if kernel is not None:
+        x_np = np.ascontiguousarray(x.detach().numpy())
+        x_eff = torch.empty_like(x, memory_format=torch.contiguous_format)
+        per_read, final = np.empty(n_reads), np.empty(t_in)
+        kernel(x_np, signs, flips, sched.after, start, x_eff.numpy(), per_read, final)
+        final_t = _as_tensor(final, tile) if any_flip else None
+        return x_eff, _as_tensor(per_read, tile), final_t
+    flipped = np.flatnonzero(flips)
     rows = -(-(start + n_reads) // t_in)
-    on_cpu = tile.device.type == "cpu" and tile.dtype in _NP_DTYPES
     if flipped.size == 0:
         per_read = np.tile(signs, rows)[start : start + n_reads]
-        if on_cpu:  # x * +-1 is exact: the same values as torch's product
-            x_np = x.detach().numpy()
-            x_eff = torch.from_numpy(x_np * signs.astype(x_np.dtype))
-            return x_eff, _as_tensor(per_read, tile), None
         return x * _as_tensor(signs, tile), _as_tensor(per_read, tile), None
     # Read r sits in cell start + r of a grid of rows of t_in columns; the reads of one column
     # are one grid column, so its signs are a cumulative product down the grid.
@@ -251,18 +256,6 @@ def _in_side(
     before_row = np.concatenate([np.ones((1, t_in)), after_row[:-1]])
     per_read = (before_row * signs).reshape(-1)[start : start + n_reads]
     final = _as_tensor(after_row[-1] * signs, tile)
-    kernel = _inputs_kernel() if on_cpu else None
-    if kernel is not None:  # one compiled pass over the vectors
-        x_np = np.ascontiguousarray(x.detach().numpy())
-        x_eff = torch.empty_like(x, memory_format=torch.contiguous_format)
-        kernel(
-            x_np,
-            signs.astype(x_np.dtype),
-            sched.after[flipped],
-            (start + flipped) % t_in,
-            x_eff.numpy(),
-        )
-        return x_eff, _as_tensor(per_read, tile), final
     signs_t = _as_tensor(signs, tile)
     if flipped.size <= _FEW_FLIPS:
         x_eff = x * signs_t
@@ -282,15 +275,15 @@ def _numpy_bits(bits: Tensor) -> np.ndarray:
     return bits.numpy() if bits.device.type == "cpu" else bits.cpu().numpy()
 
 
-def _inputs_kernel() -> Callable[..., None] | None:
-    """The compiled chopping of the inputs
-    (:func:`~analogtrain.kernels.update.cpu.transfer_kernels.chopped_inputs`), or None where
-    numba is unusable: the inputs are then chopped through a table of sign states in torch,
-    with the same result (the compiled buffer loop says that numba is missing)."""
+def _call_kernel() -> Callable[..., None] | None:
+    """The compiled chopping of a call's inputs
+    (:func:`~analogtrain.kernels.update.cpu.transfer_kernels.chopped_call`), or None where
+    numba is unusable: the inputs are then chopped in torch, with the same result (the
+    compiled buffer loop says that numba is missing)."""
     from analogtrain.tiles.chopped import transfer_kernels  # chopped imports this module
 
     module = transfer_kernels()
-    return None if module is None else module.chopped_inputs  # type: ignore[no-any-return]
+    return None if module is None else module.chopped_call  # type: ignore[no-any-return]
 
 
 def _as_tensor(values: np.ndarray, tile: BatchedTransferTile) -> Tensor:

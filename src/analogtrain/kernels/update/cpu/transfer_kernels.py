@@ -40,7 +40,13 @@ from analogtrain.tiles.transfer_rules import (
     threshold_buffer,
 )
 
-__all__ = ["PARAMETERS", "chopped_inputs", "chopped_reads", "compiled_emas"]
+__all__ = [
+    "PARAMETERS",
+    "auto_scale_rates",
+    "chopped_call",
+    "chopped_reads",
+    "compiled_emas",
+]
 
 #: the order of the numbers in ``params`` (the tile's dtype)
 PARAMETERS = ("unit", "max_steps", "keep", "momentum", "cap", "keep_mean", "beta")
@@ -119,23 +125,74 @@ def chopped_reads(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, error_model="numpy")
-def chopped_inputs(x, signs, flip_after, flip_columns, out):  # type: ignore[no-untyped-def]
-    """``out [m, n]`` = the inputs ``x [m, n]`` times the input chopper sign each vector sees:
-    ``signs [n]`` (+-1, the tile's dtype) before the call, and flip ``k`` turns the sign of
-    column ``flip_columns[k]`` for the vectors after vector ``flip_after[k]`` (non-decreasing:
-    the vector its read follows). Products with +-1 are exact, so this equals the torch
-    formation (a table of sign states gathered per vector) bit for bit, in one pass."""
+def chopped_call(x, signs, flips, after, start, out, per_read, final):  # type: ignore[no-untyped-def]
+    """The input chopping of one update call in one pass: ``out [m, n]`` = the inputs
+    ``x [m, n]`` times the sign each vector sees, ``per_read [R]`` the sign of the column of
+    read ``r`` when it is read, ``final [n]`` the signs after the call (both float64).
+
+    ``signs [n]`` (float64 +-1) are the signs before the call; read ``r`` reads column
+    ``(start + r) % n`` right after vector ``after[r]`` (non-decreasing) and, when
+    ``flips[r]``, turns that column's sign for the vectors after it. Products with +-1 are
+    exact, so this equals the numpy and torch formations bit for bit."""
     m, n = x.shape
+    n_reads = flips.shape[0]
     current = signs.copy()
-    k = 0
-    n_flips = flip_after.shape[0]
+    scaled = np.empty(n, dtype=x.dtype)
+    for j in range(n):
+        scaled[j] = current[j]
+    r = 0
     for b in range(m):
         for j in range(n):
-            out[b, j] = x[b, j] * current[j]
-        while k < n_flips and flip_after[k] <= b:
-            c = flip_columns[k]
+            out[b, j] = x[b, j] * scaled[j]
+        while r < n_reads and after[r] <= b:
+            c = (start + r) % n
+            per_read[r] = current[c]
+            if flips[r]:
+                current[c] = -current[c]
+                scaled[c] = -scaled[c]
+            r += 1
+    while r < n_reads:  # (reads after the last vector: not made by the schedule)
+        c = (start + r) % n
+        per_read[r] = current[c]
+        if flips[r]:
             current[c] = -current[c]
-            k += 1
+        r += 1
+    for j in range(n):
+        final[j] = current[j]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def auto_scale_rates(x, d, m_x, m_d, momentum, base, factor, rates):  # type: ignore[no-untyped-def]
+    """The chopped compounds' ``auto_scale`` pulse-count rate of each vector of a call
+    (spec 3.7): ``rates [m]`` = ``base / (m_x m_d) * factor`` with the running abs-max
+    estimates after each vector (:func:`~analogtrain.tiles.transfer_rules.auto_scale_emas` of
+    the rows' abs maxima, float64), ``base * factor`` while an estimate is still zero
+    (``factor``: the SGD rate with ``scale_fast_lr``, else 1). Returns the estimates after the
+    call ``(m_x, m_d)``. The float64 steps of the torch/numpy formation, in the same order."""
+    m = x.shape[0]
+    x_max = np.empty(m)
+    d_max = np.empty(m)
+    for b in range(m):
+        a = 0.0
+        for j in range(x.shape[1]):
+            v = abs(np.float64(x[b, j]))
+            if v > a:
+                a = v
+        x_max[b] = a
+        a = 0.0
+        for i in range(d.shape[1]):
+            v = abs(np.float64(d[b, i]))
+            if v > a:
+                a = v
+        d_max[b] = a
+    run_x = _emas(m_x, x_max, m, momentum)
+    run_d = _emas(m_d, d_max, m, momentum)
+    for b in range(m):
+        if run_x[b] > 0 and run_d[b] > 0:
+            rates[b] = base / (run_x[b] * run_d[b]) * factor
+        else:
+            rates[b] = base * factor
+    return run_x[m - 1], run_d[m - 1]
 
 
 def parameters(
