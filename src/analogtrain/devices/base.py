@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from analogtrain.devices.sampling import uniform
 from analogtrain.errors import ArgumentError, TileError, check_positive_int
+from analogtrain.module_entry import module_entry
 
 
 class DeviceArray(nn.Module, abc.ABC):
@@ -39,8 +40,9 @@ class DeviceArray(nn.Module, abc.ABC):
     granularity: float
     n_states: float
     uses_persistent_weight: bool
-    weight: Tensor  # [out, in] apparent weight
-    persistent_weight: Tensor  # [out, in]; the same tensor as ``weight`` without write noise
+    weight: Tensor = module_entry("_buffers")  # [out, in] apparent weight
+    # [out, in]; the same tensor as ``weight`` without write noise
+    persistent_weight: Tensor = module_entry("_buffers")
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from analogtrain.errors import ArgumentError
+from analogtrain.module_entry import module_entry
 from analogtrain.nn.atomic import load_state_dict_atomically
 from analogtrain.nn.keep_config import with_own_configs
 from analogtrain.nn.tile_module import AnalogTileModule, check_weight_shapes
@@ -165,7 +166,7 @@ class AnalogLayerBase:
 class AnalogLayer(AnalogLayerBase):
     """An analog layer: owns ``self.analog_module`` (a tile module or a tile array)."""
 
-    analog_module: nn.Module
+    analog_module: nn.Module = module_entry("_modules")
 
     def get_weights(  # type: ignore[override]
         self, apply_weight_scaling: bool = True, realistic: bool = False

@@ -40,6 +40,7 @@ from analogtrain.errors import (
     check_positive_int,
 )
 from analogtrain.kernels.io_checks import all_finite, values_checked, values_were_checked
+from analogtrain.module_entry import module_entry
 from analogtrain.nn.context import AnalogContext
 from analogtrain.nn.ddp_guard import check_not_in_ddp
 from analogtrain.nn.function import AnalogFunction
@@ -165,6 +166,11 @@ class AnalogTileModule(nn.Module):
     """
 
     data_parallel: Any = None
+    tile: Any = module_entry("_modules")  # the AnalogTileBase
+    analog_ctx: AnalogContext = module_entry("_parameters")
+    mapping_scales: Tensor | None = module_entry("_buffers")
+    bias: nn.Parameter | None = module_entry("_parameters")
+    out_scaling_alpha: nn.Parameter | None = module_entry("_parameters")
 
     def __init__(
         self,

@@ -36,7 +36,9 @@ from analogtrain.configs import (
 )
 from analogtrain.configs.enums import PulseType
 from analogtrain.devices import create_device_array
+from analogtrain.devices.base import DeviceArray
 from analogtrain.kernels.update.pulsed import pulsed_update_of_checked
+from analogtrain.module_entry import module_entry
 from analogtrain.tiles.base import AnalogTileBase
 from analogtrain.tiles.io_states import TensorState, build_io_states, stateful_mvm
 
@@ -81,6 +83,10 @@ class AnalogTile(AnalogTileBase):
         device_config: the device config actually simulated (see
             :func:`effective_device_config`).
     """
+
+    array: DeviceArray = module_entry("_modules")
+    forward_io: TensorState = module_entry("_modules")
+    backward_io: TensorState = module_entry("_modules")
 
     def __init__(
         self,

@@ -69,6 +69,7 @@ from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, Ti
 from analogtrain.kernels.compile_notice import watch_kernels
 from analogtrain.kernels.update.backend import Declined, report_decline
 from analogtrain.kernels.update.pulsed import pulsed_update_capture
+from analogtrain.module_entry import module_entry
 from analogtrain.tiles.chopped_batch import (
     UPDATE_PROCESSES,
     Reads,
@@ -159,6 +160,7 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
 
     gamma_scales_transfer = True
     _update_process = "auto"
+    chop_state: TensorState = module_entry("_modules")
 
     # ------------------------------------------------------------------ construction
     def _check_devices(self, cfg: Any, n: int) -> None:
@@ -216,17 +218,17 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
     @property
     def in_chopper(self) -> Tensor:
         """Input chopper bits ``[t_in]`` (True = sign -1), no copy."""
-        return self.chop_state.in_chopper
+        return self.chop_state._buffers["in_chopper"]  # type: ignore[return-value]
 
     @property
     def out_chopper(self) -> Tensor:
         """Output chopper bits ``[t_out]`` (True = sign -1), no copy."""
-        return self.chop_state.out_chopper
+        return self.chop_state._buffers["out_chopper"]  # type: ignore[return-value]
 
     @property
     def buffer(self) -> Tensor:
         """The digital transfer buffer ``H`` ``[out, in]`` (threshold units), no copy."""
-        return self.chop_state.buffer
+        return self.chop_state._buffers["buffer"]  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ update process
     @property

@@ -32,6 +32,7 @@ from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, Ti
 from analogtrain.kernels.mvm.mvm import init_io_state
 from analogtrain.kernels.update.cpu.fast_update import fast_apply_pulse_counts
 from analogtrain.kernels.update.pulsed import pulsed_update
+from analogtrain.module_entry import module_entry
 from analogtrain.tiles.base import AnalogTileBase
 from analogtrain.tiles.io_states import TensorState, build_io_states, stateful_mvm
 
@@ -55,6 +56,10 @@ class CompoundTile(AnalogTileBase):
     when a checkpoint brings another config), and implement :meth:`visible_weight`,
     :meth:`_update` and the hidden-parameter and weight rules of their compound.
     """
+
+    arrays: nn.ModuleList = module_entry("_modules")
+    forward_io: TensorState = module_entry("_modules")
+    backward_io: TensorState = module_entry("_modules")
 
     def __init__(
         self,

@@ -38,6 +38,7 @@ from torch import Tensor
 
 from analogtrain.configs.compounds import BufferedTransferCompound, TransferCompound
 from analogtrain.errors import ConfigError
+from analogtrain.module_entry import module_entry
 from analogtrain.tiles.compound_base import CompoundTile
 from analogtrain.tiles.factory import register_tile
 from analogtrain.tiles.io_states import TensorState
@@ -67,6 +68,7 @@ class TransferCompoundTile(CompoundTile):
     min_devices = 2
     #: whether a transfer's rate includes ``gamma_k / gamma_k'`` (buffered and chopped)
     gamma_scales_transfer = False
+    transfer_io_state: TensorState = module_entry("_modules")
 
     # ------------------------------------------------------------------ construction
     def _build_compound(self) -> None:
