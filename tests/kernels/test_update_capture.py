@@ -199,3 +199,31 @@ def test_fast_update_of_one_hot_inputs_equals_reference() -> None:
         pulsed_update(reference, x, d, 0.03, FULL, torch.Generator())
     assert reference.weight.abs().sum() > 0
     torch.testing.assert_close(fast.weight, reference.weight, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("per_sample", [False, True])
+def test_checked_capture_equals_the_validated_call_bit_for_bit(per_sample: bool) -> None:
+    """``pulsed_update_capture_of_checked`` (the chopped compounds' batched call) is the
+    same update as ``pulsed_update_capture``: weights, reads and generator state."""
+    import numpy as np
+
+    from analogtrain.kernels.update.pulsed import pulsed_update_capture_of_checked
+
+    up = UpdateParameters(desired_bl=5)
+    gen = torch.Generator().manual_seed(8)
+    x, d = torch.randn(7, IN, generator=gen), torch.randn(7, OUT, generator=gen)
+    lr = torch.linspace(0.01, 0.07, 7, dtype=torch.float64) if per_sample else 0.04
+    after, cols = np.array([0, 2, 2, 5, 6]), np.array([1, 3, 0, 2, 1])
+    device = SoftBoundsReferenceDevice(dw_min=0.02, write_noise_std=0.3)
+    arrays = [create_device_array(device, OUT, IN, torch.Generator().manual_seed(1)) for _ in "ab"]
+    gens = [torch.Generator().manual_seed(3) for _ in "ab"]
+    plain = pulsed_update_capture(arrays[0], x, d, lr, up, gens[0], after, cols, granularity=0.02)
+    with torch.no_grad():
+        checked = pulsed_update_capture_of_checked(
+            arrays[1], x, d, lr, up, gens[1], after, cols, granularity=0.02
+        )
+    assert torch.equal(plain, checked)
+    assert torch.equal(arrays[0].weight, arrays[1].weight)
+    assert not torch.equal(arrays[0].weight, create_device_array(
+        device, OUT, IN, torch.Generator().manual_seed(1)).weight)  # fmt: skip
+    assert torch.equal(gens[0].get_state(), gens[1].get_state())

@@ -419,3 +419,21 @@ def test_without_numba_the_buffer_rounds_run_in_torch_with_a_warning(monkeypatch
         drive(batched, sizes)
     drive(reference, sizes)
     assert_same_state(state(batched), state(reference))
+
+
+def test_slow_write_of_a_cpu_tile_equals_the_transfer_write_bit_for_bit() -> None:
+    """``write_slow`` of a column-mode CPU tile (one-hot rows formed in numpy, the checked
+    update) is the generic transfer write ``_write_slices``: weights and generator state."""
+    cfg = noisy_config("c-ttv2")
+    direct, generic = make(cfg, 3, 4), make(cfg, 3, 4)
+    steps = torch.tensor([[1.0, 0.0, -2.0], [0.0, 0.0, 0.0], [3.0, 1.0, 0.0]])
+    direct.write_slow(2, steps)  # reads of columns 2, 3, 0; the second writes nothing
+    device = generic.rpu_config.device
+    g_c = generic.slow.granularity
+    generic._write_slices(
+        1, torch.tensor([2, 0]), steps[[0, 2]], float(device.step) * g_c,
+        device.transfer_update, g_c,
+    )  # fmt: skip
+    assert torch.equal(direct.slow.weight, generic.slow.weight)
+    assert torch.equal(direct.generator.get_state(), generic.generator.get_state())
+    assert not torch.equal(direct.slow.weight, make(cfg, 3, 4).slow.weight)

@@ -68,7 +68,11 @@ from analogtrain.configs.compounds import ChoppedTransferCompound
 from analogtrain.errors import ArgumentError, ConfigError, NotSimulatedError, TileError
 from analogtrain.kernels.compile_notice import watch_kernels
 from analogtrain.kernels.update.backend import Declined, report_decline
-from analogtrain.kernels.update.pulsed import pulsed_update_capture
+from analogtrain.kernels.update.pulsed import (
+    pulsed_update_capture,
+    pulsed_update_capture_of_checked,
+    pulsed_update_of_checked,
+)
 from analogtrain.module_entry import module_entry
 from analogtrain.tiles.chopped_batch import (
     UPDATE_PROCESSES,
@@ -451,6 +455,13 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
     def _capture(
         self, x: Tensor, d: Tensor, rate: float | Tensor, after: Sequence[int], cols: Sequence[int]
     ) -> Tensor:
+        if isinstance(after, np.ndarray) and isinstance(cols, np.ndarray):
+            # the batched schedule: int64 reads valid by construction, chopped inputs of
+            # the checked call, finite rates (chopped_batch checks them)
+            return pulsed_update_capture_of_checked(
+                self.fast, x, d, rate, self.rpu_config.update, self.generator, after, cols,
+                granularity=self.weight_granularity,
+            )  # fmt: skip
         return pulsed_update_capture(
             self.fast,
             x,
@@ -602,7 +613,11 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
             rows = np.flatnonzero(counts.any(axis=1))
             if rows.size == 0:
                 return
-            cols: Tensor = torch.from_numpy((rows + first) % self.t_in)
+            columns = (rows + first) % self.t_in
+            if self.transfer_columns:  # the one-hot inputs and the write in fewer steps
+                self._write_columns(columns, counts[rows])
+                return
+            cols: Tensor = torch.from_numpy(columns)
             if rows.size < counts.shape[0]:
                 steps = torch.from_numpy(counts[rows])
         else:
@@ -617,6 +632,24 @@ class ChoppedTransferCompoundTile(TransferCompoundTile):
         cfg = self.rpu_config.device
         g_c = self.slow.granularity
         self._write_slices(1, cols, steps, float(cfg.step) * g_c, cfg.transfer_update, g_c)
+
+    def _write_columns(self, columns: np.ndarray, counts: np.ndarray) -> None:
+        """:meth:`write_slow` of a CPU tile in column mode: ``C[:, columns[r]] += step g(C)
+        counts[r]`` (``counts [n, t_out]``, whole numbers of steps, at least one non-zero per
+        row), one pulsed update of the one-hot rows; the same inputs as ``_write_slices``."""
+        cfg = self.rpu_config.device
+        slow = self.slow
+        g_c = slow.granularity
+        lr = float(cfg.step) * g_c
+        if lr == 0.0:
+            return
+        one_hot = np.zeros((columns.size, self.t_in), dtype=counts.dtype)
+        one_hot[np.arange(columns.size), columns] = 1.0
+        d = -counts if lr > 0.0 else counts
+        pulsed_update_of_checked(
+            slow, torch.from_numpy(one_hot), torch.from_numpy(d), abs(lr),
+            cfg.transfer_update, self.generator, granularity=g_c,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ transfer rules
     def _buffer_step(self, h: Tensor) -> tuple[Tensor, Tensor]:

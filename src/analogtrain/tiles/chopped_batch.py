@@ -49,6 +49,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from analogtrain.errors import ArgumentError
 from analogtrain.kernels.io_threads import serial_torch_ops
 from analogtrain.kernels.update.backend import get_backend
 from analogtrain.tiles.transfer_rules import buffer_input, chopper_signs
@@ -352,6 +353,8 @@ def _batched_update(tile: BatchedTransferTile, x: Tensor, d: Tensor, lr: float) 
     # 2. the fast update with the reads taken at the firing vectors
     lrs = tile.pulse_count_rates(x, d, lr)
     rates = np.asarray(lrs, dtype=np.float64)
+    if not np.isfinite(rates).all():  # (the fast update below takes them unchecked)
+        raise ArgumentError(f"the fast update's pulse-count rates are not all finite: {rates}")
     rate: float | Tensor = float(rates[0])
     if (rates != rate).any():
         rate = torch.from_numpy(rates).to(tile.device)

@@ -37,6 +37,7 @@ __all__ = [
     "iter_coincidences",
     "pulsed_update",
     "pulsed_update_capture",
+    "pulsed_update_capture_of_checked",
     "pulsed_update_of_checked",
     "validate_update_inputs",
 ]
@@ -243,11 +244,14 @@ def pulsed_update_of_checked(
     rate: float,
     up: UpdateParameters,
     generator: torch.Generator,
+    *,
+    granularity: float | None = None,
 ) -> None:
     """:func:`pulsed_update` for a caller that has checked its inputs already, as a tile's
     ``update`` does: ``x [m, in]`` and ``d [m, out]`` tensors of one dtype and device with
-    the array's sizes (finite, or inside ``values_checked()``), and one ``rate`` that is a
-    finite float ``> 0``. Call it with autograd off (under ``torch.no_grad()``).
+    the array's sizes (finite, or inside ``values_checked()``), one ``rate`` that is a
+    finite float ``> 0`` and ``granularity`` None (the array's) or positive and finite. Call
+    it with autograd off (under ``torch.no_grad()``).
 
     It spares the second validation of every input and the context managers of
     :func:`pulsed_update` (microseconds per call, a large share of a small layer's update);
@@ -263,9 +267,9 @@ def pulsed_update_of_checked(
     d = d.detach() if d.requires_grad else d
     if serial_opted_in():
         with serial_torch_ops():
-            _dispatch(array, x, d, float(rate), up, generator, None)
+            _dispatch(array, x, d, float(rate), up, generator, granularity)
     else:
-        _dispatch(array, x, d, float(rate), up, generator, None)
+        _dispatch(array, x, d, float(rate), up, generator, granularity)
 
 
 def _pulsed_update(
@@ -407,8 +411,50 @@ def _pulsed_update_capture(
         )
     if len(cols) and (cols.min() < 0 or cols.max() >= in_size):
         raise ArgumentError(f"read_columns must lie in [0, {in_size}); got {cols.tolist()}")
+    return _capture_checked(array, x, d, lr, up, generator, after, cols, granularity)
+
+
+def pulsed_update_capture_of_checked(
+    array: DeviceArray,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    read_after: np.ndarray,
+    read_columns: np.ndarray,
+    *,
+    granularity: float | None = None,
+) -> Tensor:
+    """:func:`pulsed_update_capture` for a caller that made its inputs valid, as the chopped
+    compounds' batched update does: ``x [m, in]`` and ``d [m, out]`` finite tensors of the
+    array's dtype and device, ``lr`` a finite float or a finite per-sample tensor ``[m]``, the
+    reads int64 arrays of one length (``read_after`` non-decreasing in ``[0, m)``,
+    ``read_columns`` in ``[0, in)``), ``granularity`` None or positive and finite. It spares
+    the checks (and the context manager) that cost a large share of a small layer's call;
+    the update itself is the same."""
+    if serial_opted_in():
+        with serial_torch_ops():
+            return _capture_checked(
+                array, x, d, lr, up, generator, read_after, read_columns, granularity
+            )
+    return _capture_checked(array, x, d, lr, up, generator, read_after, read_columns, granularity)
+
+
+def _capture_checked(
+    array: DeviceArray,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    after: np.ndarray,
+    cols: np.ndarray,
+    granularity: float | None,
+) -> Tensor:
+    out_size = array.weight.shape[0]
     captured = torch.empty((len(after), out_size), dtype=array.weight.dtype, device=x.device)
-    if m == 0:
+    if x.shape[0] == 0:
         return captured
     with torch.no_grad():
         x, d, lr = _normalise_rates(x.detach(), d.detach(), lr)
