@@ -293,7 +293,9 @@ def _normalise_rates(x: Tensor, d: Tensor, lr: float | Tensor) -> tuple[Tensor, 
     """Per-sample rates made non-negative (a negative rate flips its sample's ``d``)."""
     if not isinstance(lr, Tensor):
         return x, d, float(lr)
-    lr = lr.detach().to(device=x.device, dtype=torch.float64)
+    lr = lr.detach()
+    if lr.dtype != torch.float64 or lr.device != x.device:
+        lr = lr.to(device=x.device, dtype=torch.float64)
     if lr.device.type == "cpu":  # numpy's test of a short vector: cheaper than torch's
         if not (lr.numpy() < 0).any():
             return x, d, lr
@@ -456,29 +458,46 @@ def _capture_checked(
     captured = torch.empty((len(after), out_size), dtype=array.weight.dtype, device=x.device)
     if x.shape[0] == 0:
         return captured
-    with torch.no_grad():
-        x, d, lr = _normalise_rates(x.detach(), d.detach(), lr)
-        trains = up.pulse_type not in (PulseType.NONE, PulseType.NONE_WITH_DEVICE)
-        if trains and not array.is_floating_point and not _all_zero(lr):
-            g = float(array.granularity if granularity is None else granularity)
-            fast = fast_update_for(array, x.device.type)
-            capture = getattr(fast, "capture", None) if fast is not None else None
-            if capture is not None:
-                done = capture(array, x, d, lr, g, up, generator, after, cols, captured)
-                if done:
-                    return captured
-            elif fast is None:
-                done = _no_fast_update(array, x.device.type)
-            else:
-                done = Declined(f"the fast update of {type(array).__name__} captures no reads")
-            report_decline(done, "pulsed_update_capture")
-            _capture_by_sample(
-                array, x, d, lr, g, up, generator, after.tolist(), cols.tolist(), captured
-            )
-            return captured
-        _capture_by_segment(
-            array, x, d, lr, up, generator, granularity, after.tolist(), cols.tolist(), captured
+    if torch.is_grad_enabled():  # (off already inside a tile's update: spare the context)
+        with torch.no_grad():
+            return _capture_into(array, x, d, lr, up, generator, after, cols, granularity, captured)
+    return _capture_into(array, x, d, lr, up, generator, after, cols, granularity, captured)
+
+
+def _capture_into(
+    array: DeviceArray,
+    x: Tensor,
+    d: Tensor,
+    lr: float | Tensor,
+    up: UpdateParameters,
+    generator: torch.Generator,
+    after: np.ndarray,
+    cols: np.ndarray,
+    granularity: float | None,
+    captured: Tensor,
+) -> Tensor:
+    x, d, lr = _normalise_rates(x.detach(), d.detach(), lr)
+    trains = up.pulse_type not in (PulseType.NONE, PulseType.NONE_WITH_DEVICE)
+    if trains and not array.is_floating_point and not _all_zero(lr):
+        g = float(array.granularity if granularity is None else granularity)
+        fast = fast_update_for(array, x.device.type)
+        capture = getattr(fast, "capture", None) if fast is not None else None
+        if capture is not None:
+            done = capture(array, x, d, lr, g, up, generator, after, cols, captured)
+            if done:
+                return captured
+        elif fast is None:
+            done = _no_fast_update(array, x.device.type)
+        else:
+            done = Declined(f"the fast update of {type(array).__name__} captures no reads")
+        report_decline(done, "pulsed_update_capture")
+        _capture_by_sample(
+            array, x, d, lr, g, up, generator, after.tolist(), cols.tolist(), captured
         )
+        return captured
+    _capture_by_segment(
+        array, x, d, lr, up, generator, granularity, after.tolist(), cols.tolist(), captured
+    )
     return captured
 
 
