@@ -131,7 +131,7 @@ def chopped_call(x, signs, flips, after, start, out, per_read, final):  # type: 
     read ``r`` when it is read, ``final [n]`` the signs after the call (both float64).
 
     ``signs [n]`` (float64 +-1) are the signs before the call; read ``r`` reads column
-    ``(start + r) % n`` right after vector ``after[r]`` (non-decreasing) and, when
+    ``(start + r) % n`` right after vector ``after[r]`` (non-decreasing, below ``m``) and, when
     ``flips[r]``, turns that column's sign for the vectors after it. Products with +-1 are
     exact, so this equals the numpy and torch formations bit for bit."""
     m, n = x.shape
@@ -151,14 +151,20 @@ def chopped_call(x, signs, flips, after, start, out, per_read, final):  # type: 
                 current[c] = -current[c]
                 scaled[c] = -scaled[c]
             r += 1
-    while r < n_reads:  # (reads after the last vector: not made by the schedule)
-        c = (start + r) % n
-        per_read[r] = current[c]
-        if flips[r]:
-            current[c] = -current[c]
-        r += 1
     for j in range(n):
         final[j] = current[j]
+
+
+@numba.njit(error_model="numpy", inline="always")
+def _row_abs_max(v):  # type: ignore[no-untyped-def]
+    """``max_j |v[b, j]|`` of each row, float64 (exact: a maximum of magnitudes)."""
+    out = np.zeros(v.shape[0])
+    for b in range(v.shape[0]):
+        for j in range(v.shape[1]):
+            a = abs(np.float64(v[b, j]))
+            if a > out[b]:
+                out[b] = a
+    return out
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -170,23 +176,8 @@ def auto_scale_rates(x, d, m_x, m_d, momentum, base, factor, rates):  # type: ig
     (``factor``: the SGD rate with ``scale_fast_lr``, else 1). Returns the estimates after the
     call ``(m_x, m_d)``. The float64 steps of the torch/numpy formation, in the same order."""
     m = x.shape[0]
-    x_max = np.empty(m)
-    d_max = np.empty(m)
-    for b in range(m):
-        a = 0.0
-        for j in range(x.shape[1]):
-            v = abs(np.float64(x[b, j]))
-            if v > a:
-                a = v
-        x_max[b] = a
-        a = 0.0
-        for i in range(d.shape[1]):
-            v = abs(np.float64(d[b, i]))
-            if v > a:
-                a = v
-        d_max[b] = a
-    run_x = _emas(m_x, x_max, m, momentum)
-    run_d = _emas(m_d, d_max, m, momentum)
+    run_x = _emas(m_x, _row_abs_max(x), m, momentum)
+    run_d = _emas(m_d, _row_abs_max(d), m, momentum)
     for b in range(m):
         if run_x[b] > 0 and run_d[b] > 0:
             rates[b] = base / (run_x[b] * run_d[b]) * factor
